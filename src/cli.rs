@@ -1,0 +1,34 @@
+//! The `stsd` command line.
+//!
+//! Owns: argument parsing (clap) and dispatch to the commands. Each command
+//! lives in its own file under `cli/` and calls `service`/`domain` code; none
+//! holds logic of its own beyond reading files and printing.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod policy;
+
+/// stsd — a self-hosted, AWS-compatible security token service.
+#[derive(Debug, Parser)]
+#[command(name = "stsd", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate and simulate IAM policies with stsd's evaluator.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
+}
+
+/// Parses the command line and runs the command.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Policy(cmd) => policy::run(cmd),
+    }
+}

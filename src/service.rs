@@ -1,0 +1,8 @@
+//! Use cases of stsd, one per file.
+//!
+//! Owns: the operations transports call — they take and return domain types
+//! and carry AWS error codes in their error enums. May import `domain`; never
+//! a transport (axum, tonic) or storage crate (redb, redis). Async is allowed
+//! here; the domain stays synchronous.
+
+pub mod simulate_policy;
