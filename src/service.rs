@@ -5,4 +5,5 @@
 //! a transport (axum, tonic) or storage crate (redb, redis). Async is allowed
 //! here; the domain stays synchronous.
 
+pub mod error;
 pub mod simulate_policy;
