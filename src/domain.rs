@@ -7,4 +7,5 @@
 //! tokio, axum, hyper, tonic, redis or moka. `make lint` greps for them.
 
 pub mod clock;
+pub mod ids;
 pub mod policy;

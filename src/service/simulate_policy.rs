@@ -309,11 +309,10 @@ fn caller(arn: Option<&str>, owner: Option<&str>) -> Result<Principal, SimulateE
 
 fn build_context(entries: &[ContextEntry], p: &Principal) -> Result<Context, SimulateError> {
     let mut ctx = Context::new();
-    if p.kind == crate::domain::policy::PrincipalKind::User {
-        if let Some(name) = p.arn.rsplit('/').next() {
+    if p.kind == crate::domain::policy::PrincipalKind::User
+        && let Some(name) = p.arn.rsplit('/').next() {
             ctx.insert("aws:username", name);
         }
-    }
     for e in entries {
         if e.key.is_empty() {
             return Err(SimulateError::InvalidInput("ContextEntries: ContextKeyName must not be empty".into()));

@@ -79,11 +79,10 @@ pub fn lint(policy: &Policy) -> Vec<Warning> {
     for (i, s) in doc.statements.iter().enumerate() {
         let n = i + 1;
         for a in &s.action.values {
-            if let Some((svc, _)) = a.split_once(':') {
-                if !SERVICES.iter().any(|k| k.eq_ignore_ascii_case(svc)) {
+            if let Some((svc, _)) = a.split_once(':')
+                && !SERVICES.iter().any(|k| k.eq_ignore_ascii_case(svc)) {
                     warn(n, format!("action \"{a}\": unknown service prefix \"{svc}\""));
                 }
-            }
         }
         let star_resource = s.resource.as_ref().is_some_and(|r| !r.negated && r.values.iter().any(|v| v == "*"));
         if s.effect == Effect::Allow && s.action.negated && star_resource {

@@ -51,13 +51,12 @@ pub(crate) fn parse(text: &str, kind: PolicyKind, limit: usize) -> Result<Docume
     let mut out = Vec::with_capacity(nodes.len());
     for (i, node) in nodes.into_iter().enumerate() {
         let s = parse_statement(node, i + 1, kind, variables)?;
-        if let Some(sid) = &s.sid {
-            if out.iter().any(|o: &Statement| o.sid.as_ref() == Some(sid)) {
+        if let Some(sid) = &s.sid
+            && out.iter().any(|o: &Statement| o.sid.as_ref() == Some(sid)) {
                 return Err(PolicyError::invalid(format!(
                     "statement IDs (SID) in a single policy must be unique: \"{sid}\" appears twice"
                 )));
             }
-        }
         out.push(s);
     }
     Ok(Document { version, id, statements: out })
@@ -146,11 +145,10 @@ fn parse_statement(
     }) {
         return Err(at.err(format_args!("unknown element \"{unknown}\"")));
     }
-    if let Some(sid) = sid {
-        if !sid.chars().all(|c| c.is_ascii_alphanumeric()) {
+    if let Some(sid) = sid
+        && !sid.chars().all(|c| c.is_ascii_alphanumeric()) {
             return Err(at.err(format_args!("Sid \"{sid}\" must contain only letters and digits")));
         }
-    }
     let effect = match get("Effect").map(|n| string(n, "Effect")).transpose()? {
         Some("Allow") => Effect::Allow,
         Some("Deny") => Effect::Deny,

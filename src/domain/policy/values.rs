@@ -89,11 +89,10 @@ pub(crate) fn ip(s: &str) -> Option<IpAddr> {
 /// milliseconds.
 pub(crate) fn date(s: &str) -> Option<i64> {
     let t = s.trim();
-    if let Some(secs) = number(t) {
-        if !t.contains('-') || t.starts_with('-') {
+    if let Some(secs) = number(t)
+        && (!t.contains('-') || t.starts_with('-')) {
             return Some((secs * 1000.0) as i64);
         }
-    }
     let b = t.as_bytes();
     let num = |from: usize, len: usize| -> Option<i64> {
         let part = t.get(from..from + len)?;

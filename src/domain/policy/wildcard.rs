@@ -54,8 +54,8 @@ impl Pattern {
         let mut lit = String::new();
         let mut rest = text;
         while let Some(c) = rest.chars().next() {
-            if syntax.variables && rest.starts_with("${") {
-                if let Some((piece, after)) = parse_var(rest) {
+            if syntax.variables && rest.starts_with("${")
+                && let Some((piece, after)) = parse_var(rest) {
                     match piece {
                         Piece::Lit(s) => lit.push_str(&s),
                         other => {
@@ -66,7 +66,6 @@ impl Pattern {
                     rest = after;
                     continue;
                 }
-            }
             match c {
                 '*' if syntax.wildcards => {
                     flush(&mut lit, &mut pieces, fold);
