@@ -73,19 +73,33 @@ impl ArnPattern {
 
     /// Matches a request ARN; `None` when a variable cannot be resolved.
     pub(crate) fn matches(&self, arn: &str, ctx: &Context) -> Option<bool> {
+        self.matches_split(arn, split(arn).as_ref(), ctx)
+    }
+
+    /// As [`ArnPattern::matches`], with the ARN already split by [`split`].
+    pub(crate) fn matches_split(
+        &self,
+        arn: &str,
+        fields: Option<&[&str; 6]>,
+        ctx: &Context,
+    ) -> Option<bool> {
         match self {
             Self::Any => Some(true),
             Self::Whole(p) => p.matches(arn, false, ctx),
             Self::Fields(pats) => {
-                let Some(fields) = split(arn) else {
+                let Some(fields) = fields else {
                     // Still report an unresolvable variable as such.
-                    return pats.iter().try_for_each(|p| p.matches("", false, ctx).map(drop)).map(|()| false);
+                    return pats
+                        .iter()
+                        .try_for_each(|p| p.matches("", false, ctx).map(drop))
+                        .map(|()| false);
                 };
-                let mut all = true;
                 for (p, f) in pats.iter().zip(fields) {
-                    all &= p.matches(f, false, ctx)?;
+                    if !p.matches(f, false, ctx)? {
+                        return Some(false);
+                    }
                 }
-                Some(all)
+                Some(true)
             }
         }
     }

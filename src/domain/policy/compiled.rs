@@ -49,6 +49,8 @@ pub(crate) struct Target<'r> {
     /// Lower-cased `service:action`.
     pub(crate) action: &'r str,
     pub(crate) resource: &'r str,
+    /// The resource split into its six ARN fields, once per request.
+    pub(crate) resource_fields: Option<[&'r str; 6]>,
     pub(crate) context: &'r Context,
 }
 
@@ -117,7 +119,9 @@ impl CompiledStatement {
             None => true,
             Some(r) => {
                 let hit = r.any
-                    || r.patterns.iter().any(|p| p.matches(t.resource, t.context) == Some(true));
+                    || r.patterns.iter().any(|p| {
+                        p.matches_split(t.resource, t.resource_fields.as_ref(), t.context) == Some(true)
+                    });
                 hit != r.negated
             }
         }

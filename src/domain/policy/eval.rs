@@ -101,6 +101,7 @@ impl<'a> Request<'a> {
             principal: self.principal,
             action: &self.action,
             resource: self.resource,
+            resource_fields: arn::split(self.resource),
             context: self.context,
         }
     }
