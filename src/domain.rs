@@ -9,3 +9,5 @@
 pub mod clock;
 pub mod ids;
 pub mod policy;
+pub mod secret;
+pub mod sigv4;

@@ -1,0 +1,267 @@
+//! Secret material as dedicated types.
+//!
+//! Owns: [`SecretAccessKey`] (the 40-character half of an access key pair),
+//! [`SessionToken`] (the opaque token that travels in `X-Amz-Security-Token`)
+//! and [`SigningKey`] (the 32-byte SigV4 key derived from a secret for one
+//! date, region and service; derived in [`crate::domain::sigv4`]).
+//!
+//! Every type here:
+//! - prints a placeholder from `Debug` and implements neither `Display` nor
+//!   `Serialize`, so a secret cannot reach a log line or a response by accident;
+//! - zeroizes its bytes on drop;
+//! - has exactly one accessor, `expose_secret()`, which is easy to grep for;
+//! - compares in constant time (`subtle::ConstantTimeEq`, and `PartialEq`
+//!   built on it).
+//!
+//! Pure: std, subtle, thiserror and zeroize only. Spec: reference §3.3.
+
+use std::fmt;
+
+use subtle::{Choice, ConstantTimeEq};
+use zeroize::Zeroize;
+
+/// Length of an AWS secret access key, in characters.
+pub const SECRET_ACCESS_KEY_LEN: usize = 40;
+
+/// The secret half of an access key pair.
+///
+/// INVARIANT: exactly [`SECRET_ACCESS_KEY_LEN`] characters from the base64
+/// alphabet (`A–Z a–z 0–9 + /`), which is what AWS and stsd mint.
+pub struct SecretAccessKey(String);
+
+/// The opaque session token of temporary credentials.
+///
+/// Not validated beyond being a string: whether it is genuine and belongs to
+/// the access key is decided by the session store, not by its shape.
+pub struct SessionToken(String);
+
+/// A derived SigV4 signing key (`k_signing`), valid for one access key, date,
+/// region and service.
+///
+/// Cheap to clone, so the service layer can cache it per
+/// (access key id, date, region, service); every copy zeroizes on drop.
+#[derive(Clone)]
+pub struct SigningKey([u8; 32]);
+
+/// Why a string was refused as a secret access key. The message never
+/// contains the candidate secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecretError {
+    /// The candidate does not have the required length.
+    #[error("the secret access key is {found} characters long, expected {SECRET_ACCESS_KEY_LEN}")]
+    Length {
+        /// Characters found.
+        found: usize,
+    },
+    /// The candidate contains a character outside the base64 alphabet.
+    #[error("the secret access key contains a character outside the base64 alphabet")]
+    Charset,
+}
+
+// === impl SecretAccessKey ===
+
+impl SecretAccessKey {
+    /// The secret itself. Every use is a place where the secret leaves its
+    /// wrapper; keep them few.
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for SecretAccessKey {
+    type Error = SecretError;
+
+    fn try_from(mut value: String) -> Result<Self, Self::Error> {
+        let check = if value.len() != SECRET_ACCESS_KEY_LEN {
+            Err(SecretError::Length {
+                found: value.chars().count(),
+            })
+        } else if !value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+        {
+            Err(SecretError::Charset)
+        } else {
+            Ok(())
+        };
+        match check {
+            Ok(()) => Ok(Self(value)),
+            Err(e) => {
+                value.zeroize();
+                Err(e)
+            }
+        }
+    }
+}
+
+impl std::str::FromStr for SecretAccessKey {
+    type Err = SecretError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::try_from(s.to_owned())
+    }
+}
+
+impl fmt::Debug for SecretAccessKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretAccessKey(<redacted>)")
+    }
+}
+
+impl ConstantTimeEq for SecretAccessKey {
+    fn ct_eq(&self, other: &Self) -> Choice {
+        self.0.as_bytes().ct_eq(other.0.as_bytes())
+    }
+}
+
+impl PartialEq for SecretAccessKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.ct_eq(other).into()
+    }
+}
+
+impl Eq for SecretAccessKey {}
+
+impl Drop for SecretAccessKey {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+// === impl SessionToken ===
+
+impl SessionToken {
+    /// Wraps a token as received or minted.
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+
+    /// The token itself.
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SessionToken(<redacted>)")
+    }
+}
+
+impl ConstantTimeEq for SessionToken {
+    fn ct_eq(&self, other: &Self) -> Choice {
+        self.0.as_bytes().ct_eq(other.0.as_bytes())
+    }
+}
+
+impl PartialEq for SessionToken {
+    fn eq(&self, other: &Self) -> bool {
+        self.ct_eq(other).into()
+    }
+}
+
+impl Eq for SessionToken {}
+
+impl Drop for SessionToken {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+// === impl SigningKey ===
+
+impl SigningKey {
+    /// Wraps derived key bytes. Only the SigV4 key derivation creates keys.
+    pub(crate) fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// The key bytes.
+    pub fn expose_secret(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SigningKey(<redacted>)")
+    }
+}
+
+impl ConstantTimeEq for SigningKey {
+    fn ct_eq(&self, other: &Self) -> Choice {
+        self.0.ct_eq(&other.0)
+    }
+}
+
+impl PartialEq for SigningKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.ct_eq(other).into()
+    }
+}
+
+impl Eq for SigningKey {}
+
+impl Drop for SigningKey {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let key: SecretAccessKey = SECRET.parse().unwrap();
+        let token = SessionToken::new("AQoDYXdzEPT//////////wEXAMPLE");
+        let signing = SigningKey::from_bytes([0xab; 32]);
+        assert_eq!(format!("{key:?}"), "SecretAccessKey(<redacted>)");
+        assert_eq!(format!("{token:?}"), "SessionToken(<redacted>)");
+        assert_eq!(format!("{signing:?}"), "SigningKey(<redacted>)");
+        let all = format!("{key:#?} {token:#?} {signing:#?} {:?}", Some(&key));
+        assert!(!all.contains("EXAMPLE"));
+        assert!(!all.contains("ab"));
+    }
+
+    #[test]
+    fn secret_access_key_is_validated() {
+        assert_eq!(
+            "short".parse::<SecretAccessKey>().unwrap_err(),
+            SecretError::Length { found: 5 }
+        );
+        let bad = SECRET.replace('/', "-");
+        assert_eq!(
+            bad.parse::<SecretAccessKey>().unwrap_err(),
+            SecretError::Charset
+        );
+        let err = bad.parse::<SecretAccessKey>().unwrap_err().to_string();
+        assert!(!err.contains("EXAMPLE"), "{err}");
+        assert_eq!(
+            SECRET.parse::<SecretAccessKey>().unwrap().expose_secret(),
+            SECRET
+        );
+    }
+
+    #[test]
+    fn equality_is_by_value() {
+        let a: SecretAccessKey = SECRET.parse().unwrap();
+        let b: SecretAccessKey = SECRET.parse().unwrap();
+        let c: SecretAccessKey = SECRET.replace('w', "x").parse().unwrap();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(SessionToken::new("t"), SessionToken::new("t"));
+        assert_ne!(SessionToken::new("t"), SessionToken::new("tt"));
+        assert_eq!(
+            SigningKey::from_bytes([1; 32]),
+            SigningKey::from_bytes([1; 32])
+        );
+        assert_ne!(
+            SigningKey::from_bytes([1; 32]),
+            SigningKey::from_bytes([2; 32])
+        );
+    }
+}

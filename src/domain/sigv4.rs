@@ -1,0 +1,50 @@
+//! AWS Signature Version 4, verified without I/O.
+//!
+//! Owns: everything between "a request arrived" and "this access key signed
+//! it": finding and parsing the authentication (`Authorization` header or
+//! presigned query), the canonical request, the string to sign, signing-key
+//! derivation, the signature, and the checks around it (scope, clock skew,
+//! presigned lifetime). The secret, the current time and the policy are
+//! inputs; the verdict is [`Verified`] or a [`Sigv4Error`] that carries its
+//! AWS error code.
+//!
+//! Pure: imports std, hmac, sha2, subtle, thiserror and zeroize only; no
+//! HTTP types (the transport builds a [`RequestView`]), no clock, no store.
+//! Spec: `reference/sts-iam-reference.md` §4; vectors in
+//! `shared/vectors/sigv4`.
+//!
+//! The service layer calls it in three steps, so that the secret lookup
+//! (async, cached) stays outside:
+//!
+//! ```text
+//! let auth = sigv4::parse(&view)?;                  // structure; who claims to sign
+//! auth.precheck(now, &policy)?;                     // scope + time, no secret needed
+//! let key = cache.get_or_derive(auth.access_key_id(), auth.scope(), secret_store).await?;
+//! let verified = sigv4::verify(&auth, &key, now, &policy)?;   // signature, constant time
+//! ```
+
+mod auth;
+mod authorization;
+mod canonical;
+mod client;
+mod date;
+mod encoding;
+mod error;
+mod presigned;
+mod request;
+mod signing_key;
+mod string_to_sign;
+mod verify;
+
+pub use auth::{AuthKind, CredentialScope, ParsedAuth, parse};
+pub use client::{SignatureLocation, SignedRequest, SigningParams, sign_request};
+pub use date::{AmzDate, BasicFormat};
+pub use error::{ECHO_LIMIT, Sigv4Error};
+pub use presigned::MAX_EXPIRES;
+pub use request::{Payload, RequestView};
+pub use signing_key::{Signature, sign};
+pub use string_to_sign::{ALGORITHM, TERMINATOR, string_to_sign};
+pub use verify::{Verified, VerifyPolicy, verify, verify_with_secret};
+
+#[cfg(test)]
+mod tests;
