@@ -12,7 +12,14 @@ use super::wildcard::{Pattern, Syntax};
 /// Splits an ARN into its six fields at the first five colons.
 pub(crate) fn split(arn: &str) -> Option<[&str; 6]> {
     let mut it = arn.splitn(6, ':');
-    let f = [it.next()?, it.next()?, it.next()?, it.next()?, it.next()?, it.next()?];
+    let f = [
+        it.next()?,
+        it.next()?,
+        it.next()?,
+        it.next()?,
+        it.next()?,
+        it.next()?,
+    ];
     Some(f)
 }
 
@@ -59,16 +66,36 @@ impl ArnPattern {
         }
         match split(text) {
             Some(fields) => Self::fields(fields, variables, variables),
-            None => Self::Whole(Pattern::compile(text, Syntax { wildcards: true, variables }, false)),
+            None => Self::Whole(Pattern::compile(
+                text,
+                Syntax {
+                    wildcards: true,
+                    variables,
+                },
+                false,
+            )),
         }
     }
 
     fn fields(f: [&str; 6], resource_vars: bool, other_vars: bool) -> Self {
-        let plain = Syntax { wildcards: true, variables: other_vars };
-        let last = Syntax { wildcards: true, variables: resource_vars };
+        let plain = Syntax {
+            wildcards: true,
+            variables: other_vars,
+        };
+        let last = Syntax {
+            wildcards: true,
+            variables: resource_vars,
+        };
         let [a, b, c, d, e, r] = f;
         let p = |s: &str| Pattern::compile(s, plain, false);
-        Self::Fields(Box::new([p(a), p(b), p(c), p(d), p(e), Pattern::compile(r, last, false)]))
+        Self::Fields(Box::new([
+            p(a),
+            p(b),
+            p(c),
+            p(d),
+            p(e),
+            Pattern::compile(r, last, false),
+        ]))
     }
 
     /// Matches a request ARN; `None` when a variable cannot be resolved.
@@ -120,14 +147,23 @@ mod tests {
     use super::*;
 
     fn m(p: &str, arn: &str) -> bool {
-        ArnPattern::compile_resource(p, true).unwrap().matches(arn, &Context::EMPTY).unwrap()
+        ArnPattern::compile_resource(p, true)
+            .unwrap()
+            .matches(arn, &Context::EMPTY)
+            .unwrap()
     }
 
     #[test]
     fn field_wise() {
         assert!(m("arn:aws:s3:::bucket/*", "arn:aws:s3:::bucket/a:b/c"));
-        assert!(m("arn:aws:iam::*:role/*", "arn:aws:iam::111122223333:role/x"));
-        assert!(!m("arn:aws:iam::1111*:role/x", "arn:aws:iam::111122223333:user/role/x"));
+        assert!(m(
+            "arn:aws:iam::*:role/*",
+            "arn:aws:iam::111122223333:role/x"
+        ));
+        assert!(!m(
+            "arn:aws:iam::1111*:role/x",
+            "arn:aws:iam::111122223333:user/role/x"
+        ));
         // `*` in the region field cannot swallow the account's colon.
         assert!(!m("arn:aws:s3:*::bucket", "arn:aws:s3:us:east:bucket"));
         assert!(m("arn:aws:s3:*::bucket", "arn:aws:s3:us::bucket"));
@@ -140,7 +176,13 @@ mod tests {
     fn rejects_bad_resources() {
         assert!(ArnPattern::compile_resource("arn:aws:s3", true).is_err());
         assert!(ArnPattern::compile_resource("bucket", true).is_err());
-        assert!(ArnPattern::compile_resource("arn:aws:iam::${aws:PrincipalAccount}:role/x", true).is_err());
-        assert!(ArnPattern::compile_resource("arn:aws:iam::${aws:PrincipalAccount}:role/x", false).is_ok());
+        assert!(
+            ArnPattern::compile_resource("arn:aws:iam::${aws:PrincipalAccount}:role/x", true)
+                .is_err()
+        );
+        assert!(
+            ArnPattern::compile_resource("arn:aws:iam::${aws:PrincipalAccount}:role/x", false)
+                .is_ok()
+        );
     }
 }

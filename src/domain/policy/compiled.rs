@@ -57,15 +57,26 @@ pub(crate) struct Target<'r> {
 /// Compiles every statement of `doc`.
 pub(crate) fn compile(doc: &Document) -> Result<Box<[CompiledStatement]>, PolicyError> {
     let vars = doc.substitutes_variables();
-    doc.statements.iter().map(|s| compile_statement(s, vars)).collect()
+    doc.statements
+        .iter()
+        .map(|s| compile_statement(s, vars))
+        .collect()
 }
 
 fn compile_statement(s: &Statement, vars: bool) -> Result<CompiledStatement, PolicyError> {
-    let glob = Syntax { wildcards: true, variables: false };
+    let glob = Syntax {
+        wildcards: true,
+        variables: false,
+    };
     let actions = Matcher {
         negated: s.action.negated,
         any: s.action.values.iter().any(|a| a == "*"),
-        patterns: s.action.values.iter().map(|a| Pattern::compile(a, glob, true)).collect(),
+        patterns: s
+            .action
+            .values
+            .iter()
+            .map(|a| Pattern::compile(a, glob, true))
+            .collect(),
     };
     let resources = match &s.resource {
         None => None,
@@ -93,7 +104,10 @@ fn compile_statement(s: &Statement, vars: bool) -> Result<CompiledStatement, Pol
                     }
                 }
             }
-            Some(PrincipalMatcher { negated: p.negated, entries })
+            Some(PrincipalMatcher {
+                negated: p.negated,
+                entries,
+            })
         }
     };
     let conditions = s
@@ -101,7 +115,13 @@ fn compile_statement(s: &Statement, vars: bool) -> Result<CompiledStatement, Pol
         .iter()
         .map(|c| CompiledCondition::compile(c.operator, &c.key, &c.values, vars))
         .collect::<Result<_, _>>()?;
-    Ok(CompiledStatement { effect: s.effect, principal, actions, resources, conditions })
+    Ok(CompiledStatement {
+        effect: s.effect,
+        principal,
+        actions,
+        resources,
+        conditions,
+    })
 }
 
 // === impl CompiledStatement ===
@@ -120,7 +140,8 @@ impl CompiledStatement {
             Some(r) => {
                 let hit = r.any
                     || r.patterns.iter().any(|p| {
-                        p.matches_split(t.resource, t.resource_fields.as_ref(), t.context) == Some(true)
+                        p.matches_split(t.resource, t.resource_fields.as_ref(), t.context)
+                            == Some(true)
                     });
                 hit != r.negated
             }

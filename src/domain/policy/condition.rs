@@ -121,11 +121,18 @@ impl Operator {
             Some(b) => (b, true),
             None => (rest, false),
         };
-        let base = BaseOperator::ALL.iter().copied().find(|o| o.name() == base_name)?;
+        let base = BaseOperator::ALL
+            .iter()
+            .copied()
+            .find(|o| o.name() == base_name)?;
         if base == BaseOperator::Null && (if_exists || set.is_some()) {
             return None;
         }
-        Some(Self { base, set, if_exists })
+        Some(Self {
+            base,
+            set,
+            if_exists,
+        })
     }
 
     /// The operator's name as written in policy JSON.
@@ -220,28 +227,51 @@ impl CompiledCondition {
             ))
         };
         let each = |f: &dyn Fn(&str) -> Option<()>, what: &str| -> Result<(), PolicyError> {
-            raw.iter().try_for_each(|v| f(v).ok_or_else(|| bad(v, what)))
+            raw.iter()
+                .try_for_each(|v| f(v).ok_or_else(|| bad(v, what)))
         };
         use BaseOperator as B;
         let values = match op.base.family() {
             Family::String => {
                 let like = matches!(op.base, B::StringLike | B::StringNotLike);
-                let fold = matches!(op.base, B::StringEqualsIgnoreCase | B::StringNotEqualsIgnoreCase);
-                let syntax = Syntax { wildcards: like, variables };
-                Values::Str { patterns: raw.iter().map(|v| Pattern::compile(v, syntax, fold)).collect(), fold }
+                let fold = matches!(
+                    op.base,
+                    B::StringEqualsIgnoreCase | B::StringNotEqualsIgnoreCase
+                );
+                let syntax = Syntax {
+                    wildcards: like,
+                    variables,
+                };
+                Values::Str {
+                    patterns: raw
+                        .iter()
+                        .map(|v| Pattern::compile(v, syntax, fold))
+                        .collect(),
+                    fold,
+                }
             }
             Family::Numeric => {
                 each(&|v| values::number(v).map(drop), "a number")?;
-                Values::Num(raw.iter().filter_map(|v| values::number(v)).collect(), cmp_of(op.base))
+                Values::Num(
+                    raw.iter().filter_map(|v| values::number(v)).collect(),
+                    cmp_of(op.base),
+                )
             }
             Family::Date => {
                 each(&|v| values::date(v).map(drop), "a date")?;
-                Values::Date(raw.iter().filter_map(|v| values::date(v)).collect(), cmp_of(op.base))
+                Values::Date(
+                    raw.iter().filter_map(|v| values::date(v)).collect(),
+                    cmp_of(op.base),
+                )
             }
             Family::Bool | Family::Null => {
                 each(&|v| values::boolean(v).map(drop), "true or false")?;
                 let bools = raw.iter().filter_map(|v| values::boolean(v)).collect();
-                if op.base == B::Null { Values::Null(bools) } else { Values::Bool(bools) }
+                if op.base == B::Null {
+                    Values::Null(bools)
+                } else {
+                    Values::Bool(bools)
+                }
             }
             Family::Binary => {
                 each(&|v| values::binary(v).map(drop), "base64")?;
@@ -252,10 +282,16 @@ impl CompiledCondition {
                 Values::Ip(raw.iter().filter_map(|v| Cidr::parse(v)).collect())
             }
             Family::Arn => Values::Arn(
-                raw.iter().map(|v| ArnPattern::compile_condition(v, variables)).collect(),
+                raw.iter()
+                    .map(|v| ArnPattern::compile_condition(v, variables))
+                    .collect(),
             ),
         };
-        Ok(Self { op, key: key.to_lowercase().into(), values })
+        Ok(Self {
+            op,
+            key: key.to_lowercase().into(),
+            values,
+        })
     }
 
     /// The lower-cased condition key.
@@ -267,7 +303,12 @@ impl CompiledCondition {
     pub(crate) fn variable_keys(&self, out: &mut Vec<Box<str>>) {
         match &self.values {
             Values::Str { patterns, .. } => {
-                out.extend(patterns.iter().flat_map(Pattern::vars).map(|v| v.key.clone()));
+                out.extend(
+                    patterns
+                        .iter()
+                        .flat_map(Pattern::vars)
+                        .map(|v| v.key.clone()),
+                );
             }
             Values::Arn(arns) => arns.iter().for_each(|a| a.variable_keys(out)),
             _ => {}
@@ -301,17 +342,24 @@ impl CompiledCondition {
                 None => result |= hit,
             }
         }
-        Ok(if self.op.set.is_none() && negated { !result } else { result })
+        Ok(if self.op.set.is_none() && negated {
+            !result
+        } else {
+            result
+        })
     }
 
     /// True when request value `r` matches some policy value under the
     /// positive form of the operator.
     fn hit(&self, r: &str, ctx: &Context) -> Result<bool, BadRequestValue> {
-        let bad = |family| BadRequestValue { key: self.key.clone(), family };
+        let bad = |family| BadRequestValue {
+            key: self.key.clone(),
+            family,
+        };
         Ok(match &self.values {
-            Values::Str { patterns, fold } => {
-                patterns.iter().any(|p| p.matches(r, *fold, ctx) == Some(true))
-            }
+            Values::Str { patterns, fold } => patterns
+                .iter()
+                .any(|p| p.matches(r, *fold, ctx) == Some(true)),
             Values::Arn(arns) => arns.iter().any(|p| p.matches(r, ctx) == Some(true)),
             Values::Num(ps, cmp) => {
                 let v = values::number(r).ok_or_else(|| bad("a number"))?;

@@ -71,7 +71,9 @@ pub struct Context {
 
 impl Context {
     /// A context with no keys.
-    pub const EMPTY: Self = Self { entries: Vec::new() };
+    pub const EMPTY: Self = Self {
+        entries: Vec::new(),
+    };
 
     /// An empty context.
     pub fn new() -> Self {
@@ -101,7 +103,10 @@ impl Context {
 
     /// The value of `key`, which must already be lower-cased.
     pub fn get(&self, lower_key: &str) -> Option<&ContextValue> {
-        self.find(lower_key).ok().and_then(|i| self.entries.get(i)).map(|(_, v)| v)
+        self.find(lower_key)
+            .ok()
+            .and_then(|i| self.entries.get(i))
+            .map(|(_, v)| v)
     }
 
     /// True when `key` (lower-cased) is present.
@@ -115,7 +120,8 @@ impl Context {
     }
 
     fn find(&self, lower_key: &str) -> Result<usize, usize> {
-        self.entries.binary_search_by(|(k, _)| -> Ordering { (**k).cmp(lower_key) })
+        self.entries
+            .binary_search_by(|(k, _)| -> Ordering { (**k).cmp(lower_key) })
     }
 }
 
@@ -128,9 +134,15 @@ mod tests {
         let mut c = Context::new();
         c.insert("aws:PrincipalTag/Team", "Blue");
         c.insert("AWS:principaltag/team", "Red");
-        assert_eq!(c.get("aws:principaltag/team"), Some(&ContextValue::from("Red")));
+        assert_eq!(
+            c.get("aws:principaltag/team"),
+            Some(&ContextValue::from("Red"))
+        );
         c.insert("aws:TagKeys", vec!["a".to_owned(), "B".to_owned()]);
-        assert_eq!(c.get("aws:tagkeys").unwrap().values().collect::<Vec<_>>(), ["a", "B"]);
+        assert_eq!(
+            c.get("aws:tagkeys").unwrap().values().collect::<Vec<_>>(),
+            ["a", "B"]
+        );
         c.remove("AWS:TAGKEYS");
         assert!(!c.contains("aws:tagkeys"));
     }

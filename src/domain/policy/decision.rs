@@ -6,8 +6,8 @@
 //! material of `DecodeAuthorizationMessage`, `SimulateCustomPolicy` and the
 //! explanation of every denial. Pure.
 
-use super::model::Effect;
 use super::Policy;
+use super::model::Effect;
 
 /// `allowed`, `explicitDeny` or `implicitDeny`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -34,7 +34,9 @@ impl Outcome {
 
     /// Parses [`Outcome::as_str`].
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Allowed, Self::ExplicitDeny, Self::ImplicitDeny].into_iter().find(|o| o.as_str() == s)
+        [Self::Allowed, Self::ExplicitDeny, Self::ImplicitDeny]
+            .into_iter()
+            .find(|o| o.as_str() == s)
     }
 }
 
@@ -100,16 +102,24 @@ impl Reason {
         match self {
             Self::Allowed => String::new(),
             Self::ExplicitDeny(s) => format!("with an explicit deny in a {}", s.describe()),
-            Self::NoScpAllow => format!("because no service control policy allows the {action} action"),
-            Self::NoRcpAllow => format!("because no resource control policy allows the {action} action"),
+            Self::NoScpAllow => {
+                format!("because no service control policy allows the {action} action")
+            }
+            Self::NoRcpAllow => {
+                format!("because no resource control policy allows the {action} action")
+            }
             Self::NoResourcePolicyAllow => {
                 format!("because no resource-based policy allows the {action} action")
             }
-            Self::NoIdentityAllow => format!("because no identity-based policy allows the {action} action"),
+            Self::NoIdentityAllow => {
+                format!("because no identity-based policy allows the {action} action")
+            }
             Self::NoBoundaryAllow => {
                 format!("because no permissions boundary allows the {action} action")
             }
-            Self::NoSessionPolicyAllow => format!("because no session policy allows the {action} action"),
+            Self::NoSessionPolicyAllow => {
+                format!("because no session policy allows the {action} action")
+            }
         }
     }
 }
@@ -132,7 +142,11 @@ pub struct MatchedStatement<'a> {
 impl MatchedStatement<'_> {
     /// The statement's `Sid`, if any.
     pub fn sid(&self) -> Option<&str> {
-        self.policy.document().statements.get(self.index).and_then(|s| s.sid.as_deref())
+        self.policy
+            .document()
+            .statements
+            .get(self.index)
+            .and_then(|s| s.sid.as_deref())
     }
 }
 

@@ -11,15 +11,19 @@ pub enum PolicyError {
     #[error("syntax error: {0}")]
     Syntax(String),
     /// The document contains a character IAM does not allow.
-    #[error("the policy document contains a character outside U+0009, U+000A, U+000D and U+0020-U+00FF at line {line} column {column}")]
+    #[error("the policy document contains the character '{character}' (U+{code:04X}) at line {line} column {column}; only U+0009, U+000A, U+000D and U+0020-U+00FF are allowed", code = u32::from(*character))]
     Charset {
+        /// The offending character.
+        character: char,
         /// Line of the offending character.
         line: u32,
         /// Column of the offending character.
         column: u32,
     },
     /// The document is larger than its kind allows.
-    #[error("the {kind} policy is {size} characters long, over the limit of {limit} (whitespace not counted)")]
+    #[error(
+        "the {kind} policy is {size} characters long, over the limit of {limit} (whitespace not counted)"
+    )]
     Size {
         /// Kind of policy.
         kind: &'static str,

@@ -57,7 +57,12 @@ pub struct Request<'a> {
 impl<'a> Request<'a> {
     /// `principal` performs `action` (`service:Action`, any case) on
     /// `resource` (an ARN or `*`) with the condition keys of `context`.
-    pub fn new(principal: &'a Principal, action: &str, resource: &'a str, context: &'a Context) -> Self {
+    pub fn new(
+        principal: &'a Principal,
+        action: &str,
+        resource: &'a str,
+        context: &'a Context,
+    ) -> Self {
         Self {
             principal,
             action: action.to_ascii_lowercase().into_boxed_str(),
@@ -92,7 +97,11 @@ impl<'a> Request<'a> {
 
     fn owner(&self) -> Option<&str> {
         self.resource_account
-            .or_else(|| arn::split(self.resource).map(|f| f[4]).filter(|a| !a.is_empty()))
+            .or_else(|| {
+                arn::split(self.resource)
+                    .map(|f| f[4])
+                    .filter(|a| !a.is_empty())
+            })
             .or(self.principal.account.as_deref())
     }
 
@@ -119,16 +128,29 @@ struct Scan<'a, 'r> {
 }
 
 impl<'a> Scan<'a, '_> {
-    fn policies(&mut self, ps: impl IntoIterator<Item = &'a Policy>, source: PolicySource) -> Tally {
+    fn policies(
+        &mut self,
+        ps: impl IntoIterator<Item = &'a Policy>,
+        source: PolicySource,
+    ) -> Tally {
         let mut t = Tally::default();
         for p in ps {
             for (index, s) in p.statements().iter().enumerate() {
-                let m = MatchedStatement { policy: p, index, source, effect: s.effect };
+                let m = MatchedStatement {
+                    policy: p,
+                    index,
+                    source,
+                    effect: s.effect,
+                };
                 let strength = match s.applies(&self.target) {
                     Applies::No => continue,
                     Applies::Yes(strength) => strength,
                     Applies::Error(e) => {
-                        self.decision.errors.push(EvalError { statement: m, key: e.key, expected: e.family });
+                        self.decision.errors.push(EvalError {
+                            statement: m,
+                            key: e.key,
+                            expected: e.family,
+                        });
                         if s.effect == Effect::Allow {
                             continue;
                         }
@@ -151,7 +173,11 @@ fn arcs(v: &[Arc<Policy>]) -> impl Iterator<Item = &Policy> {
 }
 
 /// Decides `request` against the principal's policies and the resource side.
-pub fn evaluate<'a>(set: &'a PolicySet, resource: ResourceSide<'a>, request: &Request<'_>) -> Decision<'a> {
+pub fn evaluate<'a>(
+    set: &'a PolicySet,
+    resource: ResourceSide<'a>,
+    request: &Request<'_>,
+) -> Decision<'a> {
     let principal = request.principal;
     let mut scan = Scan {
         target: request.target(),
@@ -164,18 +190,28 @@ pub fn evaluate<'a>(set: &'a PolicySet, resource: ResourceSide<'a>, request: &Re
     };
     let own_side = principal.has_identity_side();
     let scps: Vec<Tally> = if own_side {
-        set.scps.iter().map(|level| scan.policies(arcs(level), PolicySource::Scp)).collect()
+        set.scps
+            .iter()
+            .map(|level| scan.policies(arcs(level), PolicySource::Scp))
+            .collect()
     } else {
         Vec::new()
     };
-    let rcps: Vec<Tally> =
-        resource.rcps.iter().map(|level| scan.policies(arcs(level), PolicySource::Rcp)).collect();
+    let rcps: Vec<Tally> = resource
+        .rcps
+        .iter()
+        .map(|level| scan.policies(arcs(level), PolicySource::Rcp))
+        .collect();
     let res = scan.policies(resource.policy, PolicySource::Resource);
     let (identity, boundary, session) = if own_side {
         (
             scan.policies(arcs(&set.identity), PolicySource::Identity),
-            set.boundary.as_deref().map(|b| scan.policies([b], PolicySource::Boundary)),
-            set.session.as_deref().map(|s| scan.policies(arcs(s), PolicySource::Session)),
+            set.boundary
+                .as_deref()
+                .map(|b| scan.policies([b], PolicySource::Boundary)),
+            set.session
+                .as_deref()
+                .map(|s| scan.policies(arcs(s), PolicySource::Session)),
         )
     } else {
         (Tally::default(), None, None)
@@ -197,11 +233,22 @@ pub fn evaluate<'a>(set: &'a PolicySet, resource: ResourceSide<'a>, request: &Re
     } else if rcps.iter().any(|t| t.allow.is_none()) {
         Reason::NoRcpAllow
     } else if !own_side {
-        if res.allow.is_some() { Reason::Allowed } else { Reason::NoResourcePolicyAllow }
+        if res.allow.is_some() {
+            Reason::Allowed
+        } else {
+            Reason::NoResourcePolicyAllow
+        }
     } else {
-        let is_trust = resource.policy.is_some_and(|p| p.kind() == PolicyKind::Trust);
+        let is_trust = resource
+            .policy
+            .is_some_and(|p| p.kind() == PolicyKind::Trust);
         let same_account = request.owner() == principal.account.as_deref();
-        let own = Own { principal, identity, boundary, session };
+        let own = Own {
+            principal,
+            identity,
+            boundary,
+            session,
+        };
         if same_account && !is_trust {
             own.decide(res.allow)
         } else if res.allow.is_none() {

@@ -59,7 +59,12 @@ impl Value {
 
 /// Parses `text` as exactly one JSON value.
 pub(crate) fn parse(text: &str) -> Result<Node, PolicyError> {
-    let mut p = Parser { text, pos: 0, line: 1, col: 1 };
+    let mut p = Parser {
+        text,
+        pos: 0,
+        line: 1,
+        col: 1,
+    };
     p.skip_ws();
     let node = p.value(0)?;
     p.skip_ws();
@@ -80,7 +85,10 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn here(&self) -> Position {
-        Position { line: self.line, column: self.col }
+        Position {
+            line: self.line,
+            column: self.col,
+        }
     }
 
     fn err(&self, what: &str) -> PolicyError {
@@ -132,11 +140,19 @@ impl Parser<'_> {
             Some(_) => return Err(self.err("unexpected character")),
             None => return Err(self.err("unexpected end of the policy document")),
         };
-        Ok(Node { value, start, end: self.here() })
+        Ok(Node {
+            value,
+            start,
+            end: self.here(),
+        })
     }
 
     fn keyword(&mut self, word: &str, value: Value) -> Result<Value, PolicyError> {
-        if self.text.get(self.pos..).is_some_and(|s| s.starts_with(word)) {
+        if self
+            .text
+            .get(self.pos..)
+            .is_some_and(|s| s.starts_with(word))
+        {
             for _ in 0..word.len() {
                 self.bump();
             }
@@ -283,9 +299,19 @@ mod tests {
 
     #[test]
     fn rejects_duplicates_trailing_and_depth() {
-        assert!(parse(r#"{"a":1,"a":2}"#).unwrap_err().to_string().contains("duplicate key \"a\""));
+        assert!(
+            parse(r#"{"a":1,"a":2}"#)
+                .unwrap_err()
+                .to_string()
+                .contains("duplicate key \"a\"")
+        );
         assert!(parse("{} x").is_err());
-        assert!(parse(&"[".repeat(100)).unwrap_err().to_string().contains("nests too deeply"));
+        assert!(
+            parse(&"[".repeat(100))
+                .unwrap_err()
+                .to_string()
+                .contains("nests too deeply")
+        );
         assert!(parse(r#"{"a":1,}"#).is_err());
         assert!(parse("\"\\ud800\"").is_err());
     }

@@ -203,9 +203,14 @@ impl PrincipalType {
     }
 
     pub(crate) fn parse(s: &str) -> Option<Self> {
-        [Self::Aws, Self::Federated, Self::Service, Self::CanonicalUser]
-            .into_iter()
-            .find(|t| t.as_str() == s)
+        [
+            Self::Aws,
+            Self::Federated,
+            Self::Service,
+            Self::CanonicalUser,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
     }
 }
 
@@ -241,12 +246,26 @@ impl Document {
                     let v = match &p.entries {
                         None => json!("*"),
                         Some(es) => Value::Object(
-                            es.iter().map(|(t, v)| (t.as_str().to_owned(), strings(v))).collect(),
+                            es.iter()
+                                .map(|(t, v)| (t.as_str().to_owned(), strings(v)))
+                                .collect(),
                         ),
                     };
-                    m.insert(if p.negated { "NotPrincipal" } else { "Principal" }.into(), v);
+                    m.insert(
+                        if p.negated {
+                            "NotPrincipal"
+                        } else {
+                            "Principal"
+                        }
+                        .into(),
+                        v,
+                    );
                 }
-                let a = if s.action.negated { "NotAction" } else { "Action" };
+                let a = if s.action.negated {
+                    "NotAction"
+                } else {
+                    "Action"
+                };
                 m.insert(a.into(), strings(&s.action.values));
                 if let Some(r) = &s.resource {
                     let k = if r.negated { "NotResource" } else { "Resource" };

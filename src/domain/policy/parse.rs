@@ -21,11 +21,17 @@ pub(crate) fn parse(text: &str, kind: PolicyKind, limit: usize) -> Result<Docume
     check_charset(text)?;
     let size = text.chars().filter(|c| !c.is_whitespace()).count();
     if size > limit {
-        return Err(PolicyError::Size { kind: kind.name(), size, limit });
+        return Err(PolicyError::Size {
+            kind: kind.name(),
+            size,
+            limit,
+        });
     }
     let root = json::parse(text)?;
     let Value::Object(members) = root.value else {
-        return Err(PolicyError::invalid("the policy document must be a JSON object"));
+        return Err(PolicyError::invalid(
+            "the policy document must be a JSON object",
+        ));
     };
     let (mut version, mut id, mut statements) = (None, None, None);
     for (name, node) in &members {
@@ -33,33 +39,52 @@ pub(crate) fn parse(text: &str, kind: PolicyKind, limit: usize) -> Result<Docume
             "Version" => version = Some(parse_version(node)?),
             "Id" => id = Some(string(node, "Id")?.to_owned()),
             "Statement" => statements = Some(node),
-            other => return Err(PolicyError::invalid(format!("unknown element \"{other}\" in the policy document"))),
+            other => {
+                return Err(PolicyError::invalid(format!(
+                    "unknown element \"{other}\" in the policy document"
+                )));
+            }
         }
     }
     let Some(stmts) = statements else {
-        return Err(PolicyError::invalid("the policy document has no Statement element"));
+        return Err(PolicyError::invalid(
+            "the policy document has no Statement element",
+        ));
     };
     let nodes: Vec<&Node> = match &stmts.value {
         Value::Array(items) => items.iter().collect(),
         Value::Object(_) => vec![stmts],
-        other => return Err(type_error("Statement", "an object or an array of objects", other)),
+        other => {
+            return Err(type_error(
+                "Statement",
+                "an object or an array of objects",
+                other,
+            ));
+        }
     };
     if nodes.is_empty() {
-        return Err(PolicyError::invalid("the Statement element is an empty array"));
+        return Err(PolicyError::invalid(
+            "the Statement element is an empty array",
+        ));
     }
     let variables = version == Some(Version::V2012_10_17);
     let mut out = Vec::with_capacity(nodes.len());
     for (i, node) in nodes.into_iter().enumerate() {
         let s = parse_statement(node, i + 1, kind, variables)?;
         if let Some(sid) = &s.sid
-            && out.iter().any(|o: &Statement| o.sid.as_ref() == Some(sid)) {
-                return Err(PolicyError::invalid(format!(
-                    "statement IDs (SID) in a single policy must be unique: \"{sid}\" appears twice"
-                )));
-            }
+            && out.iter().any(|o: &Statement| o.sid.as_ref() == Some(sid))
+        {
+            return Err(PolicyError::invalid(format!(
+                "statement IDs (SID) in a single policy must be unique: \"{sid}\" appears twice"
+            )));
+        }
         out.push(s);
     }
-    Ok(Document { version, id, statements: out })
+    Ok(Document {
+        version,
+        id,
+        statements: out,
+    })
 }
 
 fn check_charset(text: &str) -> Result<(), PolicyError> {
@@ -67,7 +92,11 @@ fn check_charset(text: &str) -> Result<(), PolicyError> {
     for c in text.chars() {
         let ok = matches!(c, '\t' | '\n' | '\r') || ('\u{20}'..='\u{ff}').contains(&c);
         if !ok {
-            return Err(PolicyError::Charset { line, column });
+            return Err(PolicyError::Charset {
+                character: c,
+                line,
+                column,
+            });
         }
         if c == '\n' {
             line += 1;
@@ -94,7 +123,9 @@ fn parse_version(node: &Node) -> Result<Version, PolicyError> {
     match string(node, "Version")? {
         "2012-10-17" => Ok(Version::V2012_10_17),
         "2008-10-17" => Ok(Version::V2008_10_17),
-        v => Err(PolicyError::invalid(format!("Version \"{v}\" is not 2012-10-17 or 2008-10-17"))),
+        v => Err(PolicyError::invalid(format!(
+            "Version \"{v}\" is not 2012-10-17 or 2008-10-17"
+        ))),
     }
 }
 
@@ -102,11 +133,18 @@ fn parse_version(node: &Node) -> Result<Version, PolicyError> {
 fn strings(node: &Node, element: &str) -> Result<Vec<String>, PolicyError> {
     match &node.value {
         Value::String(s) => Ok(vec![s.clone()]),
-        Value::Array(items) if items.is_empty() => {
-            Err(PolicyError::invalid(format!("{element} must not be an empty array")))
-        }
-        Value::Array(items) => items.iter().map(|n| string(n, element).map(str::to_owned)).collect(),
-        other => Err(type_error(element, "a string or an array of strings", other)),
+        Value::Array(items) if items.is_empty() => Err(PolicyError::invalid(format!(
+            "{element} must not be an empty array"
+        ))),
+        Value::Array(items) => items
+            .iter()
+            .map(|n| string(n, element).map(str::to_owned))
+            .collect(),
+        other => Err(type_error(
+            element,
+            "a string or an array of strings",
+            other,
+        )),
     }
 }
 
@@ -118,7 +156,9 @@ struct Where<'a> {
 impl Where<'_> {
     fn err(&self, msg: impl std::fmt::Display) -> PolicyError {
         match self.sid {
-            Some(sid) => PolicyError::invalid(format!("statement {} (\"{sid}\"): {msg}", self.index)),
+            Some(sid) => {
+                PolicyError::invalid(format!("statement {} (\"{sid}\"): {msg}", self.index))
+            }
             None => PolicyError::invalid(format!("statement {}: {msg}", self.index)),
         }
     }
@@ -131,7 +171,10 @@ fn parse_statement(
     variables: bool,
 ) -> Result<Statement, PolicyError> {
     let Value::Object(members) = &node.value else {
-        return Err(PolicyError::invalid(format!("statement {index} must be an object, not {}", node.value.kind())));
+        return Err(PolicyError::invalid(format!(
+            "each Statement must be an object, but statement {index} is {}",
+            node.value.kind()
+        )));
     };
     let get = |name: &str| member(members, name);
     let sid = get("Sid").map(|n| string(n, "Sid")).transpose()?;
@@ -139,20 +182,34 @@ fn parse_statement(
     if let Some((unknown, _)) = members.iter().find(|(k, _)| {
         !matches!(
             k.as_str(),
-            "Sid" | "Effect" | "Principal" | "NotPrincipal" | "Action" | "NotAction" | "Resource"
-                | "NotResource" | "Condition"
+            "Sid"
+                | "Effect"
+                | "Principal"
+                | "NotPrincipal"
+                | "Action"
+                | "NotAction"
+                | "Resource"
+                | "NotResource"
+                | "Condition"
         )
     }) {
         return Err(at.err(format_args!("unknown element \"{unknown}\"")));
     }
     if let Some(sid) = sid
-        && !sid.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(at.err(format_args!("Sid \"{sid}\" must contain only letters and digits")));
-        }
+        && !sid.chars().all(|c| c.is_ascii_alphanumeric())
+    {
+        return Err(at.err(format_args!(
+            "Sid \"{sid}\" must contain only letters and digits"
+        )));
+    }
     let effect = match get("Effect").map(|n| string(n, "Effect")).transpose()? {
         Some("Allow") => Effect::Allow,
         Some("Deny") => Effect::Deny,
-        Some(other) => return Err(at.err(format_args!("Effect \"{other}\" must be \"Allow\" or \"Deny\""))),
+        Some(other) => {
+            return Err(at.err(format_args!(
+                "Effect \"{other}\" must be \"Allow\" or \"Deny\""
+            )));
+        }
         None => return Err(at.err("missing required element Effect")),
     };
     let action = pair(members, "Action", "NotAction", &at)?
@@ -163,10 +220,15 @@ fn parse_statement(
     let principal = parse_principal(members, kind, &at)?;
     let resource = pair(members, "Resource", "NotResource", &at)?;
     match (kind.resource_rule(), &resource) {
-        (ElementRule::Required, None) => return Err(at.err("missing required element Resource or NotResource")),
+        (ElementRule::Required, None) => {
+            return Err(at.err("missing required element Resource or NotResource"));
+        }
         (ElementRule::Forbidden, Some(r)) => {
             let name = if r.negated { "NotResource" } else { "Resource" };
-            return Err(at.err(format_args!("has prohibited field {name}: a {} policy may not name resources", kind.name())));
+            return Err(at.err(format_args!(
+                "has prohibited field {name}: a {} policy may not name resources",
+                kind.name()
+            )));
         }
         _ => {}
     }
@@ -199,8 +261,14 @@ fn pair(
 ) -> Result<Option<Listed>, PolicyError> {
     match (member(members, yes), member(members, no)) {
         (Some(_), Some(_)) => Err(at.err(format_args!("has both {yes} and {no}; use one"))),
-        (Some(n), None) => Ok(Some(Listed { negated: false, values: strings(n, yes).map_err(|e| at.err(e))? })),
-        (None, Some(n)) => Ok(Some(Listed { negated: true, values: strings(n, no).map_err(|e| at.err(e))? })),
+        (Some(n), None) => Ok(Some(Listed {
+            negated: false,
+            values: strings(n, yes).map_err(|e| at.err(e))?,
+        })),
+        (None, Some(n)) => Ok(Some(Listed {
+            negated: true,
+            values: strings(n, no).map_err(|e| at.err(e))?,
+        })),
         (None, None) => Ok(None),
     }
 }
@@ -210,16 +278,25 @@ fn check_action(a: &str, kind: PolicyKind, at: &Where<'_>) -> Result<(), PolicyE
         return Ok(());
     }
     let Some((service, name)) = a.split_once(':') else {
-        return Err(at.err(format_args!("action \"{a}\" must be of the form service:action")));
+        return Err(at.err(format_args!(
+            "action \"{a}\" must be of the form service:action"
+        )));
     };
-    let service_ok = !service.is_empty() && service.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    let service_ok = !service.is_empty()
+        && service
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
     let name_ok = !name.is_empty()
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'*' | b'?' | b'-' | b'_'));
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'*' | b'?' | b'-' | b'_'));
     if !service_ok || !name_ok {
         return Err(at.err(format_args!("action \"{a}\" is not a valid action (service:action, wildcards only in the action name)")));
     }
     if kind == PolicyKind::Trust && !service.eq_ignore_ascii_case("sts") {
-        return Err(at.err(format_args!("AssumeRole policy may only specify STS AssumeRole actions, not \"{a}\"")));
+        return Err(at.err(format_args!(
+            "AssumeRole policy may only specify STS AssumeRole actions, not \"{a}\""
+        )));
     }
     Ok(())
 }
@@ -229,25 +306,35 @@ fn parse_principal(
     kind: PolicyKind,
     at: &Where<'_>,
 ) -> Result<Option<Principals>, PolicyError> {
-    let (negated, node, name) = match (member(members, "Principal"), member(members, "NotPrincipal")) {
+    let (negated, node, name) = match (
+        member(members, "Principal"),
+        member(members, "NotPrincipal"),
+    ) {
         (Some(_), Some(_)) => return Err(at.err("has both Principal and NotPrincipal; use one")),
         (Some(n), None) => (false, n, "Principal"),
         (None, Some(n)) => (true, n, "NotPrincipal"),
         (None, None) if kind.principal_rule() == ElementRule::Required => {
-            return Err(at.err(format_args!("missing required field Principal: a {} policy must name who it applies to", kind.name())));
+            return Err(at.err(format_args!(
+                "missing required field Principal: a {} policy must name who it applies to",
+                kind.name()
+            )));
         }
         (None, None) => return Ok(None),
     };
     if kind.principal_rule() == ElementRule::Forbidden {
-        return Err(at.err(format_args!("has prohibited field {name}: a {} policy may not name a principal", kind.name())));
+        return Err(at.err(format_args!(
+            "has prohibited field {name}: a {} policy may not name a principal",
+            kind.name()
+        )));
     }
     let entries = match &node.value {
         Value::String(s) if s == "*" => None,
         Value::Object(members) if !members.is_empty() => {
             let mut out = Vec::new();
             for (ty, v) in members {
-                let t = PrincipalType::parse(ty)
-                    .ok_or_else(|| at.err(format_args!("unknown principal type \"{ty}\" in {name}")))?;
+                let t = PrincipalType::parse(ty).ok_or_else(|| {
+                    at.err(format_args!("unknown principal type \"{ty}\" in {name}"))
+                })?;
                 let vals = strings(v, name).map_err(|e| at.err(e))?;
                 for val in &vals {
                     Entry::compile(t, val).map_err(|e| at.err(e))?;
@@ -256,34 +343,54 @@ fn parse_principal(
             }
             Some(out)
         }
-        other => return Err(at.err(format_args!("{name} must be \"*\" or an object such as {{\"AWS\": …}}, not {}", other.kind()))),
+        other => {
+            return Err(at.err(format_args!(
+                "{name} must be \"*\" or an object such as {{\"AWS\": …}}, not {}",
+                other.kind()
+            )));
+        }
     };
     Ok(Some(Principals { negated, entries }))
 }
 
-fn parse_conditions(node: &Node, variables: bool, at: &Where<'_>) -> Result<Vec<Condition>, PolicyError> {
+fn parse_conditions(
+    node: &Node,
+    variables: bool,
+    at: &Where<'_>,
+) -> Result<Vec<Condition>, PolicyError> {
     let Value::Object(ops) = &node.value else {
-        return Err(at.err(format_args!("Condition must be an object, not {}", node.value.kind())));
+        return Err(at.err(format_args!(
+            "Condition must be an object, not {}",
+            node.value.kind()
+        )));
     };
     let mut out = Vec::new();
     for (op_name, keys) in ops {
         let op = Operator::parse(op_name)
             .ok_or_else(|| at.err(format_args!("unknown condition operator \"{op_name}\"")))?;
         let Value::Object(keys) = &keys.value else {
-            return Err(at.err(format_args!("condition operator {op_name} must map keys to values")));
+            return Err(at.err(format_args!(
+                "condition operator {op_name} must map keys to values"
+            )));
         };
         if keys.is_empty() {
             return Err(at.err(format_args!("condition operator {op_name} has no keys")));
         }
         for (key, vals) in keys {
             if key.is_empty() {
-                return Err(at.err(format_args!("condition operator {op_name} has an empty key")));
+                return Err(at.err(format_args!(
+                    "condition operator {op_name} has an empty key"
+                )));
             }
             let values = condition_values(vals).ok_or_else(|| {
                 at.err(format_args!("condition {op_name} on key \"{key}\" must have a string, number or boolean value, or an array of them"))
             })?;
             CompiledCondition::compile(op, key, &values, variables).map_err(|e| at.err(e))?;
-            out.push(Condition { operator: op, key: key.clone(), values });
+            out.push(Condition {
+                operator: op,
+                key: key.clone(),
+                values,
+            });
         }
     }
     Ok(out)

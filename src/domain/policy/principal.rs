@@ -55,7 +55,15 @@ pub struct Principal {
 
 impl Principal {
     fn base(kind: PrincipalKind, arn: String, account: Option<String>) -> Self {
-        Self { kind, arn, account, id: None, parent_arn: None, provider: None, service: None }
+        Self {
+            kind,
+            arn,
+            account,
+            id: None,
+            parent_arn: None,
+            provider: None,
+            service: None,
+        }
     }
 
     /// The root identity of `account` in `partition`.
@@ -73,8 +81,11 @@ impl Principal {
 
     /// A role session: its session ARN, the role's ARN and unique ID.
     pub fn assumed_role(session_arn: &str, role_arn: &str, role_id: Option<&str>) -> Self {
-        let mut p =
-            Self::base(PrincipalKind::AssumedRole, session_arn.to_owned(), account_of(session_arn));
+        let mut p = Self::base(
+            PrincipalKind::AssumedRole,
+            session_arn.to_owned(),
+            account_of(session_arn),
+        );
         p.parent_arn = Some(role_arn.to_owned());
         p.id = role_id.map(str::to_owned);
         p
@@ -82,7 +93,11 @@ impl Principal {
 
     /// A federated-user session and the IAM user that created it.
     pub fn federated_user(arn: &str, user_arn: &str) -> Self {
-        let mut p = Self::base(PrincipalKind::FederatedUser, arn.to_owned(), account_of(arn));
+        let mut p = Self::base(
+            PrincipalKind::FederatedUser,
+            arn.to_owned(),
+            account_of(arn),
+        );
         p.parent_arn = Some(user_arn.to_owned());
         p
     }
@@ -119,7 +134,9 @@ impl Principal {
 }
 
 fn account_of(arn: &str) -> Option<String> {
-    arn::split(arn).map(|f| f[4].to_owned()).filter(|a| !a.is_empty())
+    arn::split(arn)
+        .map(|f| f[4].to_owned())
+        .filter(|a| !a.is_empty())
 }
 
 /// How directly a `Principal` entry names the caller.
@@ -157,7 +174,10 @@ impl Entry {
     /// Compiles one value of a principal entry of type `ty`.
     pub(crate) fn compile(ty: PrincipalType, v: &str) -> Result<Self, PolicyError> {
         let invalid = |why: &str| {
-            PolicyError::invalid(format!("invalid principal \"{}\":\"{v}\": {why}", ty.as_str()))
+            PolicyError::invalid(format!(
+                "invalid principal \"{}\":\"{v}\": {why}",
+                ty.as_str()
+            ))
         };
         if v.is_empty() {
             return Err(invalid("it is empty"));
@@ -194,7 +214,8 @@ impl Entry {
             let unique = v.len() >= 16
                 && v.len() <= 128
                 && v.starts_with('A')
-                && v.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+                && v.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
             return unique.then(|| Self::UniqueId(v.into()));
         }
         let [_, partition, service, _, account, res] = arn::split(v)?;
@@ -220,8 +241,16 @@ impl Entry {
         let parent = p.parent_arn.as_deref();
         match self {
             Self::Everyone => Some(Strength::Direct),
-            Self::Account(a) => (p.has_identity_side() && p.account.as_deref() == Some(&**a))
-                .then_some(Strength::Account),
+            // The account principal is the root identity itself, and only
+            // delegates to the account's other principals.
+            Self::Account(a) if p.has_identity_side() && p.account.as_deref() == Some(&**a) => {
+                Some(if p.kind == K::Root {
+                    Strength::Direct
+                } else {
+                    Strength::Account
+                })
+            }
+            Self::Account(_) => None,
             Self::User(u) => match p.kind {
                 K::User if p.arn == **u => Some(Strength::Direct),
                 K::FederatedUser if parent == Some(&**u) => Some(Strength::Parent),
@@ -230,7 +259,9 @@ impl Entry {
             Self::Role(r) => {
                 (p.kind == K::AssumedRole && parent == Some(&**r)).then_some(Strength::Parent)
             }
-            Self::Session(s) => (p.kind == K::AssumedRole && p.arn == **s).then_some(Strength::Direct),
+            Self::Session(s) => {
+                (p.kind == K::AssumedRole && p.arn == **s).then_some(Strength::Direct)
+            }
             Self::FederatedUser(f) => {
                 (p.kind == K::FederatedUser && p.arn == **f).then_some(Strength::Direct)
             }
@@ -242,10 +273,9 @@ impl Entry {
             },
             Self::Provider(prov) => (matches!(p.kind, K::WebIdentity | K::Saml)
                 && p.provider.as_deref() == Some(&**prov))
+            .then_some(Strength::Direct),
+            Self::Service(s) => (p.kind == K::Service && p.service.as_deref() == Some(&**s))
                 .then_some(Strength::Direct),
-            Self::Service(s) => {
-                (p.kind == K::Service && p.service.as_deref() == Some(&**s)).then_some(Strength::Direct)
-            }
             Self::Canonical(_) => None,
         }
     }
@@ -293,14 +323,22 @@ mod tests {
         assert_eq!(e("arn:aws:iam::111122223333:root"), Some(Strength::Account));
         assert_eq!(e(role), Some(Strength::Parent));
         assert_eq!(e("AROAEXAMPLEDEVROLE01"), Some(Strength::Parent));
-        assert_eq!(e("arn:aws:sts::111122223333:assumed-role/Dev/s1"), Some(Strength::Direct));
+        assert_eq!(
+            e("arn:aws:sts::111122223333:assumed-role/Dev/s1"),
+            Some(Strength::Direct)
+        );
         assert_eq!(e("arn:aws:sts::111122223333:assumed-role/Dev/s2"), None);
         assert_eq!(e("444455556666"), None);
     }
 
     #[test]
     fn rejects_bad_principals() {
-        for v in ["arn:aws:iam::111122223333:user/*", "arn:aws:s3:::bucket", "alice", "12345"] {
+        for v in [
+            "arn:aws:iam::111122223333:user/*",
+            "arn:aws:s3:::bucket",
+            "alice",
+            "12345",
+        ] {
             assert!(Entry::compile(PrincipalType::Aws, v).is_err(), "{v}");
         }
         assert!(Entry::compile(PrincipalType::Federated, "arn:aws:iam::1:role/x").is_err());

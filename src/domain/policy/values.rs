@@ -32,7 +32,10 @@ pub(crate) fn boolean(s: &str) -> Option<bool> {
 /// Parses binary data written as base64.
 pub(crate) fn binary(s: &str) -> Option<Vec<u8>> {
     let t = s.trim().as_bytes();
-    data_encoding::BASE64.decode(t).or_else(|_| data_encoding::BASE64_NOPAD.decode(t)).ok()
+    data_encoding::BASE64
+        .decode(t)
+        .or_else(|_| data_encoding::BASE64_NOPAD.decode(t))
+        .ok()
 }
 
 /// An IP range in CIDR form.
@@ -66,11 +69,15 @@ impl Cidr {
     pub(crate) fn contains(&self, ip: IpAddr) -> bool {
         match (self.addr, ip) {
             (IpAddr::V4(net), IpAddr::V4(a)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(net) & mask == u32::from(a) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(a)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u128::from(net) & mask == u128::from(a) & mask
             }
             _ => false,
@@ -90,13 +97,16 @@ pub(crate) fn ip(s: &str) -> Option<IpAddr> {
 pub(crate) fn date(s: &str) -> Option<i64> {
     let t = s.trim();
     if let Some(secs) = number(t)
-        && (!t.contains('-') || t.starts_with('-')) {
-            return Some((secs * 1000.0) as i64);
-        }
+        && (!t.contains('-') || t.starts_with('-'))
+    {
+        return Some((secs * 1000.0) as i64);
+    }
     let b = t.as_bytes();
     let num = |from: usize, len: usize| -> Option<i64> {
         let part = t.get(from..from + len)?;
-        part.bytes().all(|c| c.is_ascii_digit()).then(|| part.parse().ok())?
+        part.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| part.parse().ok())?
     };
     let (year, month, day) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
     if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
@@ -208,9 +218,21 @@ mod tests {
         let c = Cidr::parse("203.0.113.0/24").unwrap();
         assert!(c.contains(ip("203.0.113.77").unwrap()));
         assert!(!c.contains(ip("203.0.114.1").unwrap()));
-        assert!(Cidr::parse("0.0.0.0/0").unwrap().contains(ip("8.8.8.8").unwrap()));
-        assert!(Cidr::parse("2001:db8::/32").unwrap().contains(ip("2001:db8::1").unwrap()));
-        assert!(!Cidr::parse("2001:db8::1").unwrap().contains(ip("2001:db8::2").unwrap()));
+        assert!(
+            Cidr::parse("0.0.0.0/0")
+                .unwrap()
+                .contains(ip("8.8.8.8").unwrap())
+        );
+        assert!(
+            Cidr::parse("2001:db8::/32")
+                .unwrap()
+                .contains(ip("2001:db8::1").unwrap())
+        );
+        assert!(
+            !Cidr::parse("2001:db8::1")
+                .unwrap()
+                .contains(ip("2001:db8::2").unwrap())
+        );
         assert!(!c.contains(ip("::ffff:203.0.113.1").unwrap()));
         assert_eq!(Cidr::parse("10.0.0.0/33"), None);
         assert_eq!(Cidr::parse("10.0.0/8"), None);

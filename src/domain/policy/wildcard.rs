@@ -54,18 +54,20 @@ impl Pattern {
         let mut lit = String::new();
         let mut rest = text;
         while let Some(c) = rest.chars().next() {
-            if syntax.variables && rest.starts_with("${")
-                && let Some((piece, after)) = parse_var(rest) {
-                    match piece {
-                        Piece::Lit(s) => lit.push_str(&s),
-                        other => {
-                            flush(&mut lit, &mut pieces, fold);
-                            pieces.push(other);
-                        }
+            if syntax.variables
+                && rest.starts_with("${")
+                && let Some((piece, after)) = parse_var(rest)
+            {
+                match piece {
+                    Piece::Lit(s) => lit.push_str(&s),
+                    other => {
+                        flush(&mut lit, &mut pieces, fold);
+                        pieces.push(other);
                     }
-                    rest = after;
-                    continue;
                 }
+                rest = after;
+                continue;
+            }
             match c {
                 '*' if syntax.wildcards => {
                     flush(&mut lit, &mut pieces, fold);
@@ -82,7 +84,9 @@ impl Pattern {
             rest = rest.get(c.len_utf8()..).unwrap_or_default();
         }
         flush(&mut lit, &mut pieces, fold);
-        Self { pieces: pieces.into_boxed_slice() }
+        Self {
+            pieces: pieces.into_boxed_slice(),
+        }
     }
 
     /// The variables the pattern refers to.
@@ -111,7 +115,11 @@ fn flush(lit: &mut String, pieces: &mut Vec<Piece>, fold: bool) {
     if lit.is_empty() {
         return;
     }
-    let text = if fold { lit.to_lowercase() } else { std::mem::take(lit) };
+    let text = if fold {
+        lit.to_lowercase()
+    } else {
+        std::mem::take(lit)
+    };
     lit.clear();
     if let Some(Piece::Lit(prev)) = pieces.last_mut() {
         let mut joined = String::from(std::mem::take(prev));
@@ -139,10 +147,17 @@ fn parse_var(s: &str) -> Option<(Piece, &str)> {
                 }
                 None => (body.trim(), None),
             };
-            if key.is_empty() || key.chars().any(|c| c.is_whitespace() || c == '$' || c == '{') {
+            if key.is_empty()
+                || key
+                    .chars()
+                    .any(|c| c.is_whitespace() || c == '$' || c == '{')
+            {
                 return None;
             }
-            Piece::Var(Var { key: key.to_lowercase().into(), default })
+            Piece::Var(Var {
+                key: key.to_lowercase().into(),
+                default,
+            })
         }
     };
     Some((piece, rest))
@@ -159,7 +174,9 @@ pub(crate) fn resolve<'a>(var: &'a Var, ctx: &'a Context) -> Option<&'a str> {
 
 /// Length in bytes of the char starting at `b`.
 fn char_len(text: &str, at: usize) -> usize {
-    text.get(at..).and_then(|s| s.chars().next()).map_or(1, char::len_utf8)
+    text.get(at..)
+        .and_then(|s| s.chars().next())
+        .map_or(1, char::len_utf8)
 }
 
 /// If `text[at..]` starts with `lit`, the number of bytes of `text` consumed.
@@ -223,10 +240,15 @@ fn glob(pieces: &[Piece], text: &str, fold: bool, ctx: &Context) -> bool {
 mod tests {
     use super::*;
 
-    const GLOB: Syntax = Syntax { wildcards: true, variables: true };
+    const GLOB: Syntax = Syntax {
+        wildcards: true,
+        variables: true,
+    };
 
     fn m(p: &str, t: &str) -> bool {
-        Pattern::compile(p, GLOB, false).matches(t, false, &Context::EMPTY).unwrap()
+        Pattern::compile(p, GLOB, false)
+            .matches(t, false, &Context::EMPTY)
+            .unwrap()
     }
 
     #[test]
