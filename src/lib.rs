@@ -25,4 +25,6 @@
 
 pub mod cli;
 pub mod domain;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod service;

@@ -72,14 +72,20 @@ pub(super) fn run(cmd: PolicyCommand) -> ExitCode {
 }
 
 fn guess_kind(text: &str) -> PolicyKind {
-    let Ok(v) = serde_json::from_str::<Value>(text) else { return PolicyKind::Identity };
+    let Ok(v) = serde_json::from_str::<Value>(text) else {
+        return PolicyKind::Identity;
+    };
     let stmts: Vec<&Value> = match v.get("Statement") {
         Some(Value::Array(a)) => a.iter().collect(),
         Some(s) => vec![s],
         None => Vec::new(),
     };
-    let has_principal = stmts.iter().any(|s| s.get("Principal").is_some() || s.get("NotPrincipal").is_some());
-    let has_resource = stmts.iter().any(|s| s.get("Resource").is_some() || s.get("NotResource").is_some());
+    let has_principal = stmts
+        .iter()
+        .any(|s| s.get("Principal").is_some() || s.get("NotPrincipal").is_some());
+    let has_resource = stmts
+        .iter()
+        .any(|s| s.get("Resource").is_some() || s.get("NotResource").is_some());
     match (has_principal, has_resource) {
         (true, false) => PolicyKind::Trust,
         (true, true) => PolicyKind::Resource,
@@ -102,7 +108,8 @@ fn validate(files: &[PathBuf], kind: KindArg) -> ExitCode {
         };
         let kind = match kind {
             KindArg::Auto => guess_kind(&text),
-            k => PolicyKind::from_name(&format!("{k:?}").to_lowercase()).unwrap_or(PolicyKind::Identity),
+            k => PolicyKind::from_name(&format!("{k:?}").to_lowercase())
+                .unwrap_or(PolicyKind::Identity),
         };
         match Policy::parse(name.to_string(), kind, &text) {
             Err(e) => {
@@ -112,21 +119,38 @@ fn validate(files: &[PathBuf], kind: KindArg) -> ExitCode {
             Ok(p) => {
                 let warnings = lint::lint(&p);
                 for w in &warnings {
-                    let at = if w.statement == 0 { String::new() } else { format!("statement {}: ", w.statement) };
+                    let at = if w.statement == 0 {
+                        String::new()
+                    } else {
+                        format!("statement {}: ", w.statement)
+                    };
                     let _ = writeln!(out, "{name}: warning: {at}{}", w.message);
                 }
-                let _ = writeln!(out, "{name}: ok ({} policy, {} warning(s))", kind.name(), warnings.len());
+                let _ = writeln!(
+                    out,
+                    "{name}: ok ({} policy, {} warning(s))",
+                    kind.name(),
+                    warnings.len()
+                );
             }
         }
     }
-    if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 type CliError = (&'static str, String);
 
 fn run_simulate(path: &PathBuf, output: Output) -> Result<(), CliError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ("InvalidInput", format!("cannot read {}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        (
+            "InvalidInput",
+            format!("cannot read {}: {e}", path.display()),
+        )
+    })?;
     let input = parse_input(&text)?;
     let results = simulate(&input).map_err(|e| (e.aws_code(), e.to_string()))?;
     let mut out = std::io::stdout().lock();
@@ -139,18 +163,32 @@ fn run_simulate(path: &PathBuf, output: Output) -> Result<(), CliError> {
 }
 
 const INPUT_KEYS: &[&str] = &[
-    "PolicyInputList", "PermissionsBoundaryPolicyInputList", "ActionNames", "ResourceArns",
-    "ResourcePolicy", "ResourceOwner", "CallerArn", "ContextEntries", "ResourceHandlingOption",
-    "MaxItems", "Marker",
+    "PolicyInputList",
+    "PermissionsBoundaryPolicyInputList",
+    "ActionNames",
+    "ResourceArns",
+    "ResourcePolicy",
+    "ResourceOwner",
+    "CallerArn",
+    "ContextEntries",
+    "ResourceHandlingOption",
+    "MaxItems",
+    "Marker",
 ];
 
 /// Parses the `SimulateCustomPolicy` request shape.
 pub(crate) fn parse_input(text: &str) -> Result<SimulationInput, CliError> {
     let bad = |m: String| ("InvalidInput", m);
-    let v: Value = serde_json::from_str(text).map_err(|e| bad(format!("the input is not JSON: {e}")))?;
-    let Value::Object(obj) = v else { return Err(bad("the input must be a JSON object".into())) };
+    let v: Value =
+        serde_json::from_str(text).map_err(|e| bad(format!("the input is not JSON: {e}")))?;
+    let Value::Object(obj) = v else {
+        return Err(bad("the input must be a JSON object".into()));
+    };
     if let Some(k) = obj.keys().find(|k| !INPUT_KEYS.contains(&k.as_str())) {
-        return Err(bad(format!("unknown parameter \"{k}\"; expected one of {}", INPUT_KEYS.join(", "))));
+        return Err(bad(format!(
+            "unknown parameter \"{k}\"; expected one of {}",
+            INPUT_KEYS.join(", ")
+        )));
     }
     let doc_list = |name: &str| -> Result<Vec<(String, String)>, CliError> {
         match obj.get(name) {
@@ -168,7 +206,11 @@ pub(crate) fn parse_input(text: &str) -> Result<SimulationInput, CliError> {
             None => Ok(Vec::new()),
             Some(Value::Array(items)) => items
                 .iter()
-                .map(|s| s.as_str().map(str::to_owned).ok_or_else(|| bad(format!("{name} must be a list of strings"))))
+                .map(|s| {
+                    s.as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| bad(format!("{name} must be a list of strings")))
+                })
                 .collect(),
             Some(_) => Err(bad(format!("{name} must be a list of strings"))),
         }
@@ -182,7 +224,9 @@ pub(crate) fn parse_input(text: &str) -> Result<SimulationInput, CliError> {
     };
     let policies = doc_list("PolicyInputList")?;
     if policies.is_empty() {
-        return Err(bad("PolicyInputList must contain at least one policy".into()));
+        return Err(bad(
+            "PolicyInputList must contain at least one policy".into()
+        ));
     }
     let resource_policy = match obj.get("ResourcePolicy") {
         None => None,
@@ -210,14 +254,27 @@ fn doc_text(v: &Value, name: &str) -> Result<String, CliError> {
     match v {
         Value::String(s) => Ok(s.clone()),
         Value::Object(_) => Ok(v.to_string()),
-        _ => Err(("InvalidInput", format!("{name} entries must be policy documents (strings or objects)"))),
+        _ => Err((
+            "InvalidInput",
+            format!("{name} entries must be policy documents (strings or objects)"),
+        )),
     }
 }
 
 fn context_entry(v: &Value) -> Result<ContextEntry, CliError> {
     let bad = |m: String| ("InvalidInput", m);
-    let key = v.get("ContextKeyName").and_then(Value::as_str).ok_or_else(|| bad("ContextEntries: each entry needs a ContextKeyName".into()))?;
-    let ty_name = v.get("ContextKeyType").and_then(Value::as_str).ok_or_else(|| bad(format!("ContextEntries: key \"{key}\" needs a ContextKeyType")))?;
+    let key = v
+        .get("ContextKeyName")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("ContextEntries: each entry needs a ContextKeyName".into()))?;
+    let ty_name = v
+        .get("ContextKeyType")
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            bad(format!(
+                "ContextEntries: key \"{key}\" needs a ContextKeyType"
+            ))
+        })?;
     let ty = ContextKeyType::parse(ty_name).ok_or_else(|| bad(format!("ContextEntries: ContextKeyType \"{ty_name}\" of key \"{key}\" is not one of string, stringList, numeric, numericList, boolean, booleanList, ip, ipList, binary, binaryList, date, dateList")))?;
     let values = match v.get("ContextKeyValues") {
         Some(Value::Array(items)) => items
@@ -226,12 +283,22 @@ fn context_entry(v: &Value) -> Result<ContextEntry, CliError> {
                 Value::String(s) => Ok(s.clone()),
                 Value::Number(n) => Ok(n.to_string()),
                 Value::Bool(b) => Ok(b.to_string()),
-                _ => Err(bad(format!("ContextEntries: values of key \"{key}\" must be strings"))),
+                _ => Err(bad(format!(
+                    "ContextEntries: values of key \"{key}\" must be strings"
+                ))),
             })
             .collect::<Result<_, _>>()?,
-        _ => return Err(bad(format!("ContextEntries: key \"{key}\" needs ContextKeyValues (a list)"))),
+        _ => {
+            return Err(bad(format!(
+                "ContextEntries: key \"{key}\" needs ContextKeyValues (a list)"
+            )));
+        }
     };
-    Ok(ContextEntry { key: key.to_owned(), values, ty })
+    Ok(ContextEntry {
+        key: key.to_owned(),
+        values,
+        ty,
+    })
 }
 
 fn render_json(results: &[EvaluationResult]) -> Value {
@@ -258,7 +325,10 @@ fn render_json(results: &[EvaluationResult]) -> Value {
                 "MissingContextValues": r.missing_context_values,
             });
             if let (Some(allowed), Value::Object(m)) = (r.allowed_by_boundary, &mut o) {
-                m.insert("PermissionsBoundaryDecisionDetail".into(), json!({"AllowedByPermissionsBoundary": allowed}));
+                m.insert(
+                    "PermissionsBoundaryDecisionDetail".into(),
+                    json!({"AllowedByPermissionsBoundary": allowed}),
+                );
             }
             o
         })
@@ -270,18 +340,31 @@ fn render_table(results: &[EvaluationResult]) -> String {
     let rows: Vec<[String; 5]> = results
         .iter()
         .map(|r| {
-            let matched: Vec<String> =
-                r.matched.iter().map(|m| format!("{}@{}:{}", m.source_policy_id, m.start.line, m.start.column)).collect();
+            let matched: Vec<String> = r
+                .matched
+                .iter()
+                .map(|m| format!("{}@{}:{}", m.source_policy_id, m.start.line, m.start.column))
+                .collect();
             [
                 r.action.clone(),
                 r.resource.clone(),
                 r.decision.as_str().to_owned(),
-                if matched.is_empty() { r.explanation.clone() } else { matched.join(", ") },
+                if matched.is_empty() {
+                    r.explanation.clone()
+                } else {
+                    matched.join(", ")
+                },
                 r.missing_context_values.join(", "),
             ]
         })
         .collect();
-    let head = ["ACTION", "RESOURCE", "DECISION", "MATCHED / REASON", "MISSING CONTEXT"];
+    let head = [
+        "ACTION",
+        "RESOURCE",
+        "DECISION",
+        "MATCHED / REASON",
+        "MISSING CONTEXT",
+    ];
     let mut widths = head.map(str::len);
     for row in &rows {
         for (w, c) in widths.iter_mut().zip(row) {

@@ -23,9 +23,14 @@ pub trait Clock: Send + Sync + std::fmt::Debug {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
-    #[expect(clippy::disallowed_methods, reason = "the one place that reads the system clock")]
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the one place that reads the system clock"
+    )]
     fn now(&self) -> Duration {
-        SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default()
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
     }
 }
 
@@ -40,7 +45,9 @@ pub struct FixedClock {
 impl FixedClock {
     /// A clock showing `secs` seconds after the epoch.
     pub fn at_secs(secs: i64) -> Self {
-        Self { millis: AtomicI64::new(secs.saturating_mul(1000)) }
+        Self {
+            millis: AtomicI64::new(secs.saturating_mul(1000)),
+        }
     }
 
     /// Moves the clock forward by `d`.
@@ -51,7 +58,8 @@ impl FixedClock {
 
     /// Sets the clock to `secs` seconds after the epoch.
     pub fn set_secs(&self, secs: i64) {
-        self.millis.store(secs.saturating_mul(1000), Ordering::SeqCst);
+        self.millis
+            .store(secs.saturating_mul(1000), Ordering::SeqCst);
     }
 }
 

@@ -83,9 +83,18 @@ impl Policy {
     }
 
     /// Compiles an already validated document.
-    pub fn from_document(id: impl Into<String>, kind: PolicyKind, document: Document) -> Result<Self, PolicyError> {
+    pub fn from_document(
+        id: impl Into<String>,
+        kind: PolicyKind,
+        document: Document,
+    ) -> Result<Self, PolicyError> {
         let statements = compiled::compile(&document)?;
-        Ok(Self { id: id.into(), kind, document, statements })
+        Ok(Self {
+            id: id.into(),
+            kind,
+            document,
+            statements,
+        })
     }
 
     /// The id given at parse time.
@@ -113,12 +122,16 @@ impl Policy {
     pub fn missing_context_keys(&self, request: &Request<'_>, out: &mut Vec<String>) {
         let target = request.target();
         for (compiled, stmt) in self.statements.iter().zip(&self.document.statements) {
-            if !compiled.matches_target(&target) || compiled.principal_strength(target.principal).is_none() {
+            if !compiled.matches_target(&target)
+                || compiled.principal_strength(target.principal).is_none()
+            {
                 continue;
             }
             let mut vars = Vec::new();
             for (cc, c) in compiled.conditions.iter().zip(&stmt.conditions) {
-                if !target.context.contains(cc.key()) && !out.iter().any(|k| k.eq_ignore_ascii_case(&c.key)) {
+                if !target.context.contains(cc.key())
+                    && !out.iter().any(|k| k.eq_ignore_ascii_case(&c.key))
+                {
                     out.push(c.key.clone());
                 }
                 cc.variable_keys(&mut vars);

@@ -138,7 +138,11 @@ pub struct ServiceError {
 impl ServiceError {
     /// An error with `code` and a message for the caller.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), source: None }
+        Self {
+            code,
+            message: message.into(),
+            source: None,
+        }
     }
 
     /// An internal failure: the caller sees a generic message; `source` is
@@ -173,7 +177,10 @@ impl ServiceError {
 
     /// `NoSuchEntity` with AWS's wording for `what` (`user`, `role`, …).
     pub fn no_such_entity(what: &str, name: &str) -> Self {
-        Self::new(ErrorCode::NoSuchEntity, format!("The {what} with name {name} cannot be found."))
+        Self::new(
+            ErrorCode::NoSuchEntity,
+            format!("The {what} with name {name} cannot be found."),
+        )
     }
 
     /// The code.
@@ -200,7 +207,9 @@ impl fmt::Display for ServiceError {
 
 impl std::error::Error for ServiceError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 

@@ -195,7 +195,9 @@ impl SimulateError {
 /// Runs the simulation.
 pub fn simulate(input: &SimulationInput) -> Result<Vec<EvaluationResult>, SimulateError> {
     if input.actions.is_empty() {
-        return Err(SimulateError::InvalidInput("ActionNames must name at least one action".into()));
+        return Err(SimulateError::InvalidInput(
+            "ActionNames must name at least one action".into(),
+        ));
     }
     if input.boundaries.len() > 1 {
         return Err(SimulateError::InvalidInput(
@@ -205,7 +207,10 @@ pub fn simulate(input: &SimulationInput) -> Result<Vec<EvaluationResult>, Simula
     let parse = |id: &str, kind, text: &str| {
         Policy::parse(id, kind, text)
             .map(Arc::new)
-            .map_err(|source| SimulateError::Malformed { policy_id: id.to_owned(), source })
+            .map_err(|source| SimulateError::Malformed {
+                policy_id: id.to_owned(),
+                source,
+            })
     };
     let identity: Vec<_> = input
         .policies
@@ -230,10 +235,21 @@ pub fn simulate(input: &SimulationInput) -> Result<Vec<EvaluationResult>, Simula
     };
     let principal = caller(input.caller_arn.as_deref(), owner.as_deref())?;
     let context = build_context(&input.context, &principal)?;
-    let set = PolicySet { identity, boundary, ..Default::default() };
-    let side = ResourceSide { policy: resource_policy.as_deref(), rcps: &[] };
+    let set = PolicySet {
+        identity,
+        boundary,
+        ..Default::default()
+    };
+    let side = ResourceSide {
+        policy: resource_policy.as_deref(),
+        rcps: &[],
+    };
     let star = ["*".to_owned()];
-    let resources: &[String] = if input.resources.is_empty() { &star } else { &input.resources };
+    let resources: &[String] = if input.resources.is_empty() {
+        &star
+    } else {
+        &input.resources
+    };
     let mut out = Vec::new();
     for action in &input.actions {
         for resource in resources {
@@ -243,11 +259,20 @@ pub fn simulate(input: &SimulationInput) -> Result<Vec<EvaluationResult>, Simula
             }
             let d = evaluate(&set, side, &req);
             let mut missing = Vec::new();
-            for p in set.identity.iter().chain(&set.boundary).chain(&resource_policy) {
+            for p in set
+                .identity
+                .iter()
+                .chain(&set.boundary)
+                .chain(&resource_policy)
+            {
                 p.missing_context_keys(&req, &mut missing);
             }
             let boundary_allows = set.boundary.as_ref().map(|_| {
-                let of = |e| d.matched.iter().any(|m| m.source == PolicySource::Boundary && m.effect == e);
+                let of = |e| {
+                    d.matched
+                        .iter()
+                        .any(|m| m.source == PolicySource::Boundary && m.effect == e)
+                };
                 of(Effect::Allow) && !of(Effect::Deny)
             });
             out.push(EvaluationResult {
@@ -268,7 +293,11 @@ fn statement_ref(m: &crate::domain::policy::MatchedStatement<'_>) -> StatementRe
     let s = m.policy.document().statements.get(m.index);
     StatementRef {
         source_policy_id: m.policy.id().to_owned(),
-        source_policy_type: if m.source == PolicySource::Resource { "resource" } else { "IAM Policy" },
+        source_policy_type: if m.source == PolicySource::Resource {
+            "resource"
+        } else {
+            "IAM Policy"
+        },
         start: s.map(|s| s.start).unwrap_or_default(),
         end: s.map(|s| s.end).unwrap_or_default(),
     }
@@ -285,7 +314,10 @@ fn account_of(owner: &str) -> Option<String> {
 fn caller(arn: Option<&str>, owner: Option<&str>) -> Result<Principal, SimulateError> {
     let Some(arn) = arn else {
         let acct = owner.unwrap_or("123456789012");
-        return Ok(Principal::user(&format!("arn:aws:iam::{acct}:user/simulated-caller"), None));
+        return Ok(Principal::user(
+            &format!("arn:aws:iam::{acct}:user/simulated-caller"),
+            None,
+        ));
     };
     let bad = || {
         SimulateError::InvalidInput(format!(
@@ -293,12 +325,18 @@ fn caller(arn: Option<&str>, owner: Option<&str>) -> Result<Principal, SimulateE
         ))
     };
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let [_, partition, service, _, account, resource] = parts[..] else { return Err(bad()) };
+    let [_, partition, service, _, account, resource] = parts[..] else {
+        return Err(bad());
+    };
     match (service, resource.split_once('/')) {
         ("iam", None) if resource == "root" => Ok(Principal::root(partition, account)),
         ("iam", Some(("user", _))) => Ok(Principal::user(arn, None)),
         ("sts", Some(("assumed-role", rest))) => {
-            let role = rest.split('/').next().filter(|r| !r.is_empty()).ok_or_else(bad)?;
+            let role = rest
+                .split('/')
+                .next()
+                .filter(|r| !r.is_empty())
+                .ok_or_else(bad)?;
             let role_arn = format!("arn:{partition}:iam::{account}:role/{role}");
             Ok(Principal::assumed_role(arn, &role_arn, None))
         }
@@ -310,12 +348,15 @@ fn caller(arn: Option<&str>, owner: Option<&str>) -> Result<Principal, SimulateE
 fn build_context(entries: &[ContextEntry], p: &Principal) -> Result<Context, SimulateError> {
     let mut ctx = Context::new();
     if p.kind == crate::domain::policy::PrincipalKind::User
-        && let Some(name) = p.arn.rsplit('/').next() {
-            ctx.insert("aws:username", name);
-        }
+        && let Some(name) = p.arn.rsplit('/').next()
+    {
+        ctx.insert("aws:username", name);
+    }
     for e in entries {
         if e.key.is_empty() {
-            return Err(SimulateError::InvalidInput("ContextEntries: ContextKeyName must not be empty".into()));
+            return Err(SimulateError::InvalidInput(
+                "ContextEntries: ContextKeyName must not be empty".into(),
+            ));
         }
         if let Some(bad) = e.values.iter().find(|v| !e.ty.valid(v)) {
             return Err(SimulateError::InvalidInput(format!(

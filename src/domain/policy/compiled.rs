@@ -165,13 +165,19 @@ impl CompiledStatement {
         let Some(strength) = self.principal_strength(t.principal) else {
             return Applies::No;
         };
+        // A false condition decides whatever the order: only when none is
+        // false does an unreadable one make the statement an error.
+        let mut error = None;
         for c in &*self.conditions {
             match c.eval(t.context) {
                 Ok(true) => {}
                 Ok(false) => return Applies::No,
-                Err(e) => return Applies::Error(e),
+                Err(e) => error = error.or(Some(e)),
             }
         }
-        Applies::Yes(strength)
+        match error {
+            Some(e) => Applies::Error(e),
+            None => Applies::Yes(strength),
+        }
     }
 }

@@ -168,7 +168,7 @@ impl Parser<'_> {
             self.bump();
         }
         let raw = self.text.get(begin..self.pos).unwrap_or_default();
-        if raw.parse::<f64>().is_err() {
+        if !is_json_number(raw) {
             return Err(self.err("malformed number"));
         }
         Ok(raw.to_owned())
@@ -284,6 +284,40 @@ impl Parser<'_> {
     }
 }
 
+/// The JSON number grammar: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+fn is_json_number(raw: &str) -> bool {
+    let b = raw.as_bytes();
+    let mut i = usize::from(b.first() == Some(&b'-'));
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i - start
+    };
+    let int_start = i;
+    let n = digits(&mut i);
+    if n == 0 || (n > 1 && b.get(int_start) == Some(&b'0')) {
+        return false;
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,6 +348,12 @@ mod tests {
         );
         assert!(parse(r#"{"a":1,}"#).is_err());
         assert!(parse("\"\\ud800\"").is_err());
+        for bad in ["+5", ".5", "5.", "01", "1e", "-"] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+        for good in ["0", "-0.5", "10", "1e5", "2E-3"] {
+            assert!(parse(good).is_ok(), "{good}");
+        }
     }
 
     #[test]

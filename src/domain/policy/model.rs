@@ -228,64 +228,14 @@ pub struct Condition {
 // === impl Document ===
 
 impl Document {
-    /// Renders the document as JSON text that parses back to an equal model
-    /// (positions aside).
+    /// Renders the document as compact JSON that parses back to an equal
+    /// model (positions aside) and is never longer than IAM's size count of
+    /// the original: single values stay scalars, numbers and booleans stay
+    /// unquoted, and characters above U+00FF are written as `\u` escapes so
+    /// the charset rule holds.
     pub fn to_json(&self) -> String {
         use serde_json::{Map, Value, json};
-        let strings = |v: &[String]| Value::Array(v.iter().map(|s| json!(s)).collect());
-        let stmts: Vec<Value> = self
-            .statements
-            .iter()
-            .map(|s| {
-                let mut m = Map::new();
-                if let Some(sid) = &s.sid {
-                    m.insert("Sid".into(), json!(sid));
-                }
-                m.insert("Effect".into(), json!(s.effect.as_str()));
-                if let Some(p) = &s.principal {
-                    let v = match &p.entries {
-                        None => json!("*"),
-                        Some(es) => Value::Object(
-                            es.iter()
-                                .map(|(t, v)| (t.as_str().to_owned(), strings(v)))
-                                .collect(),
-                        ),
-                    };
-                    m.insert(
-                        if p.negated {
-                            "NotPrincipal"
-                        } else {
-                            "Principal"
-                        }
-                        .into(),
-                        v,
-                    );
-                }
-                let a = if s.action.negated {
-                    "NotAction"
-                } else {
-                    "Action"
-                };
-                m.insert(a.into(), strings(&s.action.values));
-                if let Some(r) = &s.resource {
-                    let k = if r.negated { "NotResource" } else { "Resource" };
-                    m.insert(k.into(), strings(&r.values));
-                }
-                if !s.conditions.is_empty() {
-                    let mut block = Map::new();
-                    for c in &s.conditions {
-                        let op = block
-                            .entry(c.operator.name().to_owned())
-                            .or_insert_with(|| Value::Object(Map::new()));
-                        if let Value::Object(keys) = op {
-                            keys.insert(c.key.clone(), strings(&c.values));
-                        }
-                    }
-                    m.insert("Condition".into(), Value::Object(block));
-                }
-                Value::Object(m)
-            })
-            .collect();
+        let stmts: Vec<Value> = self.statements.iter().map(statement_json).collect();
         let mut doc = Map::new();
         match self.version {
             Some(Version::V2012_10_17) => {
@@ -299,12 +249,106 @@ impl Document {
         if let Some(id) = &self.id {
             doc.insert("Id".into(), json!(id));
         }
-        doc.insert("Statement".into(), Value::Array(stmts));
-        Value::Object(doc).to_string()
+        let statements = match <[Value; 1]>::try_from(stmts) {
+            Ok([one]) => one,
+            Err(many) => Value::Array(many),
+        };
+        doc.insert("Statement".into(), statements);
+        escape_above_latin1(&Value::Object(doc).to_string())
     }
 
     /// True when `${…}` is a policy variable in this document.
     pub fn substitutes_variables(&self) -> bool {
         self.version == Some(Version::V2012_10_17)
     }
+}
+
+fn one_or_many(v: &[String], typed: bool) -> serde_json::Value {
+    use serde_json::Value;
+    let scalar = |s: &String| {
+        if typed {
+            if let Ok(n @ Value::Number(_)) = serde_json::from_str::<Value>(s)
+                && serde_json::to_string(&n).is_ok_and(|t| t == *s)
+            {
+                return n;
+            }
+            if s == "true" || s == "false" {
+                return Value::Bool(s == "true");
+            }
+        }
+        Value::String(s.clone())
+    };
+    match v {
+        [one] => scalar(one),
+        many => Value::Array(many.iter().map(scalar).collect()),
+    }
+}
+
+fn statement_json(s: &Statement) -> serde_json::Value {
+    use serde_json::{Map, Value, json};
+    let mut m = Map::new();
+    if let Some(sid) = &s.sid {
+        m.insert("Sid".into(), json!(sid));
+    }
+    m.insert("Effect".into(), json!(s.effect.as_str()));
+    if let Some(p) = &s.principal {
+        let v = match &p.entries {
+            None => json!("*"),
+            Some(es) => Value::Object(
+                es.iter()
+                    .map(|(t, v)| (t.as_str().to_owned(), one_or_many(v, false)))
+                    .collect(),
+            ),
+        };
+        m.insert(
+            if p.negated {
+                "NotPrincipal"
+            } else {
+                "Principal"
+            }
+            .into(),
+            v,
+        );
+    }
+    let a = if s.action.negated {
+        "NotAction"
+    } else {
+        "Action"
+    };
+    m.insert(a.into(), one_or_many(&s.action.values, false));
+    if let Some(r) = &s.resource {
+        let k = if r.negated { "NotResource" } else { "Resource" };
+        m.insert(k.into(), one_or_many(&r.values, false));
+    }
+    if !s.conditions.is_empty() {
+        let mut block = Map::new();
+        for c in &s.conditions {
+            let op = block
+                .entry(c.operator.name())
+                .or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(keys) = op {
+                keys.insert(c.key.clone(), one_or_many(&c.values, true));
+            }
+        }
+        m.insert("Condition".into(), Value::Object(block));
+    }
+    Value::Object(m)
+}
+
+/// Replaces every character above U+00FF with its `\u` escape (surrogate
+/// pairs above U+FFFF). Such characters only occur inside JSON strings here.
+fn escape_above_latin1(json: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if u32::from(c) <= 0xFF {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units).iter() {
+                let _ = write!(out, "\\u{u:04x}");
+            }
+        }
+    }
+    out
 }

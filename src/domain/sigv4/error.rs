@@ -221,7 +221,7 @@ pub(crate) fn echo(value: &str) -> String {
 impl fmt::Display for Window {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let secs = self.0.as_secs();
-        if secs % 60 == 0 {
+        if secs.is_multiple_of(60) {
             write!(f, "{} min.", secs / 60)
         } else {
             write!(f, "{secs} sec.")
