@@ -23,6 +23,7 @@
 //! - `test-util` — test helpers (fixed clocks, in-memory adapters). No
 //!   security check is ever behind a feature.
 
+pub mod adapters;
 pub mod cli;
 pub mod domain;
 #[doc(hidden)]

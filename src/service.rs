@@ -7,3 +7,4 @@
 
 pub mod error;
 pub mod simulate_policy;
+pub mod store;

@@ -1,0 +1,210 @@
+//! The embedded store: every port of `service::store` over one redb file,
+//! `stsd.redb`, in the data directory. The default backend: `stsd serve`
+//! needs nothing else.
+//!
+//! Owns: [`EmbeddedStore`] and the file's life cycle; the layout and the
+//! operations are in `tables`. May import `service::store`, `domain`,
+//! redb and tokio; never `api`.
+//!
+//! Durability: every commit and every `use_once` is a redb write
+//! transaction with redb's default `Durability::Immediate`, so it is on
+//! disk (fsync) before the call returns: nothing acknowledged is lost, even
+//! to SIGKILL or power loss, and redb recovers the file by itself on the
+//! next open. Only last-used data ([`UsageLog`]) is written non-durably.
+//!
+//! Blocking: redb calls block on I/O (and a write waits for the one writer
+//! slot), so each runs on tokio's blocking pool through `spawn_blocking`
+//! and never stalls the async workers. Reads are MVCC snapshots and do not
+//! wait for writers.
+
+mod tables;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use redb::Database;
+
+use crate::domain::clock::Clock;
+use crate::domain::ids::{AccessKeyId, AccountId};
+use crate::service::store::model::AccessKeyRecord;
+use crate::service::store::{
+    AccessKeyIndex, AccountDirectory, EntityReader, EntityWriter, Key, Kind, LastUsed, ListQuery,
+    Page, Record, ReplayGuard, ReplayScope, Revision, StoreError, StoreGeneration, Timestamp,
+    Transaction, UsageLog, Versioned, check_replay_id,
+};
+
+/// The file name of the store inside the data directory.
+pub const FILE_NAME: &str = "stsd.redb";
+
+/// The embedded store. Holds the redb database open (and locked against
+/// other processes) until dropped.
+#[derive(Debug, Clone)]
+pub struct EmbeddedStore {
+    db: Arc<Database>,
+    clock: Arc<dyn Clock>,
+    path: PathBuf,
+}
+
+// === impl EmbeddedStore ===
+
+impl EmbeddedStore {
+    /// Opens (or creates) `stsd.redb` in `data_dir`, creating the directory
+    /// (mode 0700) and the file (mode 0600) if needed; recovers the file if
+    /// the last process died mid-write. Blocking: call it at start-up,
+    /// before serving. `clock` decides when one-time entries expire.
+    pub fn open(data_dir: &Path, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
+        create_private_dir(data_dir)?;
+        let path = data_dir.join(FILE_NAME);
+        create_private_file(&path)?;
+        let db = Database::create(&path).map_err(tables::backend)?;
+        tables::init(&db)?;
+        Ok(Self {
+            db: Arc::new(db),
+            clock,
+            path,
+        })
+    }
+
+    /// The path of the database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `op` on the blocking pool.
+    async fn run<T, F>(&self, op: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Database) -> Result<T, StoreError> + Send + 'static,
+    {
+        let db = Arc::clone(&self.db);
+        tokio::task::spawn_blocking(move || op(&db))
+            .await
+            .map_err(StoreError::failure)?
+    }
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::DirBuilderExt;
+    match fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+    {
+        Ok(()) => Ok(()),
+        Err(e) => Err(StoreError::unavailable(e)),
+    }
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> Result<(), StoreError> {
+    fs::create_dir_all(dir).map_err(StoreError::unavailable)
+}
+
+/// Creates the file with mode 0600 before redb opens it, so the sealed
+/// secrets and IAM data are never readable by others, not even briefly.
+#[cfg(unix)]
+fn create_private_file(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .map(drop)
+        .map_err(StoreError::unavailable)
+}
+
+#[cfg(not(unix))]
+fn create_private_file(_path: &Path) -> Result<(), StoreError> {
+    Ok(())
+}
+
+#[async_trait]
+impl EntityReader for EmbeddedStore {
+    async fn get(&self, key: &Key) -> Result<Option<Versioned<Record>>, StoreError> {
+        let key = key.clone();
+        self.run(move |db| tables::get(db, &key)).await
+    }
+
+    async fn list(
+        &self,
+        account: AccountId,
+        kind: Kind,
+        query: &ListQuery,
+    ) -> Result<Page<Record>, StoreError> {
+        let query = query.clone();
+        self.run(move |db| tables::list(db, account, kind, &query))
+            .await
+    }
+}
+
+#[async_trait]
+impl EntityWriter for EmbeddedStore {
+    async fn commit(&self, txn: Transaction) -> Result<Revision, StoreError> {
+        self.run(move |db| tables::commit(db, &txn)).await
+    }
+}
+
+#[async_trait]
+impl AccessKeyIndex for EmbeddedStore {
+    async fn access_key(
+        &self,
+        id: &AccessKeyId,
+    ) -> Result<Option<Versioned<AccessKeyRecord>>, StoreError> {
+        let id = id.clone();
+        let found = self.run(move |db| tables::access_key(db, &id)).await?;
+        found.map(Versioned::downcast).transpose()
+    }
+}
+
+#[async_trait]
+impl ReplayGuard for EmbeddedStore {
+    async fn use_once(
+        &self,
+        scope: ReplayScope,
+        id: &str,
+        not_after: Timestamp,
+    ) -> Result<bool, StoreError> {
+        check_replay_id(id)?;
+        let id = id.to_owned();
+        let now = Timestamp::now(self.clock.as_ref());
+        self.run(move |db| tables::use_once(db, now, scope, &id, not_after))
+            .await
+    }
+}
+
+#[async_trait]
+impl UsageLog for EmbeddedStore {
+    async fn record_use(&self, key: &Key, used: LastUsed) -> Result<bool, StoreError> {
+        let key = key.clone();
+        self.run(move |db| tables::record_use(db, &key, &used))
+            .await
+    }
+
+    async fn last_used(&self, key: &Key) -> Result<Option<LastUsed>, StoreError> {
+        let key = key.clone();
+        self.run(move |db| tables::last_used(db, &key)).await
+    }
+}
+
+#[async_trait]
+impl StoreGeneration for EmbeddedStore {
+    async fn generation(&self) -> Result<u64, StoreError> {
+        self.run(tables::generation).await
+    }
+}
+
+#[async_trait]
+impl AccountDirectory for EmbeddedStore {
+    async fn accounts(&self) -> Result<Vec<AccountId>, StoreError> {
+        self.run(tables::accounts).await
+    }
+}
+
+#[cfg(test)]
+mod tests;

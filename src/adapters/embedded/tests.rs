@@ -1,0 +1,97 @@
+use std::time::Duration;
+
+use redb::{ReadableDatabase, ReadableTableMetadata, TableDefinition};
+
+use super::*;
+use crate::domain::clock::FixedClock;
+use crate::service::store::conformance::{self, account, role};
+
+fn clock() -> Arc<FixedClock> {
+    Arc::new(FixedClock::at_secs(1_700_000_000))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformance_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path(), clock()).unwrap();
+    conformance::run_all(Arc::new(store)).await;
+}
+
+#[tokio::test]
+async fn records_survive_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = Key::role(account(1), &"kept".parse().unwrap());
+    let revision = {
+        let store = EmbeddedStore::open(dir.path(), clock()).unwrap();
+        let mut txn = Transaction::new();
+        txn.put(role(account(1), "kept", "/"));
+        store.commit(txn).await.unwrap()
+    };
+    let store = EmbeddedStore::open(dir.path(), clock()).unwrap();
+    let read = store.get(&key).await.unwrap().unwrap();
+    assert_eq!(read.revision, revision);
+    assert_eq!(store.generation().await.unwrap(), revision.get());
+    let mut txn = Transaction::new();
+    txn.put(role(account(1), "next", "/"));
+    assert!(
+        store.commit(txn).await.unwrap() > revision,
+        "revisions continue after reopening"
+    );
+}
+
+#[tokio::test]
+async fn a_second_open_of_the_same_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let _first = EmbeddedStore::open(dir.path(), clock()).unwrap();
+    assert!(EmbeddedStore::open(dir.path(), clock()).is_err());
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn data_dir_and_file_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("data");
+    let store = EmbeddedStore::open(&dir, clock()).unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(store.path()), 0o600);
+    assert_eq!(store.path(), dir.join(FILE_NAME));
+}
+
+#[tokio::test]
+async fn expired_replay_entries_are_purged() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let store = EmbeddedStore::open(dir.path(), clock.clone()).unwrap();
+    let soon = Timestamp::from_unix_secs(1_700_000_060);
+    for i in 0..10 {
+        assert!(
+            store
+                .use_once(ReplayScope::SamlAssertion, &format!("a{i}"), soon)
+                .await
+                .unwrap()
+        );
+    }
+    assert!(
+        !store
+            .use_once(ReplayScope::SamlAssertion, "a0", soon)
+            .await
+            .unwrap()
+    );
+    clock.advance(Duration::from_secs(61));
+    // The next call purges the expired batch; a0 is then forgotten (its
+    // validity ended, so callers refuse it by its own expiry).
+    store
+        .use_once(ReplayScope::SamlAssertion, "b", soon)
+        .await
+        .unwrap();
+    let left = {
+        let txn = store.db.begin_read().unwrap();
+        let table = txn
+            .open_table(TableDefinition::<&str, u64>::new("replay"))
+            .unwrap();
+        table.len().unwrap()
+    };
+    assert_eq!(left, 1, "only the entry written after the purge is left");
+}

@@ -1,0 +1,319 @@
+//! The in-memory store: every port of `service::store` over maps behind one
+//! lock, for tests and development. Nothing survives the process.
+//!
+//! Owns: [`MemoryStore`]. May import `service::store` and `domain`. The
+//! `parking_lot` lock is held only inside synchronous sections, never
+//! across an `.await` (house style 25).
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use parking_lot::Mutex;
+
+use crate::domain::clock::Clock;
+use crate::domain::ids::{AccessKeyId, AccountId};
+use crate::service::store::model::AccessKeyRecord;
+use crate::service::store::{
+    AccessKeyIndex, AccountDirectory, EntityReader, EntityWriter, Key, Kind, LastUsed, ListQuery,
+    Page, Precondition, Record, ReplayGuard, ReplayScope, Revision, StoreError, StoreGeneration,
+    Timestamp, Transaction, UsageLog, Versioned, check_replay_id,
+};
+
+/// How many `use_once` calls pass between two purges of expired entries.
+const PURGE_EVERY: u64 = 1024;
+
+/// The in-memory store. Cheap to clone handles through `Arc`.
+#[derive(Debug)]
+pub struct MemoryStore {
+    clock: Arc<dyn Clock>,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    entities: BTreeMap<Key, Versioned<Record>>,
+    /// Access key ID → owning account.
+    key_index: HashMap<AccessKeyId, AccountId>,
+    /// (scope, id) → not_after.
+    replay: HashMap<(ReplayScope, String), Timestamp>,
+    replay_calls: u64,
+    usage: HashMap<Key, LastUsed>,
+    /// The last revision handed out; the generation.
+    generation: u64,
+}
+
+// === impl MemoryStore ===
+
+impl MemoryStore {
+    /// An empty store; `clock` decides when one-time entries expire.
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            clock,
+            state: Mutex::new(State::default()),
+        }
+    }
+}
+
+impl State {
+    fn check(&self, precondition: &Precondition) -> Result<(), StoreError> {
+        match precondition {
+            Precondition::Absent(key) => {
+                let indexed = key.kind() == Kind::AccessKey
+                    && key
+                        .name()
+                        .parse::<AccessKeyId>()
+                        .is_ok_and(|id| self.key_index.contains_key(&id));
+                if indexed || self.entities.contains_key(key) {
+                    return Err(StoreError::DuplicateKey { key: key.clone() });
+                }
+            }
+            Precondition::At(key, expected) => match self.entities.get(key) {
+                None => return Err(StoreError::MissingKey { key: key.clone() }),
+                Some(found) if found.revision != *expected => {
+                    return Err(StoreError::StaleRevision {
+                        key: key.clone(),
+                        expected: *expected,
+                        found: found.revision,
+                    });
+                }
+                Some(_) => {}
+            },
+        }
+        Ok(())
+    }
+
+    fn commit(&mut self, txn: Transaction) -> Result<Revision, StoreError> {
+        txn.validate()?;
+        for precondition in txn.preconditions() {
+            self.check(precondition)?;
+        }
+        for record in txn.puts() {
+            if let Record::AccessKey(ak) = record
+                && self
+                    .key_index
+                    .get(&ak.id)
+                    .is_some_and(|owner| *owner != ak.account)
+            {
+                return Err(StoreError::DuplicateKey { key: record.key() });
+            }
+        }
+        if txn.is_read_only() {
+            return Ok(Revision::new(self.generation));
+        }
+        self.generation += 1;
+        let revision = Revision::new(self.generation);
+        for key in txn.deletes() {
+            if self.entities.remove(key).is_some()
+                && key.kind() == Kind::AccessKey
+                && let Ok(id) = key.name().parse::<AccessKeyId>()
+            {
+                self.key_index.remove(&id);
+            }
+            self.usage.remove(key);
+        }
+        for record in txn.puts() {
+            if let Record::AccessKey(ak) = record {
+                self.key_index.insert(ak.id.clone(), ak.account);
+            }
+            self.entities.insert(
+                record.key(),
+                Versioned {
+                    revision,
+                    record: record.clone(),
+                },
+            );
+        }
+        Ok(revision)
+    }
+
+    fn list(&self, account: AccountId, kind: Kind, query: &ListQuery) -> Page<Record> {
+        let start = match &query.after {
+            Some(after) => Bound::Excluded(bound_key(account, kind, after)),
+            None => Bound::Included(bound_key(account, kind, "")),
+        };
+        let limit = query.clamped_limit();
+        let mut matching = self
+            .entities
+            .range((start, Bound::Unbounded))
+            .take_while(|(k, _)| k.account_id() == account && k.kind() == kind)
+            .filter(|(_, v)| query.matches_path(v.record.path()));
+        let items: Vec<Versioned<Record>> = matching
+            .by_ref()
+            .take(limit)
+            .map(|(_, v)| v.clone())
+            .collect();
+        let next = if matching.next().is_some() {
+            items.last().map(|v| v.record.key().name().to_owned())
+        } else {
+            None
+        };
+        Page { items, next }
+    }
+
+    fn use_once(
+        &mut self,
+        now: Timestamp,
+        scope: ReplayScope,
+        id: &str,
+        not_after: Timestamp,
+    ) -> bool {
+        self.replay_calls += 1;
+        if self.replay_calls.is_multiple_of(PURGE_EVERY) {
+            self.replay.retain(|_, expiry| *expiry >= now);
+        }
+        let entry = (scope, id.to_owned());
+        if self.replay.contains_key(&entry) {
+            return false;
+        }
+        self.replay.insert(entry, not_after);
+        true
+    }
+}
+
+/// A key of `kind` in `account` named `name`, for range bounds. Names from
+/// a marker are used as given: they are already normalized.
+fn bound_key(account: AccountId, kind: Kind, name: &str) -> Key {
+    Key::raw(account, kind, name)
+}
+
+#[async_trait]
+impl EntityReader for MemoryStore {
+    async fn get(&self, key: &Key) -> Result<Option<Versioned<Record>>, StoreError> {
+        Ok(self.state.lock().entities.get(key).cloned())
+    }
+
+    async fn list(
+        &self,
+        account: AccountId,
+        kind: Kind,
+        query: &ListQuery,
+    ) -> Result<Page<Record>, StoreError> {
+        Ok(self.state.lock().list(account, kind, query))
+    }
+}
+
+#[async_trait]
+impl EntityWriter for MemoryStore {
+    async fn commit(&self, txn: Transaction) -> Result<Revision, StoreError> {
+        self.state.lock().commit(txn)
+    }
+}
+
+#[async_trait]
+impl AccessKeyIndex for MemoryStore {
+    async fn access_key(
+        &self,
+        id: &AccessKeyId,
+    ) -> Result<Option<Versioned<AccessKeyRecord>>, StoreError> {
+        let found = {
+            let state = self.state.lock();
+            state
+                .key_index
+                .get(id)
+                .and_then(|account| state.entities.get(&Key::access_key(*account, id)))
+                .cloned()
+        };
+        found.map(Versioned::downcast).transpose()
+    }
+}
+
+#[async_trait]
+impl ReplayGuard for MemoryStore {
+    async fn use_once(
+        &self,
+        scope: ReplayScope,
+        id: &str,
+        not_after: Timestamp,
+    ) -> Result<bool, StoreError> {
+        check_replay_id(id)?;
+        let now = Timestamp::now(self.clock.as_ref());
+        Ok(self.state.lock().use_once(now, scope, id, not_after))
+    }
+}
+
+#[async_trait]
+impl UsageLog for MemoryStore {
+    async fn record_use(&self, key: &Key, used: LastUsed) -> Result<bool, StoreError> {
+        let mut state = self.state.lock();
+        if !state.entities.contains_key(key) {
+            return Ok(false);
+        }
+        state.usage.insert(key.clone(), used);
+        Ok(true)
+    }
+
+    async fn last_used(&self, key: &Key) -> Result<Option<LastUsed>, StoreError> {
+        Ok(self.state.lock().usage.get(key).cloned())
+    }
+}
+
+#[async_trait]
+impl StoreGeneration for MemoryStore {
+    async fn generation(&self) -> Result<u64, StoreError> {
+        Ok(self.state.lock().generation)
+    }
+}
+
+#[async_trait]
+impl AccountDirectory for MemoryStore {
+    async fn accounts(&self) -> Result<Vec<AccountId>, StoreError> {
+        Ok(self
+            .state
+            .lock()
+            .entities
+            .keys()
+            .filter(|k| k.kind() == Kind::Account)
+            .map(Key::account_id)
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::clock::FixedClock;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn conformance() {
+        let store = Arc::new(MemoryStore::new(Arc::new(FixedClock::at_secs(
+            1_700_000_000,
+        ))));
+        crate::service::store::conformance::run_all(store).await;
+    }
+
+    #[tokio::test]
+    async fn expired_replay_entries_are_purged_only_after_not_after() {
+        let clock = Arc::new(FixedClock::at_secs(1_000));
+        let store = MemoryStore::new(clock.clone());
+        let not_after = Timestamp::from_unix_secs(1_060);
+        assert!(
+            store
+                .use_once(ReplayScope::JwtId, "a", not_after)
+                .await
+                .unwrap()
+        );
+        for i in 0..PURGE_EVERY {
+            store
+                .use_once(ReplayScope::JwtId, &format!("x{i}"), not_after)
+                .await
+                .unwrap();
+        }
+        assert!(
+            !store
+                .use_once(ReplayScope::JwtId, "a", not_after)
+                .await
+                .unwrap()
+        );
+        clock.advance(Duration::from_secs(61));
+        for i in 0..PURGE_EVERY {
+            store
+                .use_once(ReplayScope::JwtId, &format!("y{i}"), not_after)
+                .await
+                .unwrap();
+        }
+        assert!(store.state.lock().replay.len() < usize::try_from(PURGE_EVERY).unwrap());
+    }
+}
