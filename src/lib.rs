@@ -6,11 +6,13 @@
 //! - [`domain`] — the pure core: identifiers, secrets, clock, the shared IAM
 //!   policy evaluator, SigV4, credential minting. No I/O.
 //! - [`service`] — use cases (one per file) and the ports (small traits) they
-//!   need from storage and the outside world.
+//!   need from storage and the outside world, including the identity store.
+//! - [`adapters`] — implementations of the ports: the embedded redb store and
+//!   the in-memory store.
 //! - [`cli`] — the `stsd` command line.
 //!
-//! Transports (`api/`), adapters (`adapters/`) and the composition root
-//! (`app`) join as the daemon lands; see `DESIGN.md`.
+//! Transports (`api/`) and the composition root (`app`) join as the daemon
+//! lands; see `DESIGN.md`.
 //!
 //! # Dependency rule
 //!
