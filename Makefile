@@ -7,12 +7,11 @@ CARGO ?= cargo
 
 .PHONY: run test deps lint unit bench fuzz fmt
 
-## Build and start stsd on its embedded defaults. Until the daemon lands
-## (issue 3) this runs the policy simulator on the bundled example.
+## Build and start stsd on its embedded defaults (config/stsd.toml: the
+## embedded store in ./stsd-data, listening on 127.0.0.1:8433).
 run:
 	$(CARGO) build --release --bin stsd
-	$(CARGO_TARGET_DIR)/release/stsd policy validate examples/policies/*.json
-	$(CARGO_TARGET_DIR)/release/stsd policy simulate --input examples/simulate.json --output table
+	$(CARGO_TARGET_DIR)/release/stsd serve --config config/stsd.toml
 
 ## Install what the tests need, then run every test.
 test: deps lint unit

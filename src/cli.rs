@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod policy;
+mod serve;
 
 /// stsd — a self-hosted, AWS-compatible security token service.
 #[derive(Debug, Parser)]
@@ -23,6 +24,11 @@ enum Command {
     /// Validate and simulate IAM policies with stsd's evaluator.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// Run the daemon: the AWS Query API (STS and IAM), /healthz, /readyz.
+    Serve(serve::ServeArgs),
+    /// Validate the configuration without starting; prints "ok" or the
+    /// error naming key and line, and exits 1 on error.
+    CheckConfig(serve::CheckConfigArgs),
 }
 
 /// Parses the command line and runs the command.
@@ -30,5 +36,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Policy(cmd) => policy::run(cmd),
+        Command::Serve(args) => serve::serve(&args),
+        Command::CheckConfig(args) => serve::check_config(&args),
     }
 }

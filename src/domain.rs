@@ -7,8 +7,8 @@
 //! tokio, axum, hyper, tonic, redis or moka. `make lint` greps for them.
 
 pub mod clock;
-pub mod seal;
 pub mod ids;
 pub mod policy;
+pub mod seal;
 pub mod secret;
 pub mod sigv4;

@@ -9,10 +9,14 @@
 //!   need from storage and the outside world, including the identity store.
 //! - [`adapters`] — implementations of the ports: the embedded redb store and
 //!   the in-memory store.
-//! - [`cli`] — the `stsd` command line.
-//!
-//! Transports (`api/`) and the composition root (`app`) join as the daemon
-//! lands; see `DESIGN.md`.
+//! - [`api`] — transports: the AWS Query API over HTTP(S) (STS and IAM on
+//!   one endpoint), its decoding, XML/JSON rendering and the error table.
+//! - [`config`] — the configuration file, environment overrides and
+//!   secrets (master key, root credentials).
+//! - [`app`] — the composition root: builds everything, owns start-up and
+//!   graceful shutdown.
+//! - [`telemetry`] — logging setup.
+//! - [`cli`] — the `stsd` command line (`serve`, `check-config`, `policy`).
 //!
 //! # Dependency rule
 //!
@@ -26,8 +30,12 @@
 //!   security check is ever behind a feature.
 
 pub mod adapters;
+pub mod api;
+pub mod app;
 pub mod cli;
+pub mod config;
 pub mod domain;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod service;
+pub mod telemetry;

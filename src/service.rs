@@ -5,6 +5,8 @@
 //! a transport (axum, tonic) or storage crate (redb, redis). Async is allowed
 //! here; the domain stays synchronous.
 
+pub mod authn;
 pub mod error;
+pub mod get_caller_identity;
 pub mod simulate_policy;
 pub mod store;

@@ -45,6 +45,8 @@ pub enum ErrorCode {
     InternalFailure,
     /// A policy document is invalid (400).
     MalformedPolicyDocument,
+    /// The request body exceeds the configured limit (413).
+    RequestEntityTooLarge,
     // --- IAM ---
     /// The entity does not exist (404).
     NoSuchEntity,
@@ -104,6 +106,7 @@ impl ErrorCode {
             Self::ServiceUnavailable => "ServiceUnavailable",
             Self::InternalFailure => "InternalFailure",
             Self::MalformedPolicyDocument => "MalformedPolicyDocument",
+            Self::RequestEntityTooLarge => "RequestEntityTooLarge",
             Self::NoSuchEntity => "NoSuchEntity",
             Self::EntityAlreadyExists => "EntityAlreadyExists",
             Self::LimitExceeded => "LimitExceeded",

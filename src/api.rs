@@ -1,0 +1,15 @@
+//! Transports.
+//!
+//! Owns: the AWS Query API over HTTP(S) ([`http`]), its request decoding
+//! ([`query`]) and response encoding ([`xml`]), the action table
+//! ([`dispatch`]), the STS actions served without a store ([`sts`]), and
+//! THE error-to-wire table ([`error`]). May import `service` and `domain`;
+//! never `adapters` or `config` (the composition root converts
+//! configuration into the settings types defined here).
+
+pub mod dispatch;
+pub mod error;
+pub mod http;
+pub mod query;
+pub mod sts;
+pub mod xml;

@@ -1,0 +1,74 @@
+//! The AWS Query API over HTTP(S).
+//!
+//! Owns: the axum router (`GET /` and `POST /` for STS and IAM, `/healthz`,
+//! `/readyz`), its shared [`HttpState`], per-request plumbing (request id in
+//! `x-amzn-RequestId` and the log span, timeout, one log line per request;
+//! `middleware`), the Query handler (`handler`), response rendering and
+//! content negotiation (`render`), the listener with TLS, connection cap
+//! and graceful drain ([`server`], [`tls`]), and readiness ([`health`]).
+//! Logs never carry bodies, query strings, credentials or signatures.
+//!
+//! May import `service`, `domain` and the api's own modules; never
+//! `adapters` or `config`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+
+use super::dispatch::Dispatcher;
+use super::query;
+use crate::service::authn::Authenticator;
+
+mod handler;
+pub mod health;
+mod middleware;
+mod render;
+pub mod server;
+pub mod tls;
+
+pub use health::{Readiness, State as ReadinessState};
+pub use middleware::{REQUEST_ID_HEADER, RequestId};
+pub use server::{ServerSettings, serve};
+
+/// What every request handler shares.
+#[derive(Debug)]
+pub struct HttpState {
+    /// The action table.
+    pub dispatcher: Dispatcher,
+    /// Verifies signed requests.
+    pub authenticator: Authenticator,
+    /// Whether to report ready.
+    pub readiness: Readiness,
+    /// Limits.
+    pub settings: HttpSettings,
+}
+
+/// Per-request limits.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpSettings {
+    /// Largest request body, in bytes; beyond it, 413.
+    pub body_limit: usize,
+    /// Longest a request may take; beyond it, 503.
+    pub request_timeout: Duration,
+    /// Bounds on decoded parameters.
+    pub query_limits: query::Limits,
+}
+
+/// The router of the Query API and the health endpoints.
+pub fn router(state: Arc<HttpState>) -> Router {
+    Router::new()
+        .route("/", get(handler::query_api).post(handler::query_api))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .fallback(health::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            middleware::around,
+        ))
+        .with_state(state)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,185 @@
+//! The composition root.
+//!
+//! Owns: building everything the daemon runs — secrets, the identity store,
+//! the credential lookup, the authenticator, the action table, the HTTP
+//! router and the listener settings — from a validated [`Config`], and the
+//! daemon's life: [`run`] opens the store, reports ready, serves until the
+//! shutdown signal, then reports not ready and drains in-flight requests
+//! within the grace period. Like mini-redis's `server::run`, it takes the
+//! bound listener and the shutdown signal from its caller, so tests start
+//! it on port 0. Imports everything.
+//!
+//! Integration points still open are marked `INTEGRATION(...)`.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::api::dispatch::Dispatcher;
+use crate::api::http::{self, HttpSettings, HttpState, Readiness, ServerSettings};
+use crate::api::{query, sts};
+use crate::config::secrets::{Provisioned, Secrets, provision};
+use crate::config::{Config, ConfigError};
+use crate::domain::clock::{Clock, SystemClock};
+use crate::domain::seal::MasterKey;
+use crate::service::authn::{
+    Authenticator, AuthnSettings, Chain, CredentialLookup, StaticCredentials, StoreCredentials,
+};
+use crate::service::store::{IamStore, StoreError};
+
+mod random;
+mod store;
+
+/// Why the daemon cannot start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The configuration or a secret file is unusable.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The TLS certificate or key is unusable.
+    #[error(transparent)]
+    Tls(#[from] http::tls::TlsError),
+    /// The identity store cannot be opened or prepared.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    /// The operating system's random number generator failed.
+    #[error("the system random number generator failed")]
+    Random,
+    /// The listener is unusable, or plain HTTP would be served off loopback.
+    #[error("listener: {0}")]
+    Listener(String),
+}
+
+/// Reads the secrets `config` names, generating missing ones into the data
+/// directory from the system CSPRNG.
+///
+/// # Errors
+///
+/// The secret-file error, or a failure of the random number generator.
+pub fn provision_secrets(config: &Config) -> Result<Provisioned, AppError> {
+    let mut rng = random::OsRandom::new();
+    let provisioned = provision(config, &mut rng)?;
+    if rng.failed() {
+        return Err(AppError::Random);
+    }
+    Ok(provisioned)
+}
+
+/// Serves the daemon on `listener` until `shutdown` completes, then drains.
+///
+/// # Errors
+///
+/// A start-up failure; once serving, the daemon only stops on `shutdown`.
+pub async fn run(
+    config: Config,
+    secrets: Secrets,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), AppError> {
+    http::tls::install_crypto_provider();
+    let local = listener
+        .local_addr()
+        .map_err(|e| AppError::Listener(e.to_string()))?;
+    let tls = match &config.server.tls {
+        Some(files) => Some(http::tls::server_config(&files.cert_file, &files.key_file)?),
+        None => None,
+    };
+    // The configuration checked the configured address; the listener handed
+    // in is checked again, since that is what actually serves.
+    if tls.is_none() && !local.ip().is_loopback() && !config.server.allow_plain_http_non_loopback {
+        return Err(AppError::Listener(format!(
+            "{local} is not a loopback address and no certificate is configured"
+        )));
+    }
+
+    let readiness = Readiness::new();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let store = store::open(&config, Arc::clone(&clock)).await?;
+    let state = Arc::new(build_state(
+        &config,
+        secrets,
+        store,
+        clock,
+        readiness.clone(),
+    ));
+    readiness.set_ready();
+
+    let settings = ServerSettings {
+        tls,
+        max_connections: config.server.max_connections,
+        shutdown_grace: config.server.shutdown_grace,
+        header_timeout: config.server.request_timeout,
+    };
+    tracing::info!(
+        listen_addr = %local,
+        tls = settings.tls.is_some(),
+        account = %config.accounts.default,
+        region = %config.region,
+        "listening"
+    );
+    let router = http::router(Arc::clone(&state));
+    let drain = async move {
+        shutdown.await;
+        readiness.set_draining();
+        tracing::info!("shutdown requested");
+    };
+    http::serve(listener, router, settings, drain).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Everything the HTTP layer shares.
+fn build_state(
+    config: &Config,
+    secrets: Secrets,
+    store: Arc<dyn IamStore>,
+    clock: Arc<dyn Clock>,
+    readiness: Readiness,
+) -> HttpState {
+    let master_key: Arc<MasterKey> = Arc::new(secrets.master_key);
+    let mut static_keys = StaticCredentials::new();
+    static_keys.insert_root(
+        config.accounts.default,
+        secrets.root.access_key_id,
+        secrets.root.secret,
+    );
+    let lookup: Arc<dyn CredentialLookup> = Arc::new(
+        Chain::new()
+            .then(Arc::new(static_keys))
+            .then(Arc::new(StoreCredentials::new(
+                Arc::clone(&store),
+                Arc::clone(&master_key),
+            ))),
+    );
+
+    let mut regions = vec![config.region.to_string()];
+    // IAM and the global STS endpoint sign as us-east-1 whatever the region.
+    if config.region.as_str() != "us-east-1" {
+        regions.push("us-east-1".to_owned());
+    }
+    let settings = AuthnSettings {
+        regions,
+        max_skew: config.signature.clock_skew,
+        max_presigned_lifetime: config.signature.presign_max,
+    };
+    let authenticator = Authenticator::new(lookup, clock, settings).with_usage_log(store);
+
+    let mut dispatcher = Dispatcher::new();
+    sts::register(&mut dispatcher, config.partition.clone());
+    // INTEGRATION(iam): `crate::api::iam::register(&mut dispatcher, store,
+    // master_key, …)` — the IAM operations get the store and the master key
+    // (to seal new secret access keys) here.
+    drop(master_key);
+
+    HttpState {
+        dispatcher,
+        authenticator,
+        readiness,
+        settings: HttpSettings {
+            body_limit: config.server.body_limit,
+            request_timeout: config.server.request_timeout,
+            query_limits: query::Limits::default(),
+        },
+    }
+}

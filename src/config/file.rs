@@ -1,0 +1,253 @@
+//! The configuration file as written.
+//!
+//! Owns: [`FileConfig`], the raw serde shape of `config/stsd.toml`. Every
+//! table rejects unknown keys and every key has a default, so an empty file
+//! is a working single-node configuration. Checks that concern one value
+//! (ranges, address syntax, identifier syntax) run during deserialisation,
+//! so their errors carry the key's line; checks across values run in
+//! [`super::Config`]. Imports std, serde, toml and domain newtypes only.
+//!
+//! `config/stsd.full.toml` documents every key; keep the two in step.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+use serde::{Deserialize, Deserializer};
+use toml::Spanned;
+
+use crate::domain::ids::{AccountId, Partition, Region};
+use crate::domain::seal::SealKeyId;
+
+/// The documented default port of the Query API.
+pub const DEFAULT_PORT: u16 = 8433;
+
+/// The default listen address: loopback only, plain HTTP allowed.
+pub const DEFAULT_LISTEN: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), DEFAULT_PORT);
+
+/// The default account, as in the AWS documentation examples.
+pub const DEFAULT_ACCOUNT: &str = "123456789012";
+
+/// The default id of the master key.
+pub const DEFAULT_MASTER_KEY_ID: &str = "master-1";
+
+/// The default region.
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+/// The whole file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FileConfig {
+    /// The ARN partition of every identity (`aws`).
+    pub partition: Partition,
+    /// The region this deployment signs and answers as; `us-east-1` when
+    /// absent.
+    pub region: Option<Region>,
+    /// `[server]`.
+    pub server: ServerSection,
+    /// `[store]`.
+    pub store: StoreSection,
+    /// `[accounts]`.
+    pub accounts: AccountsSection,
+    /// `[signature]`.
+    pub signature: SignatureSection,
+    /// `[logging]`.
+    pub logging: LoggingSection,
+    /// `[bootstrap]`.
+    pub bootstrap: BootstrapSection,
+}
+
+/// `[server]`: the Query API listener.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSection {
+    /// Spanned so the plain-HTTP rule can name the line.
+    pub listen: Option<Spanned<SocketAddr>>,
+    /// `[server.tls]`; absent means plain HTTP.
+    pub tls: Option<TlsSection>,
+    /// Plain HTTP on a non-loopback address is refused unless this is set.
+    pub allow_plain_http_non_loopback: bool,
+    /// Largest request body accepted; beyond it, 413.
+    pub body_limit_bytes: Bounded<1024, { 64 * 1024 * 1024 }>,
+    /// Longest a request may take, from its headers to its response.
+    pub request_timeout_secs: Bounded<1, 3600>,
+    /// How long shutdown waits for in-flight requests.
+    pub shutdown_grace_secs: Bounded<0, 3600>,
+    /// Connections served at once; further ones wait in the accept queue.
+    pub max_connections: Bounded<1, 1_000_000>,
+}
+
+/// `[server.tls]`: both files are required once the table is present.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSection {
+    /// PEM certificate chain, leaf first.
+    pub cert_file: PathBuf,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_file: PathBuf,
+}
+
+/// `[store]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreSection {
+    /// The backend; only `embedded` exists for now.
+    pub backend: StoreBackend,
+    /// The embedded store's directory; also home of generated secrets.
+    pub data_dir: PathBuf,
+    /// A 0600 file holding the master key in base64. The key itself is
+    /// never written in this file.
+    pub master_key_file: Option<PathBuf>,
+    /// The id recorded in every blob the master key seals
+    /// ([`DEFAULT_MASTER_KEY_ID`] when absent).
+    #[serde(deserialize_with = "seal_key_id")]
+    pub master_key_id: Option<SealKeyId>,
+}
+
+/// The store backends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreBackend {
+    /// redb, one file in the data directory.
+    Embedded,
+}
+
+/// `[accounts]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccountsSection {
+    /// The account whose root credentials come from the environment or the
+    /// data directory; [`DEFAULT_ACCOUNT`] when absent.
+    pub default: Option<AccountId>,
+    /// Further accounts served by this deployment.
+    pub additional: Vec<AccountId>,
+}
+
+/// `[signature]`: SigV4 verification limits.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SignatureSection {
+    /// Largest accepted difference between a request's time and ours.
+    pub clock_skew_secs: Bounded<1, 3600>,
+    /// Longest accepted `X-Amz-Expires` of a presigned request.
+    pub presign_max_secs: Bounded<1, 604_800>,
+}
+
+/// `[logging]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoggingSection {
+    /// The most verbose level written.
+    pub level: LogLevel,
+    /// One JSON object per line (true) or human-readable lines.
+    pub json: bool,
+}
+
+/// Log levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    /// Everything.
+    Trace,
+    /// Diagnostics.
+    Debug,
+    /// Start-up, shutdown and one line per request.
+    #[default]
+    Info,
+    /// Refused and failed requests only.
+    Warn,
+    /// Failures only.
+    Error,
+}
+
+/// `[bootstrap]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BootstrapSection {
+    /// Documents in the shape of `GetAccountAuthorizationDetails`, applied
+    /// idempotently at start.
+    pub documents: Vec<PathBuf>,
+}
+
+/// An integer from `MIN` to `MAX`; out-of-range values fail while the file
+/// is parsed, so the error names the key's line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bounded<const MIN: u64, const MAX: u64>(pub u64);
+
+// === impl FileConfig ===
+
+impl FileConfig {
+    /// Parses `text`.
+    ///
+    /// # Errors
+    ///
+    /// The toml error, which carries the span of the offending key or value.
+    pub fn parse(text: &str) -> Result<Self, toml::de::Error> {
+        toml::from_str(text)
+    }
+}
+
+impl Default for ServerSection {
+    fn default() -> Self {
+        Self {
+            listen: None,
+            tls: None,
+            allow_plain_http_non_loopback: false,
+            body_limit_bytes: Bounded(1024 * 1024),
+            request_timeout_secs: Bounded(30),
+            shutdown_grace_secs: Bounded(20),
+            max_connections: Bounded(1024),
+        }
+    }
+}
+
+impl Default for StoreSection {
+    fn default() -> Self {
+        Self {
+            backend: StoreBackend::Embedded,
+            data_dir: PathBuf::from("stsd-data"),
+            master_key_file: None,
+            master_key_id: None,
+        }
+    }
+}
+
+impl Default for SignatureSection {
+    fn default() -> Self {
+        Self {
+            clock_skew_secs: Bounded(15 * 60),
+            presign_max_secs: Bounded(900),
+        }
+    }
+}
+
+impl Default for LoggingSection {
+    fn default() -> Self {
+        Self {
+            level: LogLevel::Info,
+            json: true,
+        }
+    }
+}
+
+/// `store.master_key_id`: 1–32 characters of `[A-Za-z0-9._-]`.
+fn seal_key_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SealKeyId>, D::Error> {
+    let text = String::deserialize(d)?;
+    SealKeyId::new(&text).map(Some).map_err(|_| {
+        serde::de::Error::custom("must be 1 to 32 characters of A-Z, a-z, 0-9, '.', '_' and '-'")
+    })
+}
+
+// === impl Bounded ===
+
+impl<'de, const MIN: u64, const MAX: u64> Deserialize<'de> for Bounded<MIN, MAX> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = i64::deserialize(d)?;
+        match u64::try_from(n) {
+            Ok(n) if (MIN..=MAX).contains(&n) => Ok(Self(n)),
+            _ => Err(serde::de::Error::custom(format!(
+                "must be an integer from {MIN} to {MAX}, got {n}"
+            ))),
+        }
+    }
+}

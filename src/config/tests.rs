@@ -1,0 +1,246 @@
+use std::collections::BTreeMap;
+
+use super::*;
+
+fn env(pairs: &[(&'static str, &'static str)]) -> BTreeMap<&'static str, &'static str> {
+    pairs.iter().copied().collect()
+}
+
+fn load(text: &str, pairs: &[(&'static str, &'static str)]) -> Result<Config, ConfigError> {
+    Config::from_toml(text, "stsd.toml", &env(pairs), &Overrides::default())
+}
+
+#[test]
+fn empty_file_is_a_working_single_node_config() {
+    let c = load("", &[]).unwrap();
+    assert_eq!(c.server.listen, "127.0.0.1:8433".parse().unwrap());
+    assert!(c.server.tls.is_none());
+    assert_eq!(c.server.body_limit, 1024 * 1024);
+    assert_eq!(c.server.request_timeout, Duration::from_secs(30));
+    assert_eq!(c.partition.as_str(), "aws");
+    assert_eq!(c.region.as_str(), "us-east-1");
+    assert_eq!(c.accounts.default.as_str(), "123456789012");
+    assert_eq!(c.signature.clock_skew, Duration::from_secs(900));
+    assert_eq!(c.signature.presign_max, Duration::from_secs(900));
+    assert!(matches!(c.secrets.master_key, MasterKeySource::DataDir));
+    assert!(matches!(c.secrets.root, RootCredentialSource::DataDir));
+}
+
+#[test]
+fn shipped_config_files_are_valid() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    for name in ["stsd.toml", "stsd.full.toml"] {
+        let p = dir.join(name);
+        let c = Config::load(Some(&p), &env(&[]), &Overrides::default());
+        assert!(c.is_ok(), "{name}: {}", c.unwrap_err());
+    }
+}
+
+#[test]
+fn unknown_key_names_key_line_and_section() {
+    let text = "region = \"eu-west-1\"\n\n[server]\nlisten = \"127.0.0.1:1\"\nlistn = \"x\"\n";
+    let e = load(text, &[]).unwrap_err().to_string();
+    assert!(
+        e.starts_with("stsd.toml:5:1: [server]: unknown field `listn`"),
+        "{e}"
+    );
+    assert!(e.contains("expected one of"), "{e}");
+    assert!(!e.contains('\n'), "{e}");
+
+    let e = load("colour = 1\n", &[]).unwrap_err().to_string();
+    assert!(
+        e.starts_with("stsd.toml:1:1: unknown field `colour`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn bad_values_name_their_line() {
+    let e = load("[server]\n\nrequest_timeout_secs = 0\n", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("stsd.toml:3:"), "{e}");
+    assert!(
+        e.contains("must be an integer from 1 to 3600, got 0"),
+        "{e}"
+    );
+
+    let e = load("[server]\nlisten = \"nope\"\n", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("stsd.toml:2:"), "{e}");
+
+    let e = load("[accounts]\ndefault = \"12\"\n", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("stsd.toml:2:"), "{e}");
+    assert!(e.contains("accountId"), "{e}");
+
+    let e = load("[server.tls]\ncert_file = \"c.pem\"\n", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("missing field `key_file`"), "{e}");
+
+    let e = load("[store]\nmaster_key_id = \"bad id!\"\n", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("stsd.toml:2:") && e.contains("1 to 32 characters"),
+        "{e}"
+    );
+    assert_eq!(
+        load("", &[]).unwrap().store.master_key_id.as_str(),
+        "master-1"
+    );
+
+    let e = load("[logging]\nlevel = \"loud\"\n", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("stsd.toml:2:"), "{e}");
+}
+
+#[test]
+fn environment_overrides_the_file() {
+    let text = "[server]\nlisten = \"127.0.0.1:1000\"\n[store]\ndata_dir = \"/from/file\"\n";
+    let c = load(
+        text,
+        &[
+            (source::LISTEN, "127.0.0.1:2000"),
+            (source::DATA_DIR, "/from/env"),
+            (source::ACCOUNT_ID, "111122223333"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(c.server.listen.port(), 2000);
+    assert_eq!(c.store.data_dir, PathBuf::from("/from/env"));
+    assert_eq!(c.accounts.default.as_str(), "111122223333");
+
+    let flags = Overrides {
+        listen: Some("127.0.0.1:3000".parse().unwrap()),
+    };
+    let c = Config::from_toml(
+        text,
+        "f",
+        &env(&[(source::LISTEN, "127.0.0.1:2000")]),
+        &flags,
+    )
+    .unwrap();
+    assert_eq!(c.server.listen.port(), 3000);
+}
+
+#[test]
+fn bad_overrides_name_the_variable() {
+    let e = load("", &[(source::LISTEN, "here")])
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("STSD_LISTEN: 'here'"), "{e}");
+    let e = load("", &[(source::ACCOUNT_ID, "1")])
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("STSD_ACCOUNT_ID:"), "{e}");
+}
+
+#[test]
+fn plain_http_off_loopback_needs_tls_or_explicit_consent() {
+    let e = load("[server]\n\nlisten = \"0.0.0.0:8433\"\n", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("stsd.toml:3: server.listen: 0.0.0.0:8433 is not a loopback"),
+        "{e}"
+    );
+    let e = load("", &[(source::LISTEN, "[::]:1")])
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("STSD_LISTEN:"), "{e}");
+
+    let ok = "[server]\nlisten = \"0.0.0.0:8433\"\nallow_plain_http_non_loopback = true\n";
+    assert!(load(ok, &[]).is_ok());
+    let tls =
+        "[server]\nlisten = \"0.0.0.0:8433\"\n[server.tls]\ncert_file = \"c\"\nkey_file = \"k\"\n";
+    assert!(load(tls, &[]).unwrap().server.tls.is_some());
+    assert!(load("", &[(source::LISTEN, "[::1]:9")]).is_ok());
+}
+
+#[test]
+fn secrets_come_from_the_environment_and_are_checked() {
+    let key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let c = load(
+        "",
+        &[
+            (source::MASTER_KEY, key),
+            (source::ROOT_ACCESS_KEY_ID, "AKIAIOSFODNN7EXAMPLE"),
+            (
+                source::ROOT_SECRET_ACCESS_KEY,
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            ),
+        ],
+    )
+    .unwrap();
+    let MasterKeySource::Env(k) = &c.secrets.master_key else {
+        panic!()
+    };
+    assert_eq!(k.expose_secret()[31], 31);
+    let RootCredentialSource::Env(r) = &c.secrets.root else {
+        panic!()
+    };
+    assert_eq!(r.access_key_id.as_str(), "AKIAIOSFODNN7EXAMPLE");
+    // Debug of the whole config never shows a secret.
+    let shown = format!("{c:?}");
+    assert!(!shown.contains("wJalr") && !shown.contains(key), "{shown}");
+
+    let e = load("", &[(source::MASTER_KEY, "c2hvcnQ=")])
+        .unwrap_err()
+        .to_string();
+    assert_eq!(e, "STSD_MASTER_KEY: must decode to 32 bytes, got 5");
+    let e = load("", &[(source::MASTER_KEY, "not base64!")])
+        .unwrap_err()
+        .to_string();
+    assert_eq!(e, "STSD_MASTER_KEY: is not valid base64");
+    let e = load(
+        "",
+        &[(source::MASTER_KEY, key), (source::MASTER_KEY_FILE, "/k")],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("not both"), "{e}");
+    let e = load("", &[(source::ROOT_ACCESS_KEY_ID, "AKIAIOSFODNN7EXAMPLE")]).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("STSD_ROOT_SECRET_ACCESS_KEY: must be set"),
+        "{e}"
+    );
+    let e = load(
+        "",
+        &[
+            (source::ROOT_ACCESS_KEY_ID, "AKIAIOSFODNN7EXAMPLE"),
+            (source::ROOT_SECRET_ACCESS_KEY, "short"),
+        ],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.starts_with("STSD_ROOT_SECRET_ACCESS_KEY:") && !e.contains("short"),
+        "{e}"
+    );
+
+    let c = load("", &[(source::MASTER_KEY_FILE, "/run/secrets/k")]).unwrap();
+    assert!(
+        matches!(&c.secrets.master_key, MasterKeySource::File(p) if p == Path::new("/run/secrets/k"))
+    );
+    let c = load("[store]\nmaster_key_file = \"/etc/k\"\n", &[]).unwrap();
+    assert!(matches!(&c.secrets.master_key, MasterKeySource::File(p) if p == Path::new("/etc/k")));
+}
+
+#[test]
+fn additional_accounts_drop_the_default_and_duplicates() {
+    let text = "[accounts]\ndefault = \"111122223333\"\nadditional = [\"444455556666\", \"111122223333\", \"444455556666\"]\n";
+    let c = load(text, &[]).unwrap();
+    let extra: Vec<_> = c
+        .accounts
+        .additional
+        .iter()
+        .map(AccountId::as_str)
+        .collect();
+    assert_eq!(extra, ["444455556666"]);
+}

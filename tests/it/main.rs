@@ -1,0 +1,19 @@
+//! The single integration-test binary (house style 20).
+//!
+//! Every test starts the real `stsd` binary (`stsd serve` on
+//! `127.0.0.1:0`, a fresh data directory, no inherited `STSD_*`
+//! variables) through [`daemon::Daemon`], talks to it over real sockets,
+//! and stops it by PID. The AWS CLI test runs when `aws` is installed.
+
+#![expect(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "test helpers fail the test loudly; clippy.toml's allow-*-in-tests covers #[test] functions only"
+)]
+
+mod daemon;
+mod lifecycle;
+mod serve;
+mod store;
