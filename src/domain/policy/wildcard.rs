@@ -208,6 +208,8 @@ fn glob(pieces: &[Piece], text: &str, fold: bool, ctx: &Context) -> bool {
     let mut star: Option<(usize, usize)> = None;
     loop {
         let step = match pieces.get(pi) {
+            // A trailing star matches whatever is left.
+            Some(Piece::Star) if pi + 1 == pieces.len() => return true,
             Some(Piece::Star) => {
                 star = Some((pi + 1, ti));
                 pi += 1;
@@ -226,7 +228,15 @@ fn glob(pieces: &[Piece], text: &str, fold: bool, ctx: &Context) -> bool {
         }
         match star {
             Some((sp, st)) if st < text.len() => {
-                let next = st + char_len(text, st);
+                let mut next = st + char_len(text, st);
+                // Skip straight to the next place the literal after the
+                // star can start (case-sensitive literals only).
+                if let (false, Some(Piece::Lit(l))) = (fold, pieces.get(sp)) {
+                    match text.get(next..).and_then(|rest| rest.find(&**l)) {
+                        Some(off) => next += off,
+                        None => return false,
+                    }
+                }
                 star = Some((sp, next));
                 pi = sp;
                 ti = next;
