@@ -4,8 +4,10 @@
 SHELL := /bin/bash
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/stsd/target
 CARGO ?= cargo
+# The Python test virtualenv that scripts/install-test-deps.sh creates.
+VENV ?= $(HOME)/.cache/stsd/venv
 
-.PHONY: run test deps lint unit bench fuzz fmt
+.PHONY: run test deps lint unit python bench fuzz fmt
 
 ## Build and start stsd on its embedded defaults (config/stsd.toml: the
 ## embedded store in ./stsd-data, listening on 127.0.0.1:8433).
@@ -14,7 +16,7 @@ run:
 	$(CARGO_TARGET_DIR)/release/stsd serve --config config/stsd.toml
 
 ## Install what the tests need, then run every test.
-test: deps lint unit
+test: deps lint unit python
 
 ## Idempotent installation of test dependencies (apt packages, virtualenvs,
 ## npm packages) — see scripts/install-test-deps.sh.
@@ -29,6 +31,12 @@ lint:
 unit:
 	$(CARGO) test --all-targets --locked
 	$(CARGO) test --doc --locked
+
+## Integration tests in Python: the real `stsd serve` on an ephemeral
+## loopback port, driven by boto3 and the AWS CLI (tests/python).
+python:
+	$(CARGO) build --bin stsd --locked
+	PYTHONDONTWRITEBYTECODE=1 STSD_BIN=$(CARGO_TARGET_DIR)/debug/stsd $(VENV)/bin/pytest tests/python -q
 
 ## Criterion benchmarks; figures go to BENCHMARKS.md by hand for now.
 bench:

@@ -20,4 +20,31 @@ fi
 # Rust components used by `make lint`.
 rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+# --- Python integration tests (tests/python) -------------------------------
+# A virtualenv with boto3, the AWS CLI (v1) and pytest, pinned in
+# tests/python/requirements.txt. Recreated only when broken; pip runs only
+# when requirements.txt changed since the last successful install (its hash
+# is stored in the venv).
+VENV="${STSD_VENV:-$HOME/.cache/stsd/venv}"
+PY_REQS="tests/python/requirements.txt"
+if ! "$VENV/bin/python" -c 'import sys' >/dev/null 2>&1 || [[ ! -x "$VENV/bin/pip" ]]; then
+  if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+    SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3 python3-venv
+  fi
+  rm -rf "$VENV"
+  mkdir -p "$(dirname "$VENV")"
+  python3 -m venv "$VENV"
+fi
+py_hash="$(sha256sum "$PY_REQS" | cut -d' ' -f1)"
+if [[ "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$py_hash" ]] \
+   || ! "$VENV/bin/python" -c 'import boto3, pytest' >/dev/null 2>&1 \
+   || [[ ! -x "$VENV/bin/aws" ]]; then
+  rm -f "$VENV/.requirements.sha256"
+  PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV/bin/pip" install -q --no-input -r "$PY_REQS"
+  echo "$py_hash" > "$VENV/.requirements.sha256"
+fi
+# --- end Python integration tests ------------------------------------------
+
 echo "test dependencies are installed"

@@ -10,6 +10,7 @@
 pub mod dispatch;
 pub mod error;
 pub mod http;
+pub mod iam;
 pub mod query;
 pub mod sts;
 pub mod xml;

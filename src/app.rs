@@ -163,14 +163,18 @@ fn build_state(
         max_skew: config.signature.clock_skew,
         max_presigned_lifetime: config.signature.presign_max,
     };
+    let iam = Arc::new(crate::service::iam::Iam {
+        store: Arc::clone(&store),
+        clock: Arc::clone(&clock),
+        partition: config.partition.clone(),
+        entropy: Arc::new(ring::rand::SystemRandom::new()),
+        master_key,
+    });
     let authenticator = Authenticator::new(lookup, clock, settings).with_usage_log(store);
 
     let mut dispatcher = Dispatcher::new();
     sts::register(&mut dispatcher, config.partition.clone());
-    // INTEGRATION(iam): `crate::api::iam::register(&mut dispatcher, store,
-    // master_key, …)` — the IAM operations get the store and the master key
-    // (to seal new secret access keys) here.
-    drop(master_key);
+    crate::api::iam::register(&mut dispatcher, iam);
 
     HttpState {
         dispatcher,

@@ -12,3 +12,4 @@ pub mod policy;
 pub mod seal;
 pub mod secret;
 pub mod sigv4;
+pub mod totp;

@@ -6,7 +6,9 @@
 //! here; the domain stays synchronous.
 
 pub mod authn;
+pub mod authz;
 pub mod error;
 pub mod get_caller_identity;
+pub mod iam;
 pub mod simulate_policy;
 pub mod store;

@@ -14,6 +14,8 @@
 )]
 
 mod daemon;
+mod iam_roles;
+mod iam_users;
 mod lifecycle;
 mod serve;
 mod store;

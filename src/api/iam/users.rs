@@ -1,0 +1,193 @@
+//! IAM user actions on the wire: CreateUser, GetUser, UpdateUser,
+//! DeleteUser, ListUsers, TagUser, UntagUser, ListUserTags.
+//!
+//! Owns: decoding their parameters into domain types and writing IAM's
+//! `User` element. Imports `service` and the api's own modules.
+
+use std::sync::Arc;
+
+use super::{caller, paging, tags, write_page, write_tags};
+use crate::api::dispatch::{Auth, Call, Dispatcher, Service};
+use crate::api::xml::XmlResponse;
+use crate::service::iam::Iam;
+use crate::service::iam::users::{self, CreateUser, UpdateUser};
+use crate::service::store::model::UserRecord;
+
+/// Writes `<User>`'s members (also used by GetGroup's `Users`).
+pub(crate) fn write_user(r: &mut XmlResponse, u: &UserRecord, with_tags: bool) {
+    r.string("Path", u.path.as_str())
+        .string("UserName", u.name.as_str())
+        .string("UserId", u.id.as_str())
+        .string("Arn", u.arn.as_str())
+        .timestamp("CreateDate", secs(u.create_date.as_unix_secs()));
+    if let Some(t) = u.password_last_used {
+        r.timestamp("PasswordLastUsed", secs(t.as_unix_secs()));
+    }
+    if let Some(b) = &u.permissions_boundary {
+        r.structure("PermissionsBoundary", |p| {
+            p.string("PermissionsBoundaryType", "Policy")
+                .string("PermissionsBoundaryArn", b.as_str());
+        });
+    }
+    if with_tags && !u.tags.is_empty() {
+        write_tags(r, &u.tags);
+    }
+}
+
+/// Seconds as the XML writer takes them.
+pub(crate) fn secs(s: u64) -> i64 {
+    i64::try_from(s).unwrap_or(i64::MAX)
+}
+
+/// Registers the user actions.
+pub fn register(d: &mut Dispatcher, iam: &Arc<Iam>) {
+    let i = Arc::clone(iam);
+    d.register(
+        Service::Iam,
+        "CreateUser",
+        Auth::Signed,
+        move |call: Call| {
+            let iam = Arc::clone(&i);
+            async move {
+                let caller = caller(&iam, &call).await?;
+                let p = call.params.root();
+                let input = CreateUser {
+                    name: p.parse_required("UserName")?,
+                    path: p.parse("Path")?,
+                    tags: tags(&p)?,
+                    permissions_boundary: p.parse("PermissionsBoundary")?,
+                };
+                let u = users::create_user(&iam, &caller, input).await?;
+                let mut r = XmlResponse::new();
+                r.structure("User", |x| write_user(x, &u, true));
+                Ok(r)
+            }
+        },
+    );
+    let i = Arc::clone(iam);
+    d.register(Service::Iam, "GetUser", Auth::Signed, move |call: Call| {
+        let iam = Arc::clone(&i);
+        async move {
+            let caller = caller(&iam, &call).await?;
+            let name = call.params.root().parse("UserName")?;
+            let u = users::get_user(&iam, &caller, name).await?;
+            let mut r = XmlResponse::new();
+            r.structure("User", |x| write_user(x, &u, true));
+            Ok(r)
+        }
+    });
+    let i = Arc::clone(iam);
+    d.register(
+        Service::Iam,
+        "UpdateUser",
+        Auth::Signed,
+        move |call: Call| {
+            let iam = Arc::clone(&i);
+            async move {
+                let caller = caller(&iam, &call).await?;
+                let p = call.params.root();
+                let input = UpdateUser {
+                    name: p.parse_required("UserName")?,
+                    new_name: p.parse("NewUserName")?,
+                    new_path: p.parse("NewPath")?,
+                };
+                users::update_user(&iam, &caller, input).await?;
+                Ok(XmlResponse::no_result())
+            }
+        },
+    );
+    let i = Arc::clone(iam);
+    d.register(
+        Service::Iam,
+        "DeleteUser",
+        Auth::Signed,
+        move |call: Call| {
+            let iam = Arc::clone(&i);
+            async move {
+                let caller = caller(&iam, &call).await?;
+                let name = call.params.root().parse_required("UserName")?;
+                users::delete_user(&iam, &caller, name).await?;
+                Ok(XmlResponse::no_result())
+            }
+        },
+    );
+    let i = Arc::clone(iam);
+    d.register(
+        Service::Iam,
+        "ListUsers",
+        Auth::Signed,
+        move |call: Call| {
+            let iam = Arc::clone(&i);
+            async move {
+                let caller = caller(&iam, &call).await?;
+                let page = users::list_users(&iam, &caller, &paging(&call.params.root())?).await?;
+                let mut r = XmlResponse::new();
+                r.list("Users", |l| {
+                    for u in &page.items {
+                        l.structure(|x| write_user(x, u, false));
+                    }
+                });
+                write_page(&mut r, &page);
+                Ok(r)
+            }
+        },
+    );
+    register_tags(d, iam);
+}
+
+/// TagUser, UntagUser, ListUserTags.
+fn register_tags(d: &mut Dispatcher, iam: &Arc<Iam>) {
+    let i = Arc::clone(iam);
+    d.register(Service::Iam, "TagUser", Auth::Signed, move |call: Call| {
+        let iam = Arc::clone(&i);
+        async move {
+            let caller = caller(&iam, &call).await?;
+            let p = call.params.root();
+            let name = p.parse_required("UserName")?;
+            users::tag_user(&iam, &caller, name, tags(&p)?).await?;
+            Ok(XmlResponse::no_result())
+        }
+    });
+    let i = Arc::clone(iam);
+    d.register(
+        Service::Iam,
+        "UntagUser",
+        Auth::Signed,
+        move |call: Call| {
+            let iam = Arc::clone(&i);
+            async move {
+                let caller = caller(&iam, &call).await?;
+                let p = call.params.root();
+                let name = p.parse_required("UserName")?;
+                let keys = p
+                    .list("TagKeys")?
+                    .into_iter()
+                    .map(|k| {
+                        k.parse()
+                            .map_err(|_| p.invalid("TagKeys", k, "valid tag keys"))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                users::untag_user(&iam, &caller, name, keys).await?;
+                Ok(XmlResponse::no_result())
+            }
+        },
+    );
+    let i = Arc::clone(iam);
+    d.register(
+        Service::Iam,
+        "ListUserTags",
+        Auth::Signed,
+        move |call: Call| {
+            let iam = Arc::clone(&i);
+            async move {
+                let caller = caller(&iam, &call).await?;
+                let name = call.params.root().parse_required("UserName")?;
+                let tags = users::list_user_tags(&iam, &caller, name).await?;
+                let mut r = XmlResponse::new();
+                write_tags(&mut r, &tags);
+                r.bool("IsTruncated", false);
+                Ok(r)
+            }
+        },
+    );
+}

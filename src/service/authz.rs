@@ -1,0 +1,308 @@
+//! Authorizing an authenticated caller of the IAM API.
+//!
+//! Owns: turning a [`Caller`] into the evaluator's [`Principal`], its
+//! [`PolicySet`] (user inline and attached managed policies, each group's
+//! inline and attached policies, the permissions boundary) and the request
+//! [`Context`] keys of reference 7.1 that apply to it, then deciding
+//! `iam:<Action>` on a resource ARN with [`evaluate`]. A refusal is
+//! `AccessDenied` with AWS's message (reference 6, `Reason::explain`).
+//!
+//! Policies are read and parsed once per request ([`AuthzCaller::load`]),
+//! then every check of that request reuses them; a compiled-policy cache
+//! is issue 6. A stored policy that no longer parses is an internal
+//! failure (never skipped: skipping a `Deny` could widen access).
+//!
+//! May import `domain`, `service::authn`, `service::error` and
+//! `service::store`; async, no transport or storage crate.
+//! Spec: reference sections 6, 7.1 and 10.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use crate::domain::clock::Clock;
+use crate::domain::ids::{AccountId, Arn, Partition, PolicyName, Region};
+use crate::domain::policy::{
+    Context, Policy, PolicyKind, PolicySet, Principal, Request, ResourceSide, evaluate,
+};
+use crate::domain::sigv4::AmzDate;
+use crate::service::authn::{Caller, Identity};
+use crate::service::error::{ErrorCode, ServiceError};
+use crate::service::store::model::{GroupRecord, ManagedPolicyRecord, UserRecord};
+use crate::service::store::{EntityReader, Key, Tag, fetch};
+
+/// What the transport knows about the request (reference 7.1).
+#[derive(Debug, Clone, Default)]
+pub struct Transport {
+    /// The client's address (`aws:SourceIp`).
+    pub source_ip: Option<IpAddr>,
+    /// Whether the request came over TLS (`aws:SecureTransport`).
+    pub secure: bool,
+    /// The region the request was signed for (`aws:RequestedRegion`).
+    pub region: Option<Region>,
+}
+
+/// A caller with its policies and context loaded, ready to authorize.
+#[derive(Debug, Clone)]
+pub struct AuthzCaller {
+    principal: Principal,
+    policies: PolicySet,
+    context: Context,
+    account: AccountId,
+}
+
+// === impl AuthzCaller ===
+
+impl AuthzCaller {
+    /// Loads `caller`'s policies from `store` and builds its context, with
+    /// the time from `clock` and the transport facts of `transport`.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidClientTokenId` when the caller's user no longer exists;
+    /// `InternalFailure`/`ServiceUnavailable` when the store fails or a
+    /// stored policy no longer parses.
+    pub async fn load(
+        store: &(impl EntityReader + ?Sized),
+        clock: &dyn Clock,
+        partition: &Partition,
+        caller: &Caller,
+        transport: &Transport,
+    ) -> Result<Self, ServiceError> {
+        let account = caller.account;
+        let arn = caller.arn(partition).to_string();
+        let mut context = Context::new();
+        context.insert("aws:PrincipalArn", arn.as_str());
+        context.insert("aws:PrincipalAccount", account.as_str());
+        context.insert("aws:userid", caller.user_id());
+        insert_transport(&mut context, clock, transport);
+        let (principal, policies) = match &caller.identity {
+            Identity::Root => {
+                context.insert("aws:PrincipalType", "Account");
+                let p = Principal::root(partition.as_str(), account.as_str());
+                (p, PolicySet::default())
+            }
+            Identity::User { name, .. } => {
+                let user = fetch::<UserRecord>(store, &Key::user(account, name))
+                    .await?
+                    .ok_or_else(|| {
+                        ServiceError::new(
+                            ErrorCode::InvalidClientTokenId,
+                            "The security token included in the request is invalid.",
+                        )
+                    })?
+                    .record;
+                context.insert("aws:PrincipalType", "User");
+                context.insert("aws:username", user.name.as_str());
+                insert_tags(&mut context, &user.tags);
+                let id = user.id.to_string();
+                let p = Principal::user(&arn, Some(&id));
+                (p, user_policies(store, &user).await?)
+            }
+        };
+        Ok(Self {
+            principal,
+            policies,
+            context,
+            account,
+        })
+    }
+
+    /// The caller as the evaluator sees it.
+    pub fn principal(&self) -> &Principal {
+        &self.principal
+    }
+
+    /// The caller's account.
+    pub fn account(&self) -> AccountId {
+        self.account
+    }
+
+    /// The caller's ARN.
+    pub fn arn(&self) -> &str {
+        &self.principal.arn
+    }
+
+    /// The request context built at load time.
+    pub fn context(&self) -> &Context {
+        &self.context
+    }
+
+    /// Allows or refuses `action` (`iam:CreateUser`) on `resource` (an
+    /// ARN), with `extra` context keys (such as `iam:PermissionsBoundary`)
+    /// added to the caller's.
+    ///
+    /// # Errors
+    ///
+    /// `AccessDenied` with AWS's message when the policies do not allow.
+    pub fn authorize(
+        &self,
+        action: &str,
+        resource: &str,
+        extra: &[(&str, &str)],
+    ) -> Result<(), ServiceError> {
+        let with_extra;
+        let context = if extra.is_empty() {
+            &self.context
+        } else {
+            let mut c = self.context.clone();
+            for (k, v) in extra {
+                c.insert(k, *v);
+            }
+            with_extra = c;
+            &with_extra
+        };
+        let request = Request::new(&self.principal, action, resource, context);
+        let decision = evaluate(&self.policies, ResourceSide::default(), &request);
+        if decision.is_allowed() {
+            return Ok(());
+        }
+        Err(ServiceError::new(
+            ErrorCode::AccessDenied,
+            format!(
+                "User: {} is not authorized to perform: {action} on resource: {resource} {}",
+                self.principal.arn,
+                decision.reason.explain(action)
+            ),
+        ))
+    }
+}
+
+/// Adds the time and transport keys.
+fn insert_transport(context: &mut Context, clock: &dyn Clock, transport: &Transport) {
+    let now = clock.now_secs();
+    context.insert("aws:EpochTime", now.to_string());
+    if let Some(time) = iso8601(now) {
+        context.insert("aws:CurrentTime", time);
+    }
+    context.insert(
+        "aws:SecureTransport",
+        if transport.secure { "true" } else { "false" },
+    );
+    if let Some(ip) = transport.source_ip {
+        context.insert("aws:SourceIp", ip.to_string());
+    }
+    if let Some(region) = &transport.region {
+        context.insert("aws:RequestedRegion", region.as_str());
+    }
+}
+
+/// Adds `aws:PrincipalTag/<key>` for each tag.
+fn insert_tags(context: &mut Context, tags: &[Tag]) {
+    for tag in tags {
+        let key = format!("aws:PrincipalTag/{}", tag.key.as_str());
+        context.insert(&key, tag.value.as_str());
+    }
+}
+
+/// `2026-11-23T14:12:04Z` for `secs` after the epoch.
+fn iso8601(secs: i64) -> Option<String> {
+    let basic = AmzDate::from_unix_secs(secs)?.basic();
+    let b = basic.as_str();
+    Some(format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        b.get(0..4)?,
+        b.get(4..6)?,
+        b.get(6..8)?,
+        b.get(9..11)?,
+        b.get(11..13)?,
+        b.get(13..15)?
+    ))
+}
+
+/// The identity policies and boundary binding `user`.
+async fn user_policies(
+    store: &(impl EntityReader + ?Sized),
+    user: &UserRecord,
+) -> Result<PolicySet, ServiceError> {
+    let mut set = PolicySet::default();
+    let user_arn = user.arn.as_str();
+    for (name, doc) in &user.inline_policies {
+        set.identity.push(parse_inline(user_arn, name, doc)?);
+    }
+    for arn in &user.attached_policies {
+        if let Some(p) = managed(store, user.account, arn, PolicyKind::Identity).await? {
+            set.identity.push(p);
+        }
+    }
+    for group_name in &user.groups {
+        let Some(group) = fetch::<GroupRecord>(store, &Key::group(user.account, group_name))
+            .await?
+            .map(|v| v.record)
+        else {
+            continue;
+        };
+        for (name, doc) in &group.inline_policies {
+            set.identity
+                .push(parse_inline(group.arn.as_str(), name, doc)?);
+        }
+        for arn in &group.attached_policies {
+            if let Some(p) = managed(store, user.account, arn, PolicyKind::Identity).await? {
+                set.identity.push(p);
+            }
+        }
+    }
+    if let Some(arn) = &user.permissions_boundary {
+        // A boundary that names a missing policy allows nothing.
+        let boundary = managed(store, user.account, arn, PolicyKind::Boundary).await?;
+        set.boundary = Some(match boundary {
+            Some(p) => p,
+            None => Arc::new(allow_nothing(arn.as_str())?),
+        });
+    }
+    Ok(set)
+}
+
+/// Parses an inline policy of the entity `owner`.
+fn parse_inline(owner: &str, name: &PolicyName, doc: &str) -> Result<Arc<Policy>, ServiceError> {
+    let id = format!("{owner}:{}", name.as_str());
+    Policy::parse(id, PolicyKind::Identity, doc)
+        .map(Arc::new)
+        .map_err(ServiceError::internal)
+}
+
+/// The default version of the customer managed policy `arn` of `account`,
+/// parsed as `kind`; `None` when it does not exist (or is not stsd's).
+async fn managed(
+    store: &(impl EntityReader + ?Sized),
+    account: AccountId,
+    arn: &Arn,
+    kind: PolicyKind,
+) -> Result<Option<Arc<Policy>>, ServiceError> {
+    if arn.account_id() != Some(account) {
+        return Ok(None);
+    }
+    let Some(name) = arn
+        .resource()
+        .rsplit('/')
+        .next()
+        .and_then(|n| n.parse::<PolicyName>().ok())
+    else {
+        return Ok(None);
+    };
+    let Some(record) = fetch::<ManagedPolicyRecord>(store, &Key::managed_policy(account, &name))
+        .await?
+        .map(|v| v.record)
+        .filter(|r| r.arn == *arn)
+    else {
+        return Ok(None);
+    };
+    let Some(version) = record
+        .versions
+        .iter()
+        .find(|v| v.version_id == record.default_version_id)
+    else {
+        return Ok(None);
+    };
+    Policy::parse(arn.as_str(), kind, &version.document)
+        .map(|p| Some(Arc::new(p)))
+        .map_err(ServiceError::internal)
+}
+
+/// A boundary that allows no real action.
+fn allow_nothing(id: &str) -> Result<Policy, ServiceError> {
+    const NOTHING: &str = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"stsd:NoSuchAction","Resource":"*"}}"#;
+    Policy::parse(id, PolicyKind::Boundary, NOTHING).map_err(ServiceError::internal)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,427 @@
+"""Helpers shared by the Python integration tests: no fixtures here.
+
+The tests drive the real `stsd serve` with clients written elsewhere (boto3
+and the AWS CLI), so everything in this file is either about running the
+daemon as a process or about computing what AWS documents independently of
+stsd (TOTP codes, access-key account decoding).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import itertools
+import json
+import os
+import secrets
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+ACCOUNT = "123456789012"  # STSD_ACCOUNT_ID's documented default; never set
+ROOT_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+ROOT_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+REGION = "us-east-1"
+READY_TIMEOUT = 20.0
+STOP_TIMEOUT = 15.0
+
+# Every daemon started by this test run, so a failing test's report can show
+# the logs of the daemons it used (see conftest.pytest_runtest_makereport).
+RUNNING: list["Daemon"] = []
+
+
+def stsd_bin() -> str:
+    """The binary under test: $STSD_BIN, else the shared cargo target dir."""
+    path = os.environ.get("STSD_BIN") or os.path.join(
+        os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/stsd/target")),
+        "debug",
+        "stsd",
+    )
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"stsd binary not found at {path}: build it or set STSD_BIN", pytrace=False)
+    return path
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+_counter = itertools.count()
+
+
+def uniq(prefix: str) -> str:
+    """A name no other test uses: prefix, a counter and random hex."""
+    return f"{prefix}-{next(_counter)}-{secrets.token_hex(3)}"
+
+
+class Daemon:
+    """One `stsd serve` process on a data dir it may share with a later one."""
+
+    def __init__(self, data_dir: Path | None = None, master_key: str | None = None, extra_env=None, tmp=None):
+        # tmp: a TemporaryDirectory to share with an earlier daemon (restarts).
+        self.tmp = tmp or tempfile.TemporaryDirectory(prefix="stsd-py-")
+        self.data_dir = Path(data_dir) if data_dir else Path(self.tmp.name) / "data"
+        self.master_key = master_key or base64.b64encode(os.urandom(32)).decode()
+        self.extra_env = dict(extra_env or {})
+        self.proc: subprocess.Popen | None = None
+        self.port = 0
+        self.log_path = Path(self.tmp.name) / "stderr.log"
+        self.out_path = Path(self.tmp.name) / "stdout.log"
+        self.exit_codes: list[int] = []
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("STSD_", "AWS_"))}
+        env.update(
+            STSD_DATA_DIR=str(self.data_dir),
+            STSD_ROOT_ACCESS_KEY_ID=ROOT_KEY_ID,
+            STSD_ROOT_SECRET_ACCESS_KEY=ROOT_SECRET,
+            STSD_MASTER_KEY=self.master_key,
+        )
+        env.update(self.extra_env)
+        return env
+
+    def start(self) -> "Daemon":
+        binary = stsd_bin()
+        for _attempt in range(3):  # another process may take the free port
+            self.port = free_port()
+            with open(self.log_path, "ab") as err, open(self.out_path, "ab") as out:
+                self.proc = subprocess.Popen(
+                    [binary, "serve", "--listen", f"127.0.0.1:{self.port}"],
+                    env=self.env(),
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
+                    cwd=self.tmp.name,
+                )
+            if self._wait_ready():
+                if self not in RUNNING:
+                    RUNNING.append(self)
+                return self
+            if self.proc.poll() is None:
+                self.kill()
+                break
+            if "cannot listen" not in self.stderr():
+                break
+        pytest.fail(f"stsd did not become ready within {READY_TIMEOUT}s\n{self.logs()}", pytrace=False)
+
+    def _wait_ready(self) -> bool:
+        deadline = time.monotonic() + READY_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            try:
+                with urllib.request.urlopen(self.endpoint + "/readyz", timeout=2) as r:
+                    if r.status == 200:
+                        return True
+            except (urllib.error.URLError, ConnectionError, OSError):
+                pass
+            time.sleep(0.05)
+        return False
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.endpoint + "/healthz", timeout=5) as r:
+                return r.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def stop(self) -> int:
+        """SIGTERM by PID, SIGKILL after STOP_TIMEOUT; returns the exit code."""
+        if self.proc is None:
+            return 0
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(STOP_TIMEOUT)
+                self.exit_codes.append(self.proc.returncode)
+                raise AssertionError(f"stsd ignored SIGTERM for {STOP_TIMEOUT}s\n{self.logs()}")
+        code = self.proc.returncode
+        self.exit_codes.append(code)
+        self.proc = None
+        return code
+
+    def kill(self) -> int:
+        """SIGKILL by PID; returns the exit code (-9)."""
+        if self.proc is None:
+            return 0
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(STOP_TIMEOUT)
+        code = self.proc.returncode
+        self.exit_codes.append(code)
+        self.proc = None
+        return code
+
+    def close(self) -> None:
+        try:
+            if self.proc is not None:
+                code = self.stop()
+                assert code == 0, f"stsd exited with {code} after SIGTERM\n{self.logs()}"
+        finally:
+            if self in RUNNING:
+                RUNNING.remove(self)
+            self.tmp.cleanup()
+
+    def stderr(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def logs(self, tail: int = 60) -> str:
+        lines = self.stderr().splitlines()[-tail:]
+        return f"--- stsd stderr ({self.log_path}, last {len(lines)} lines) ---\n" + "\n".join(lines)
+
+    # --- clients ----------------------------------------------------------
+
+    def client(self, service: str = "iam", key_id: str = ROOT_KEY_ID, secret: str = ROOT_SECRET, token=None):
+        return boto3.session.Session(
+            aws_access_key_id=key_id,
+            aws_secret_access_key=secret,
+            aws_session_token=token,
+            region_name=REGION,
+        ).client(
+            service,
+            endpoint_url=self.endpoint,
+            config=Config(
+                retries={"total_max_attempts": 1, "mode": "standard"},
+                connect_timeout=5,
+                read_timeout=30,
+            ),
+        )
+
+
+def error_of(excinfo) -> tuple[str, str, int]:
+    """(code, message, HTTP status) of a botocore ClientError."""
+    e = excinfo.value
+    assert isinstance(e, ClientError), repr(e)
+    return (
+        e.response["Error"]["Code"],
+        e.response["Error"].get("Message", ""),
+        e.response["ResponseMetadata"]["HTTPStatusCode"],
+    )
+
+
+def expect_error(code, call, *args, names=(), status=None, **kwargs) -> str:
+    """Calls call(*args, **kwargs), asserts it fails with the AWS error
+    `code` (a string, or a tuple of acceptable codes) whose message mentions
+    every string in `names` (case-insensitive), and returns the message."""
+    with pytest.raises(ClientError) as ei:
+        call(*args, **kwargs)
+    got, message, http = error_of(ei)
+    codes = (code,) if isinstance(code, str) else tuple(code)
+    assert got in codes, f"expected {' or '.join(codes)}, got {got}: {message}"
+    for n in names:
+        assert n.lower() in message.lower(), f"message does not name {n!r}: {message!r}"
+    if status is not None:
+        assert http == status, f"HTTP {http} for {code}, expected {status}"
+    return message
+
+
+# --- RFC 6238 TOTP (HMAC-SHA1, 6 digits, 30 s), written from the RFC -------
+
+def totp(seed_b32: str, step: int) -> str:
+    key = base64.b32decode(seed_b32.upper() + "=" * (-len(seed_b32) % 8))
+    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    off = mac[-1] & 0x0F
+    code = (struct.unpack(">I", mac[off : off + 4])[0] & 0x7FFFFFFF) % 1_000_000
+    return f"{code:06d}"
+
+
+def current_step(margin: float = 3.0) -> int:
+    """The current 30 s step, waiting for the next one when fewer than
+    `margin` seconds are left in this one (so a code stays current while
+    the request is in flight)."""
+    now = time.time()
+    if 30 - now % 30 < margin:
+        time.sleep(30 - now % 30 + 0.1)
+        now = time.time()
+    return int(now // 30)
+
+
+def account_of_key(key_id: str) -> str:
+    """The account a new-format access key id encodes (reference 3.2)."""
+    v = int.from_bytes(base64.b32decode(key_id[4:20]), "big")
+    return f"{(v >> 39) & ((1 << 40) - 1):012d}"
+
+
+# --- documents --------------------------------------------------------------
+
+def policy(*statements) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def allow(action, resource="*") -> dict:
+    return {"Effect": "Allow", "Action": action, "Resource": resource}
+
+
+def deny(action, resource="*") -> dict:
+    return {"Effect": "Deny", "Action": action, "Resource": resource}
+
+
+def trust(principal: dict, action: str = "sts:AssumeRole") -> str:
+    return json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": principal, "Action": action}]}
+    )
+
+
+def as_list(v) -> list:
+    return v if isinstance(v, list) else [v]
+
+
+SAML_CERT = "MIIDFzCCAf+gAwIBAgIUEk5PsxrYm9bi7M0dCw5Z3rrUFB8wDQYJKoZIhvcNAQELBQAwGjEYMBYGA1UEAwwPaWRwLmV4YW1wbGUub3JnMCAXDTI2MTEyMzE0NDUyOVoYDzIxMjYxMDMwMTQ0NTI5WjAaMRgwFgYDVQQDDA9pZHAuZXhhbXBsZS5vcmcwggEiMA0GCSqGSIb3DQEBAQUAA4IBDwAwggEKAoIBAQDpHrkG2cqyohXnWn87ePP4PMnNSlXpzYa3ihHY2ffX/h2AdZbHp2bpqVWJ/yZixkrOaUkNK1AjwPCsbh6Qn+8GPAW4mkUW2cK5/kP28/kLLxtNnWr3vRU7+aokEwvXAc+tFkxbBa3y4HSoyRqCd0B/2Od2D4WrP/N7TvyKfO/8JkAVqJgFPrvD8+l2tMvu8J2cPp+frgEoSX+EzizTg1wpHpx3ZOsV4ruH+PmQVucFt3iDePL8J1NhulND+FPr5Sjyf3GGHsgoye2CNnAoIV9jKSKjy4ErlyThkTS7ceDv9gsux0tHEPMu335jYJl9vYy65LkQxrdKys93DaL6bIlVAgMBAAGjUzBRMB0GA1UdDgQWBBQJs7crFvbxV1xNYAVaC8CLCK4YGDAfBgNVHSMEGDAWgBQJs7crFvbxV1xNYAVaC8CLCK4YGDAPBgNVHRMBAf8EBTADAQH/MA0GCSqGSIb3DQEBCwUAA4IBAQCb0yi93BbLfBxC8V8FGa/mnHDgaCvThdlbuQ1tDogyVqJYJh0QhYKVwM73xflJ/yBSH4OfvOLQuaBBSWkXxTIEurZm6cytbjw/rr1I6u2cSueR633WS0SC9pmesgb1fZq0DIm9175UfpB1DFX8om1UR8JY7aMUXdqhEsUUO2bCwYpCRhGzmP8AO4CkPMeDjKDgS1aFHPpZFz1TkJtEzStkac2ztRm0CfbzqOBbaE8DOAWBxYhjw+IW6dwU1d6nGbKlLP1r8rgqRhVgct605NXiUC784vC7+eZNFq2HEtogRc7f5YZvjHvbGmUyPVpD2L9fahbj9NuwW0FcgelZ2Y6b"
+
+
+def saml_metadata(entity_id: str = "https://idp.example.org/saml") -> str:
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{entity_id}">
+  <md:IDPSSODescriptor WantAuthnRequestsSigned="false" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:KeyDescriptor use="signing">
+      <ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#">
+        <ds:X509Data><ds:X509Certificate>{SAML_CERT}</ds:X509Certificate></ds:X509Data>
+      </ds:KeyInfo>
+    </md:KeyDescriptor>
+    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.example.org/sso"/>
+  </md:IDPSSODescriptor>
+</md:EntityDescriptor>
+"""
+
+
+# --- which IAM actions the daemon on main serves ------------------------------
+#
+# Tests that call any IAM action not listed here are marked
+# xfail(strict=True, reason="not implemented yet: <Actions>") at collection
+# (conftest.py derives the actions each test uses from its source, its
+# helpers and fixtures). When an action lands, add it here: its tests then
+# run for real, and a strict xfail that starts passing fails the suite until
+# this list is updated. STSD_PY_IMPLEMENTED=all (or a comma list) overrides
+# it, to run everything against a development build.
+#
+# The IAM actions registered by src/api/iam.
+IMPLEMENTED: frozenset[str] = frozenset(
+    {
+        "AddClientIDToOpenIDConnectProvider",
+        "AddUserToGroup",
+        "AttachGroupPolicy",
+        "AttachRolePolicy",
+        "AttachUserPolicy",
+        "CreateAccessKey",
+        "CreateGroup",
+        "CreateOpenIDConnectProvider",
+        "CreatePolicy",
+        "CreatePolicyVersion",
+        "CreateRole",
+        "CreateSAMLProvider",
+        "CreateUser",
+        "DeleteAccessKey",
+        "DeleteGroup",
+        "DeleteGroupPolicy",
+        "DeleteOpenIDConnectProvider",
+        "DeletePolicy",
+        "DeletePolicyVersion",
+        "DeleteRole",
+        "DeleteRolePermissionsBoundary",
+        "DeleteRolePolicy",
+        "DeleteSAMLProvider",
+        "DeleteUser",
+        "DeleteUserPermissionsBoundary",
+        "DeleteUserPolicy",
+        "DetachGroupPolicy",
+        "DetachRolePolicy",
+        "DetachUserPolicy",
+        "GetAccessKeyLastUsed",
+        "GetGroup",
+        "GetGroupPolicy",
+        "GetOpenIDConnectProvider",
+        "GetPolicy",
+        "GetPolicyVersion",
+        "GetRole",
+        "GetRolePolicy",
+        "GetSAMLProvider",
+        "GetUser",
+        "GetUserPolicy",
+        "ListAccessKeys",
+        "ListAttachedGroupPolicies",
+        "ListAttachedRolePolicies",
+        "ListAttachedUserPolicies",
+        "ListEntitiesForPolicy",
+        "ListGroupPolicies",
+        "ListGroups",
+        "ListGroupsForUser",
+        "ListOpenIDConnectProviderTags",
+        "ListOpenIDConnectProviders",
+        "ListPolicies",
+        "ListPolicyTags",
+        "ListPolicyVersions",
+        "ListRolePolicies",
+        "ListRoleTags",
+        "ListRoles",
+        "ListSAMLProviderTags",
+        "ListSAMLProviders",
+        "ListUserPolicies",
+        "ListUserTags",
+        "ListUsers",
+        "PutGroupPolicy",
+        "PutRolePermissionsBoundary",
+        "PutRolePolicy",
+        "PutUserPermissionsBoundary",
+        "PutUserPolicy",
+        "RemoveClientIDFromOpenIDConnectProvider",
+        "RemoveUserFromGroup",
+        "SetDefaultPolicyVersion",
+        "SimulateCustomPolicy",
+        "SimulatePrincipalPolicy",
+        "TagOpenIDConnectProvider",
+        "TagPolicy",
+        "TagRole",
+        "TagSAMLProvider",
+        "TagUser",
+        "UntagOpenIDConnectProvider",
+        "UntagPolicy",
+        "UntagRole",
+        "UntagSAMLProvider",
+        "UntagUser",
+        "UpdateAccessKey",
+        "UpdateAssumeRolePolicy",
+        "UpdateGroup",
+        "UpdateOpenIDConnectProviderThumbprint",
+        "UpdateRole",
+        "UpdateRoleDescription",
+        "UpdateSAMLProvider",
+        "UpdateUser",
+    }
+)
+
+
+def implemented() -> frozenset[str] | None:
+    """The implemented IAM actions, or None for "all"."""
+    env = os.environ.get("STSD_PY_IMPLEMENTED")
+    if env is None:
+        return IMPLEMENTED
+    if env.strip().lower() == "all":
+        return None
+    return frozenset(a.strip() for a in env.split(",") if a.strip())
