@@ -33,6 +33,7 @@ use std::sync::Arc;
 use super::query::Params;
 use super::xml::XmlResponse;
 use crate::service::authn::Caller;
+use crate::service::authz::Transport;
 use crate::service::error::{ErrorCode, ServiceError};
 
 /// A boxed, sendable future: what a [`Handler`] returns.
@@ -67,6 +68,10 @@ pub struct Call {
     pub caller: Option<Caller>,
     /// The request id (also in `x-amzn-RequestId` and the log span).
     pub request_id: Arc<str>,
+    /// What the connection says about the request: the client's address,
+    /// TLS, and the signing region (the `aws:SourceIp`,
+    /// `aws:SecureTransport` and `aws:RequestedRegion` context keys).
+    pub transport: Transport,
 }
 
 /// An operation: decoded request in, result or AWS error out.
@@ -340,6 +345,7 @@ mod tests {
             params: p,
             caller: None,
             request_id: "r".into(),
+            transport: Transport::default(),
         };
         assert!(call.caller().is_err());
         let out = route.call(call).await.unwrap();

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use super::dispatch::Call;
 use super::query::Scope;
 use super::xml::XmlResponse;
-use crate::service::authz::{AuthzCaller, Transport};
+use crate::service::authz::AuthzCaller;
 use crate::service::error::ServiceError;
 use crate::service::iam::{Iam, Listing, Paging};
 use crate::service::store::Tag;
@@ -41,13 +41,12 @@ pub fn register(dispatcher: &mut super::dispatch::Dispatcher, iam: Arc<Iam>) {
 
 /// The call's caller, with its policies loaded.
 pub(crate) async fn caller(iam: &Iam, call: &Call) -> Result<AuthzCaller, ServiceError> {
-    // The transport facts (source IP, TLS, region) are not on `Call` yet.
     AuthzCaller::load(
         &*iam.store,
         &*iam.clock,
         &iam.partition,
         call.caller()?,
-        &Transport::default(),
+        &call.transport,
     )
     .await
 }

@@ -93,6 +93,9 @@ pub struct Caller {
     pub identity: Identity,
     /// The access key that signed.
     pub access_key_id: AccessKeyId,
+    /// The region of the signature's credential scope
+    /// (`aws:RequestedRegion`), when it names a valid region.
+    pub region: Option<Region>,
 }
 
 /// The verification limits, from configuration.
@@ -200,11 +203,13 @@ impl Authenticator {
         let verified = sigv4::verify_with_secret(&auth, &key.secret, self.clock.now(), &policy)
             .map_err(sigv4_error)?;
         let region = verified.scope().region.parse::<Region>().ok();
-        self.record_use(key.account, &id, service, region).await;
+        self.record_use(key.account, &id, service, region.clone())
+            .await;
         Ok(Caller {
             account: key.account,
             identity: key.owner.clone(),
             access_key_id: id,
+            region,
         })
     }
 }

@@ -45,6 +45,7 @@ mod tests {
                 path: "/eng/".parse().unwrap(),
             },
             access_key_id: "AKIAIOSFODNN7EXAMPLE".parse().unwrap(),
+            region: None,
         };
         let id = get_caller_identity(&caller, &"aws".parse().unwrap());
         assert_eq!(id.user_id, "AIDARTX3GSDSEXAMPLEAB");

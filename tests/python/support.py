@@ -211,6 +211,9 @@ class Daemon:
                 retries={"total_max_attempts": 1, "mode": "standard"},
                 connect_timeout=5,
                 read_timeout=30,
+                # The daemon must validate every parameter itself: botocore's
+                # client-side checks would stop bad input before it is sent.
+                parameter_validation=False,
             ),
         )
 

@@ -120,3 +120,29 @@ def test_deleted_user_key_stops_working(iam, daemon):
     iam.delete_user_policy(UserName=name, PolicyName="base")
     iam.delete_user(UserName=name)
     expect_error("InvalidClientTokenId", c.get_user, status=403)
+
+
+def _when(statement, condition):
+    return {**statement, "Condition": condition}
+
+
+def test_transport_context_keys_reach_the_evaluator(iam, daemon):
+    """aws:SourceIp is the client's address, aws:SecureTransport says
+    whether the connection is TLS (plain HTTP here) and
+    aws:RequestedRegion is the signing region (the client's us-east-1)."""
+    name, c = limited_user(
+        iam,
+        daemon,
+        _when(allow("iam:GetUser"), {"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}}),
+        _when(allow("iam:ListUsers"), {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}),
+        _when(allow("iam:ListGroups"), {"Bool": {"aws:SecureTransport": "true"}}),
+        _when(allow("iam:ListRoles"), {"Bool": {"aws:SecureTransport": "false"}}),
+        _when(allow("iam:ListPolicies"), {"StringEquals": {"aws:RequestedRegion": "us-east-1"}}),
+        _when(allow("iam:ListAccessKeys"), {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}),
+    )
+    assert c.get_user()["User"]["UserName"] == name
+    expect_error("AccessDenied", c.list_users, status=403)
+    expect_error("AccessDenied", c.list_groups, status=403)
+    c.list_roles()
+    c.list_policies(Scope="Local")
+    expect_error("AccessDenied", c.list_access_keys, status=403)

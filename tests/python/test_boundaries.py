@@ -57,14 +57,17 @@ def test_boundary_errors(iam):
     iam.create_user(UserName=user)
     ghost_policy = f"arn:aws:iam::{ACCOUNT}:policy/{uniq('nopolicy')}"
     expect_error("NoSuchEntity", iam.put_user_permissions_boundary, UserName=user, PermissionsBoundary=ghost_policy, names=[ghost_policy])
-    expect_error("InvalidInput", iam.put_user_permissions_boundary, UserName=user, PermissionsBoundary="arn:nope", names=["arn:nope"])
+    expect_error("ValidationError", iam.put_user_permissions_boundary, UserName=user, PermissionsBoundary="arn:nope", names=["arn:nope", "permissionsBoundary"])
     ghost = uniq("ghost")
     arn = managed(iam, policy(allow("s3:*")))
     expect_error("NoSuchEntity", iam.put_user_permissions_boundary, UserName=ghost, PermissionsBoundary=arn, names=[ghost])
     expect_error("NoSuchEntity", iam.put_role_permissions_boundary, RoleName=ghost, PermissionsBoundary=arn, names=[ghost])
     expect_error("NoSuchEntity", iam.delete_user_permissions_boundary, UserName=ghost, names=[ghost])
-    # Deleting a boundary the user does not have.
-    expect_error("NoSuchEntity", iam.delete_user_permissions_boundary, UserName=user)
+    # Deleting a boundary the user does not have succeeds and changes
+    # nothing: AWS treats it as idempotent (Terraform calls it on every
+    # role deletion, hashicorp/terraform-provider-aws#5489).
+    iam.delete_user_permissions_boundary(UserName=user)
+    assert "PermissionsBoundary" not in iam.get_user(UserName=user)["User"]
     expect_error(
         "NoSuchEntity",
         iam.create_user,

@@ -46,7 +46,7 @@ def test_duplicate_malformed_invalid(iam):
     expect_error("EntityAlreadyExists", iam.create_policy, PolicyName=p["PolicyName"], PolicyDocument=DOC, names=[p["PolicyName"]], status=409)
     expect_error("MalformedPolicyDocument", iam.create_policy, PolicyName=uniq("bad"), PolicyDocument="{", status=400)
     expect_error("ValidationError", iam.create_policy, PolicyName="bad name", PolicyDocument=DOC, names=["policyName"])
-    expect_error("InvalidInput", iam.get_policy, PolicyArn="not-an-arn", names=["not-an-arn"], status=400)
+    expect_error("ValidationError", iam.get_policy, PolicyArn="not-an-arn", names=["not-an-arn", "policyArn"], status=400)
 
 
 def test_managed_policy_size_limit(iam):
@@ -92,7 +92,12 @@ def test_versions_and_the_five_version_limit(iam):
     expect_error("ValidationError", iam.get_policy_version, PolicyArn=arn, VersionId="version1", names=["versionId"])
     expect_error("MalformedPolicyDocument", iam.create_policy_version, PolicyArn=arn, PolicyDocument="nope")
 
-    # DeletePolicy removes the non-default versions with it.
+    # As in AWS, DeletePolicy refuses while non-default versions remain; the
+    # default version goes with the policy.
+    expect_error("DeleteConflict", iam.delete_policy, PolicyArn=arn, names=["version"], status=409)
+    for v in iam.list_policy_versions(PolicyArn=arn)["Versions"]:
+        if not v["IsDefaultVersion"]:
+            iam.delete_policy_version(PolicyArn=arn, VersionId=v["VersionId"])
     iam.delete_policy(PolicyArn=arn)
     expect_error("NoSuchEntity", iam.list_policy_versions, PolicyArn=arn, names=[arn])
 

@@ -63,7 +63,7 @@ def test_oidc_errors(iam):
         ThumbprintList=[THUMB_A],
         names=[ghost],
     )
-    expect_error("InvalidInput", iam.get_open_id_connect_provider, OpenIDConnectProviderArn="arn:bad", names=["arn:bad"])
+    expect_error("ValidationError", iam.get_open_id_connect_provider, OpenIDConnectProviderArn="arn:bad", names=["arn:bad", "openIDConnectProviderArn"])
     # Thumbprints are 40 hex characters.
     expect_error(
         ("ValidationError", "InvalidInput"),

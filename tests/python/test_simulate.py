@@ -151,4 +151,4 @@ def test_principal_policy_of_role_and_group(iam):
 def test_principal_policy_errors(iam):
     ghost = f"arn:aws:iam::{ACCOUNT}:user/{uniq('ghost')}"
     expect_error("NoSuchEntity", iam.simulate_principal_policy, PolicySourceArn=ghost, ActionNames=["s3:GetObject"], names=[ghost])
-    expect_error("InvalidInput", iam.simulate_principal_policy, PolicySourceArn="arn:nope", ActionNames=["s3:GetObject"], names=["arn:nope"])
+    expect_error("ValidationError", iam.simulate_principal_policy, PolicySourceArn="arn:nope", ActionNames=["s3:GetObject"], names=["arn:nope", "policySourceArn"])

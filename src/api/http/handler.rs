@@ -17,9 +17,11 @@ use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use super::HttpState;
 use super::middleware::RequestId;
 use super::render::{self, Format};
+use super::server::Connection;
 use crate::api::dispatch::{Auth, Call, Service};
 use crate::api::query::Params;
 use crate::domain::sigv4::{Payload, RequestView};
+use crate::service::authz::Transport;
 use crate::service::error::{ErrorCode, ServiceError};
 
 /// A failure and the service whose namespace the error envelope uses.
@@ -80,10 +82,17 @@ async fn handle(
             Some(caller)
         }
     };
+    let connection = parts.extensions.get::<Connection>();
+    let transport = Transport {
+        source_ip: connection.map(|c| c.peer.ip()),
+        secure: connection.is_some_and(|c| c.secure),
+        region: caller.as_ref().and_then(|c| c.region.clone()),
+    };
     let call = Call {
         params,
         caller,
         request_id: id.shared(),
+        transport,
     };
     let result = route.call(call).await.map_err(fail)?;
     Ok(render::success(&route, &result, id.as_str(), format))

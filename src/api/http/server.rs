@@ -9,6 +9,7 @@
 //! close, and the drain waits at most the grace period.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,6 +24,17 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt as _;
+
+/// What a request's connection says about it, in its extensions: the
+/// client's address (`aws:SourceIp`; a proxy's `X-Forwarded-For` is not
+/// trusted) and whether it came over TLS (`aws:SecureTransport`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Connection {
+    /// The peer's address.
+    pub peer: SocketAddr,
+    /// Whether the connection is TLS.
+    pub secure: bool,
+}
 
 /// How the listener serves.
 #[derive(Debug, Clone)]
@@ -71,8 +83,8 @@ pub async fn serve(
             accepted = listener.accept() => accepted,
             () = &mut shutdown => break,
         };
-        let stream = match accepted {
-            Ok((stream, _peer)) => stream,
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(e) => {
                 tracing::warn!(error = %e, "accept failed");
                 tokio::time::sleep(ACCEPT_BACKOFF).await;
@@ -81,7 +93,16 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let watcher = graceful.watcher();
-        let (builder, service, acceptor) = (builder.clone(), service.clone(), acceptor.clone());
+        let (builder, acceptor) = (builder.clone(), acceptor.clone());
+        let connection_info = Connection {
+            peer,
+            secure: acceptor.is_some(),
+        };
+        let service = service.clone();
+        let service = hyper::service::service_fn(move |mut req: http::Request<Incoming>| {
+            req.extensions_mut().insert(connection_info);
+            hyper::service::Service::call(&service, req)
+        });
         let handshake_timeout = settings.header_timeout;
         tokio::spawn(async move {
             let _permit = permit;

@@ -48,16 +48,17 @@ pub fn register(d: &mut Dispatcher, iam: &Arc<Iam>) {
         let iam = Arc::clone(&i);
         async move {
             let caller = caller(&iam, &call).await?;
-            let name = call.params.root().parse_required("GroupName")?;
-            let (g, users) = groups::get_group(&iam, &caller, name).await?;
+            let p = call.params.root();
+            let name = p.parse_required("GroupName")?;
+            let (g, users) = groups::get_group(&iam, &caller, name, &paging(&p)?).await?;
             let mut r = XmlResponse::new();
             r.structure("Group", |x| write_group(x, &g));
             r.list("Users", |l| {
-                for u in &users {
+                for u in &users.items {
                     l.structure(|x| write_user(x, u, false));
                 }
             });
-            r.bool("IsTruncated", false);
+            write_page(&mut r, &users);
             Ok(r)
         }
     });

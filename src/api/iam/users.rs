@@ -6,11 +6,12 @@
 
 use std::sync::Arc;
 
+use super::route::{tag_keys, tag_page};
 use super::{caller, paging, tags, write_page, write_tags};
 use crate::api::dispatch::{Auth, Call, Dispatcher, Service};
 use crate::api::xml::XmlResponse;
 use crate::service::iam::Iam;
-use crate::service::iam::users::{self, CreateUser, UpdateUser};
+use crate::service::iam::users::{self, CreateUser, GetUser, UpdateUser};
 use crate::service::store::model::UserRecord;
 
 /// Writes `<User>`'s members (also used by GetGroup's `Users`).
@@ -70,9 +71,16 @@ pub fn register(d: &mut Dispatcher, iam: &Arc<Iam>) {
         async move {
             let caller = caller(&iam, &call).await?;
             let name = call.params.root().parse("UserName")?;
-            let u = users::get_user(&iam, &caller, name).await?;
             let mut r = XmlResponse::new();
-            r.structure("User", |x| write_user(x, &u, true));
+            match users::get_user(&iam, &caller, name).await? {
+                GetUser::User(u) => r.structure("User", |x| write_user(x, &u, true)),
+                // AWS's root answer: no name or path, the account as its id.
+                GetUser::Root(a) => r.structure("User", |x| {
+                    x.string("UserId", a.id.as_str())
+                        .string("Arn", caller.arn())
+                        .timestamp("CreateDate", secs(a.create_date.as_unix_secs()));
+                }),
+            };
             Ok(r)
         }
     });
@@ -159,15 +167,7 @@ fn register_tags(d: &mut Dispatcher, iam: &Arc<Iam>) {
                 let caller = caller(&iam, &call).await?;
                 let p = call.params.root();
                 let name = p.parse_required("UserName")?;
-                let keys = p
-                    .list("TagKeys")?
-                    .into_iter()
-                    .map(|k| {
-                        k.parse()
-                            .map_err(|_| p.invalid("TagKeys", k, "valid tag keys"))
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                users::untag_user(&iam, &caller, name, keys).await?;
+                users::untag_user(&iam, &caller, name, tag_keys(&p)?).await?;
                 Ok(XmlResponse::no_result())
             }
         },
@@ -183,10 +183,7 @@ fn register_tags(d: &mut Dispatcher, iam: &Arc<Iam>) {
                 let caller = caller(&iam, &call).await?;
                 let name = call.params.root().parse_required("UserName")?;
                 let tags = users::list_user_tags(&iam, &caller, name).await?;
-                let mut r = XmlResponse::new();
-                write_tags(&mut r, &tags);
-                r.bool("IsTruncated", false);
-                Ok(r)
+                tag_page(&call.params.root(), tags)
             }
         },
     );

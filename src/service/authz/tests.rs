@@ -90,6 +90,7 @@ fn caller(u: &UserRecord) -> Caller {
             path: u.path.clone(),
         },
         access_key_id: "AKIAIOSFODNN7EXAMPLE".parse::<AccessKeyId>().unwrap(),
+        region: None,
     }
 }
 
@@ -186,6 +187,7 @@ async fn root_may_do_anything_in_its_account() {
         account: account(),
         identity: Identity::Root,
         access_key_id: "AKIAIOSFODNN7EXAMPLE".parse().unwrap(),
+        region: None,
     };
     let authz = load(vec![], &root).await;
     assert!(authz.authorize("iam:CreateUser", TARGET, &[]).is_ok());

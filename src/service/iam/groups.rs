@@ -10,6 +10,7 @@
 use crate::domain::ids::{Arn, GroupName, IamPath, UniqueId, UniqueIdPrefix, UserName};
 use crate::service::authz::AuthzCaller;
 use crate::service::error::{ErrorCode, ServiceError};
+use crate::service::iam::inline::page_of;
 use crate::service::iam::users::load_user;
 use crate::service::iam::{Iam, Listing, Paging, Rng};
 use crate::service::store::model::{GroupRecord, UserRecord};
@@ -80,7 +81,8 @@ pub async fn create_group(
     Ok(group)
 }
 
-/// GetGroup: the group and its users (all members: one page).
+/// GetGroup: the group and one page of its users, in name order (case
+/// folded); the marker is the last user's folded name.
 ///
 /// # Errors
 ///
@@ -89,15 +91,31 @@ pub async fn get_group(
     iam: &Iam,
     caller: &AuthzCaller,
     name: GroupName,
-) -> Result<(GroupRecord, Vec<UserRecord>), ServiceError> {
+    paging: &Paging,
+) -> Result<(GroupRecord, Listing<UserRecord>), ServiceError> {
     let group = authorized_group(iam, caller, "iam:GetGroup", &name).await?;
-    let mut users = Vec::new();
-    for m in &group.record.members {
-        if let Some(u) = fetch::<UserRecord>(&*iam.store, &Key::user(caller.account(), m)).await? {
+    let mut members: Vec<String> = group
+        .record
+        .members
+        .iter()
+        .map(|m| m.as_str().to_ascii_lowercase())
+        .collect();
+    members.sort();
+    let page = page_of(members, paging, Clone::clone);
+    let mut users = Vec::with_capacity(page.items.len());
+    for m in &page.items {
+        let Ok(m) = m.parse::<UserName>() else {
+            continue;
+        };
+        if let Some(u) = fetch::<UserRecord>(&*iam.store, &Key::user(caller.account(), &m)).await? {
             users.push(u.record);
         }
     }
-    Ok((group.record, users))
+    let listing = Listing {
+        items: users,
+        marker: page.marker,
+    };
+    Ok((group.record, listing))
 }
 
 /// UpdateGroup: renames and/or moves the group, updating its members.

@@ -52,6 +52,7 @@ pub(crate) async fn root(iam: &Iam) -> AuthzCaller {
         account: account(),
         identity: Identity::Root,
         access_key_id: "AKIAIOSFODNN7EXAMPLE".parse().unwrap(),
+        region: None,
     };
     AuthzCaller::load(
         &*iam.store,
@@ -88,6 +89,7 @@ pub(crate) async fn user(iam: &Iam, name: &str, doc: Option<&str>) -> AuthzCalle
             path: found.record.path.clone(),
         },
         access_key_id: "AKIAIOSFODNN7EXAMPLE".parse().unwrap(),
+        region: None,
     };
     AuthzCaller::load(
         &*iam.store,

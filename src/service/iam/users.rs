@@ -10,11 +10,13 @@
 //! `service::error`, `service::store`. Spec: reference sections 3 and 12.
 
 use crate::domain::ids::{Arn, IamPath, TagKey, UniqueId, UniqueIdPrefix, UserName};
+use crate::domain::policy::PrincipalKind;
 use crate::service::authz::AuthzCaller;
 use crate::service::error::{ErrorCode, ServiceError};
 use crate::service::iam::{Iam, Listing, Paging, Rng, check_tags, merge_tags};
 use crate::service::store::model::{
-    AccessKeyRecord, CredentialOwner, GroupRecord, ManagedPolicyRecord, MfaDeviceRecord, UserRecord,
+    AccessKeyRecord, AccountRecord, CredentialOwner, GroupRecord, ManagedPolicyRecord,
+    MfaDeviceRecord, UserRecord,
 };
 use crate::service::store::{
     EntityReader, Key, Kind, Tag, Timestamp, Transaction, Versioned, commit_with_retry, fetch,
@@ -31,6 +33,16 @@ pub struct CreateUser {
     pub tags: Vec<Tag>,
     /// `PermissionsBoundary`.
     pub permissions_boundary: Option<Arn>,
+}
+
+/// What GetUser answers.
+#[derive(Debug, Clone)]
+pub enum GetUser {
+    /// The named user, or the calling user.
+    User(Box<UserRecord>),
+    /// The root identity asking about itself (no `UserName` given): AWS
+    /// answers with the account as the user id and the root ARN.
+    Root(AccountRecord),
 }
 
 /// UpdateUser's input.
@@ -170,14 +182,19 @@ pub async fn get_user(
     iam: &Iam,
     caller: &AuthzCaller,
     name: Option<UserName>,
-) -> Result<UserRecord, ServiceError> {
+) -> Result<GetUser, ServiceError> {
     let name = match name {
         Some(n) => n,
+        None if caller.principal().kind == PrincipalKind::Root => {
+            let account = fetch::<AccountRecord>(&*iam.store, &Key::account(caller.account()))
+                .await?
+                .ok_or_else(|| ServiceError::internal("the caller's account record is missing"))?;
+            return Ok(GetUser::Root(account.record));
+        }
         None => caller_user_name(caller)?,
     };
-    Ok(authorize_on_user(iam, caller, "iam:GetUser", &name)
-        .await?
-        .record)
+    let user = authorize_on_user(iam, caller, "iam:GetUser", &name).await?;
+    Ok(GetUser::User(Box::new(user.record)))
 }
 
 /// The calling user's name, for actions whose `UserName` defaults to it.

@@ -73,9 +73,12 @@ async fn membership_on_both_sides_and_delete_conflicts() {
     add_user_to_group(&iam, &root, g("devs"), alice())
         .await
         .unwrap();
-    let (group, users) = get_group(&iam, &root, g("devs")).await.unwrap();
+    let (group, users) = get_group(&iam, &root, g("devs"), &Paging::default())
+        .await
+        .unwrap();
     assert_eq!(group.members, vec![alice()]);
-    assert_eq!(users.len(), 1);
+    assert_eq!(users.items.len(), 1);
+    assert_eq!(users.marker, None);
     let err = delete_group(&iam, &root, g("devs")).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::DeleteConflict);
     let err = delete_user(&iam, &root, alice()).await.unwrap_err();
@@ -98,4 +101,42 @@ async fn membership_on_both_sides_and_delete_conflicts() {
     delete_user(&iam, &root, alice()).await.unwrap();
     let page = list_groups(&iam, &root, &Paging::default()).await.unwrap();
     assert!(page.items.is_empty());
+}
+
+#[tokio::test]
+async fn get_group_pages_its_members_in_name_order() {
+    let (iam, _) = iam().await;
+    let root = root(&iam).await;
+    create_group(&iam, &root, g("big"), None).await.unwrap();
+    for n in ["dave", "Carol", "alice", "bob", "eve"] {
+        let n: UserName = n.parse().unwrap();
+        create_user(&iam, &root, new_user(n.clone())).await.unwrap();
+        add_user_to_group(&iam, &root, g("big"), n).await.unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut marker = None;
+    loop {
+        let paging = Paging {
+            marker: marker.take(),
+            max_items: Some(2),
+            ..Paging::default()
+        };
+        let (_, page) = get_group(&iam, &root, g("big"), &paging).await.unwrap();
+        assert!(page.items.len() <= 2);
+        seen.extend(page.items.into_iter().map(|u| u.name.as_str().to_owned()));
+        match page.marker {
+            Some(m) => marker = Some(m),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["alice", "bob", "Carol", "dave", "eve"]);
+}
+
+fn new_user(name: UserName) -> CreateUser {
+    CreateUser {
+        name,
+        path: None,
+        tags: vec![],
+        permissions_boundary: None,
+    }
 }

@@ -34,7 +34,7 @@ async fn create_get_and_duplicate() {
     let got = get_user(&iam, &root, Some("alice".parse().unwrap()))
         .await
         .unwrap();
-    assert_eq!(got, u);
+    assert_eq!(the_user(got), u);
     let err = create_user(&iam, &root, create("ALICE")).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::EntityAlreadyExists);
     let err = get_user(&iam, &root, Some("bob".parse().unwrap()))
@@ -50,7 +50,7 @@ async fn authorization_on_create_user() {
     let root = root(&iam).await;
     create_user(&iam, &root, create("alice")).await.unwrap();
     let alice = user(&iam, "alice", Some(ONLY_GET_USER)).await;
-    let me = get_user(&iam, &alice, None).await.unwrap();
+    let me = the_user(get_user(&iam, &alice, None).await.unwrap());
     assert_eq!(me.name.as_str(), "alice");
     let err = create_user(&iam, &alice, create("bob")).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::AccessDenied);
@@ -65,11 +65,20 @@ async fn authorization_on_create_user() {
 }
 
 #[tokio::test]
-async fn root_get_user_without_name_is_validation_error() {
+async fn root_get_user_without_name_is_the_root() {
     let (iam, _) = iam().await;
     let root = root(&iam).await;
-    let err = get_user(&iam, &root, None).await.unwrap_err();
-    assert_eq!(err.code(), ErrorCode::ValidationError);
+    match get_user(&iam, &root, None).await.unwrap() {
+        GetUser::Root(a) => assert_eq!(a.id.as_str(), "123456789012"),
+        GetUser::User(u) => panic!("expected the root, got {u:?}"),
+    }
+}
+
+fn the_user(got: GetUser) -> UserRecord {
+    match got {
+        GetUser::User(u) => *u,
+        GetUser::Root(_) => panic!("expected a user, got the root"),
+    }
 }
 
 #[tokio::test]
@@ -158,9 +167,11 @@ async fn rename_carries_access_keys() {
     )
     .await
     .unwrap();
-    let u = get_user(&iam, &root, Some("alicia".parse().unwrap()))
-        .await
-        .unwrap();
+    let u = the_user(
+        get_user(&iam, &root, Some("alicia".parse().unwrap()))
+            .await
+            .unwrap(),
+    );
     assert_eq!(u.arn.as_str(), "arn:aws:iam::123456789012:user/ops/alicia");
     assert_eq!(u.access_keys, vec![key.record.id.clone()]);
     let stored = iam.store.access_key(&key.record.id).await.unwrap().unwrap();
