@@ -17,5 +17,6 @@ mod daemon;
 mod iam_roles;
 mod iam_users;
 mod lifecycle;
+mod sdk_iam;
 mod serve;
 mod store;
