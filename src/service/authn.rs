@@ -4,7 +4,9 @@
 //! (house style 2): parse the SigV4 authentication ([`sigv4::parse`]), run
 //! the checks that need no secret (scope, clock skew, presigned lifetime),
 //! look the access key up through the [`CredentialLookup`] port, verify the
-//! signature in constant time, and return the [`Caller`]. Every refusal is
+//! signature in constant time with the scope's signing key (derived once
+//! per key, day, region and service: `key_cache`), and return the
+//! [`Caller`]. Every refusal is
 //! the AWS error SigV4 names, with a generic message for unknown keys (house
 //! style 9). Afterwards it records the key's last use (best effort) when a
 //! [`UsageLog`] is attached. Also the port's value types.
@@ -27,6 +29,7 @@ use crate::domain::sigv4::{self, RequestView, Sigv4Error, VerifyPolicy};
 use crate::service::error::{ErrorCode, ServiceError};
 use crate::service::store::{Key, LastUsed, Timestamp, UsageLog};
 
+mod key_cache;
 mod lookup;
 
 pub use lookup::{Chain, StaticCredentials, StoreCredentials};
@@ -115,6 +118,7 @@ pub struct Authenticator {
     clock: Arc<dyn Clock>,
     settings: AuthnSettings,
     usage: Option<Arc<dyn UsageLog>>,
+    keys: key_cache::SigningKeyCache,
 }
 
 // === impl Caller ===
@@ -151,6 +155,7 @@ impl Authenticator {
             clock,
             settings,
             usage: None,
+            keys: key_cache::SigningKeyCache::default(),
         }
     }
 
@@ -200,8 +205,9 @@ impl Authenticator {
             return Err(invalid_token());
         }
         // The clock is read again: the lookup may have waited.
-        let verified = sigv4::verify_with_secret(&auth, &key.secret, self.clock.now(), &policy)
-            .map_err(sigv4_error)?;
+        let signing_key = self.keys.get(id.as_str(), &auth.scope(), &key.secret);
+        let verified =
+            sigv4::verify(&auth, &signing_key, self.clock.now(), &policy).map_err(sigv4_error)?;
         let region = verified.scope().region.parse::<Region>().ok();
         self.record_use(key.account, &id, service, region.clone())
             .await;
