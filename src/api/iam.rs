@@ -10,6 +10,7 @@ pub mod access_keys;
 pub(crate) mod encode;
 pub mod groups;
 pub mod inline;
+pub mod mfa;
 pub mod policies;
 pub mod providers;
 pub mod roles;
@@ -31,6 +32,7 @@ use crate::service::store::Tag;
 pub fn register(dispatcher: &mut super::dispatch::Dispatcher, iam: Arc<Iam>) {
     users::register(dispatcher, &iam);
     access_keys::register(dispatcher, &iam);
+    mfa::register(dispatcher, &iam);
     groups::register(dispatcher, &iam);
     roles::register(dispatcher, &iam);
     inline::register(dispatcher, &iam);

@@ -1,9 +1,10 @@
 //! Secret material as dedicated types.
 //!
 //! Owns: [`SecretAccessKey`] (the 40-character half of an access key pair),
-//! [`SessionToken`] (the opaque token that travels in `X-Amz-Security-Token`)
-//! and [`SigningKey`] (the 32-byte SigV4 key derived from a secret for one
-//! date, region and service; derived in [`crate::domain::sigv4`]).
+//! [`SessionToken`] (the opaque token that travels in `X-Amz-Security-Token`),
+//! [`SigningKey`] (the 32-byte SigV4 key derived from a secret for one
+//! date, region and service; derived in [`crate::domain::sigv4`]), and the
+//! MFA secrets [`TotpSeed`] and [`TotpCode`] (in `secret/mfa.rs`).
 //!
 //! Every type here:
 //! - prints a placeholder from `Debug` and implements neither `Display` nor
@@ -13,12 +14,17 @@
 //! - compares in constant time (`subtle::ConstantTimeEq`, and `PartialEq`
 //!   built on it).
 //!
-//! Pure: std, subtle, thiserror and zeroize only. Spec: reference §3.3.
+//! Pure: std, subtle, thiserror, zeroize and data-encoding only. Spec:
+//! reference §3.3 and §10.
+
+mod mfa;
 
 use std::fmt;
 
 use subtle::{Choice, ConstantTimeEq};
 use zeroize::Zeroize;
+
+pub use mfa::{TOTP_CODE_LEN, TotpCode, TotpSeed};
 
 /// Length of an AWS secret access key, in characters.
 pub const SECRET_ACCESS_KEY_LEN: usize = 40;
@@ -43,8 +49,8 @@ pub struct SessionToken(String);
 #[derive(Clone)]
 pub struct SigningKey([u8; 32]);
 
-/// Why a string was refused as a secret access key. The message never
-/// contains the candidate secret.
+/// Why a string was refused as a secret access key or a TOTP seed. The
+/// message never contains the candidate secret.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecretError {
     /// The candidate does not have the required length.
@@ -56,6 +62,9 @@ pub enum SecretError {
     /// The candidate contains a character outside the base64 alphabet.
     #[error("the secret access key contains a character outside the base64 alphabet")]
     Charset,
+    /// A TOTP seed is not unpadded upper-case Base32 text.
+    #[error("the totp seed is not base32 text")]
+    SeedEncoding,
 }
 
 // === impl SecretAccessKey ===

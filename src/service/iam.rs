@@ -15,6 +15,7 @@ pub mod boundaries;
 pub mod groups;
 pub mod holder;
 pub mod inline;
+pub mod mfa;
 pub mod policies;
 pub mod providers;
 pub mod roles;

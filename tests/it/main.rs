@@ -14,6 +14,7 @@
 )]
 
 mod daemon;
+mod iam_mfa;
 mod iam_roles;
 mod iam_users;
 mod lifecycle;

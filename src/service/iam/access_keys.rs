@@ -41,14 +41,19 @@ pub struct CreatedAccessKey {
     pub secret: SecretAccessKey,
 }
 
-/// Whose keys an action is about.
-enum Target {
+/// Whose credentials (access keys, MFA devices) an action is about.
+pub(crate) enum Target {
+    /// The account's root (root called without a `UserName`).
     Root,
+    /// A user, as read when the action was authorized.
     User(Box<Versioned<UserRecord>>),
 }
 
-/// Resolves `name` (default: the caller) and authorizes `action` on it.
-async fn target(
+/// Resolves `name` (default: the caller: the calling user, or root when
+/// root calls) and authorizes `action` on it: on the user's ARN (also when
+/// the user does not exist, so a denied caller learns nothing), or on
+/// root's own ARN.
+pub(crate) async fn target(
     iam: &Iam,
     caller: &AuthzCaller,
     action: &str,

@@ -237,6 +237,7 @@ pub fn mfa_device(account: AccountId, name: &str) -> MfaDeviceRecord {
         path,
         assignment: None,
         last_accepted_step: None,
+        drift_steps: 0,
         tags: Vec::new(),
         create_date: t0(),
     }

@@ -85,6 +85,11 @@ pub struct MfaDeviceRecord {
     /// [`crate::service::store::ReplayGuard`] when a session uses it.
     #[serde(default)]
     pub last_accepted_step: Option<u64>,
+    /// Steps the device's clock runs ahead of (positive) or behind
+    /// (negative) ours, as the last `ResyncMFADevice` found it; code
+    /// checks centre their window on now shifted by this. 0 until then.
+    #[serde(default)]
+    pub drift_steps: i64,
     /// Tags, in the order given.
     #[serde(default)]
     pub tags: Vec<Tag>,
