@@ -18,6 +18,7 @@ pub mod inline;
 pub mod mfa;
 pub mod policies;
 pub mod providers;
+pub mod quota;
 pub mod roles;
 pub mod scan;
 pub mod simulate;

@@ -12,7 +12,7 @@ use crate::service::authz::AuthzCaller;
 use crate::service::error::{ErrorCode, ServiceError};
 use crate::service::iam::inline::page_of;
 use crate::service::iam::users::load_user;
-use crate::service::iam::{Iam, Listing, Paging, Rng};
+use crate::service::iam::{Iam, Listing, Paging, Rng, quota};
 use crate::service::store::model::{GroupRecord, UserRecord};
 use crate::service::store::{
     Key, Kind, Timestamp, Transaction, Versioned, commit_with_retry, fetch,
@@ -75,6 +75,7 @@ pub async fn create_group(
         attached_policies: vec![],
         members: vec![],
     };
+    quota::check::<GroupRecord>(&*iam.store, account, "GroupsPerAccount", quota::GROUPS).await?;
     let mut txn = Transaction::new();
     txn.require_absent(group.key_of()).put(group.clone());
     iam.store.commit(txn).await?;

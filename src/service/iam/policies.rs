@@ -21,7 +21,7 @@ use crate::service::iam::boundaries::policy_name_of;
 use crate::service::iam::inline::page_of;
 use crate::service::iam::roles::check_description;
 use crate::service::iam::scan::list_all;
-use crate::service::iam::{Iam, Listing, Paging, Rng, check_tags, merge_tags};
+use crate::service::iam::{Iam, Listing, Paging, Rng, check_tags, merge_tags, quota};
 use crate::service::store::model::{ManagedPolicyRecord, PolicyVersion, PolicyVersionId};
 use crate::service::store::{
     EntityReader, Key, Tag, Timestamp, Transaction, Versioned, commit_with_retry, fetch,
@@ -173,6 +173,13 @@ pub async fn create_policy(
                 ),
             ));
         }
+        quota::check::<ManagedPolicyRecord>(
+            &*iam.store,
+            account,
+            "PoliciesPerAccount",
+            quota::MANAGED_POLICIES,
+        )
+        .await?;
         let mut txn = Transaction::new();
         txn.require_absent(key).put(record_ref.clone());
         Ok::<_, ServiceError>((txn, ()))

@@ -15,14 +15,14 @@ use crate::domain::ids::{Arn, SamlProviderName, TagKey};
 use crate::service::authz::AuthzCaller;
 use crate::service::error::{ErrorCode, ServiceError};
 use crate::service::iam::scan::list_all;
-use crate::service::iam::{Iam, check_tags, merge_tags};
+use crate::service::iam::{Iam, check_tags, merge_tags, quota};
 use crate::service::store::model::SamlProviderRecord;
 use crate::service::store::{
     EntityReader, Key, Tag, Timestamp, Transaction, Versioned, commit_with_retry, fetch,
 };
 
 /// At most this many providers of each kind per account.
-pub const MAX_PROVIDERS: usize = 100;
+pub const MAX_PROVIDERS: usize = super::quota::PROVIDERS;
 /// The shortest metadata document.
 pub const MIN_METADATA: usize = 1_000;
 /// The longest metadata document.
@@ -131,15 +131,13 @@ pub async fn create_saml_provider(
                 format!("Provider with name {} already exists.", record_ref.name),
             ));
         }
-        let count = list_all::<SamlProviderRecord>(&*iam.store, account)
-            .await?
-            .len();
-        if count >= MAX_PROVIDERS {
-            return Err(ServiceError::new(
-                ErrorCode::LimitExceeded,
-                format!("Cannot exceed quota for SamlProvidersPerAccount: {MAX_PROVIDERS}"),
-            ));
-        }
+        quota::check::<SamlProviderRecord>(
+            &*iam.store,
+            account,
+            "SamlProvidersPerAccount",
+            MAX_PROVIDERS,
+        )
+        .await?;
         let mut txn = Transaction::new();
         txn.require_absent(key).put(record_ref.clone());
         Ok::<_, ServiceError>((txn, ()))

@@ -16,7 +16,7 @@ use crate::service::authz::AuthzCaller;
 use crate::service::error::{ErrorCode, ServiceError};
 use crate::service::iam::boundaries::move_boundary;
 use crate::service::iam::trust::{Renderer, to_stored};
-use crate::service::iam::{Iam, Listing, Paging, Rng, check_tags, merge_tags};
+use crate::service::iam::{Iam, Listing, Paging, Rng, check_tags, merge_tags, quota};
 use crate::service::store::model::RoleRecord;
 use crate::service::store::{
     EntityReader, Key, Kind, LastUsed, Tag, Timestamp, Transaction, Versioned, commit_with_retry,
@@ -207,6 +207,7 @@ pub async fn create_role(
                 format!("Role with name {} already exists.", role_ref.name),
             ));
         }
+        quota::check::<RoleRecord>(&*iam.store, account, "RolesPerAccount", quota::ROLES).await?;
         let mut txn = Transaction::new();
         txn.require_absent(key);
         let boundary = role_ref.permissions_boundary.as_ref();

@@ -13,7 +13,7 @@ use crate::domain::ids::{Arn, IamPath, TagKey, UniqueId, UniqueIdPrefix, UserNam
 use crate::domain::policy::PrincipalKind;
 use crate::service::authz::AuthzCaller;
 use crate::service::error::{ErrorCode, ServiceError};
-use crate::service::iam::{Iam, Listing, Paging, Rng, check_tags, merge_tags};
+use crate::service::iam::{Iam, Listing, Paging, Rng, check_tags, merge_tags, quota};
 use crate::service::store::model::{
     AccessKeyRecord, AccountRecord, CredentialOwner, GroupRecord, ManagedPolicyRecord,
     MfaDeviceRecord, UserRecord,
@@ -157,6 +157,7 @@ pub async fn create_user(
     };
     let (user, iam) = (&user, iam);
     commit_with_retry(&*iam.store, move || async move {
+        quota::check::<UserRecord>(&*iam.store, account, "UsersPerAccount", quota::USERS).await?;
         let mut txn = Transaction::new();
         txn.require_absent(Key::user(account, &user.name));
         if let Some(arn) = &user.permissions_boundary {

@@ -140,3 +140,26 @@ fn new_user(name: UserName) -> CreateUser {
         permissions_boundary: None,
     }
 }
+
+#[tokio::test]
+async fn the_groups_per_account_quota_is_enforced() {
+    let (iam, _) = iam().await;
+    let root = root(&iam).await;
+    for i in 0..quota::GROUPS {
+        create_group(&iam, &root, g(&format!("g{i:03}")), None)
+            .await
+            .unwrap();
+    }
+    let err = create_group(&iam, &root, g("one-too-many"), None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::LimitExceeded);
+    assert_eq!(
+        err.message(),
+        "Cannot exceed quota for GroupsPerAccount: 300"
+    );
+    delete_group(&iam, &root, g("g000")).await.unwrap();
+    create_group(&iam, &root, g("one-too-many"), None)
+        .await
+        .unwrap();
+}

@@ -14,7 +14,7 @@ use crate::domain::ids::{Arn, OidcProviderUrl, TagKey};
 use crate::service::authz::AuthzCaller;
 use crate::service::error::{ErrorCode, ServiceError};
 use crate::service::iam::scan::list_all;
-use crate::service::iam::{Iam, check_tags, merge_tags};
+use crate::service::iam::{Iam, check_tags, merge_tags, quota};
 use crate::service::store::model::OidcProviderRecord;
 use crate::service::store::{
     EntityReader, Key, Tag, Timestamp, Transaction, Versioned, commit_with_retry, fetch,
@@ -163,17 +163,13 @@ pub async fn create_oidc_provider(
                 format!("Provider with url {} already exists.", record_ref.url),
             ));
         }
-        let count = list_all::<OidcProviderRecord>(&*iam.store, account)
-            .await?
-            .len();
-        if count >= MAX_PROVIDERS {
-            return Err(ServiceError::new(
-                ErrorCode::LimitExceeded,
-                format!(
-                    "Cannot exceed quota for OpenIdConnectProvidersPerAccount: {MAX_PROVIDERS}"
-                ),
-            ));
-        }
+        quota::check::<OidcProviderRecord>(
+            &*iam.store,
+            account,
+            "OpenIdConnectProvidersPerAccount",
+            MAX_PROVIDERS,
+        )
+        .await?;
         let mut txn = Transaction::new();
         txn.require_absent(key).put(record_ref.clone());
         Ok::<_, ServiceError>((txn, ()))
