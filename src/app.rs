@@ -144,6 +144,9 @@ fn build_state(
         secrets.root.access_key_id,
         secrets.root.secret,
     );
+    for (account, root) in secrets.additional_roots {
+        static_keys.insert_root(account, root.access_key_id, root.secret);
+    }
     let lookup: Arc<dyn CredentialLookup> = Arc::new(
         Chain::new()
             .then(Arc::new(static_keys))

@@ -1,4 +1,4 @@
-//! The public AWS SigV4 test suite (`shared/vectors/sigv4`), run against
+//! The public AWS SigV4 test suite (`tests/fixtures/sigv4`, a copy of `shared/vectors/sigv4`), run against
 //! `stsd::domain::sigv4`.
 //!
 //! For every case and both forms (header, presigned query):
@@ -17,7 +17,6 @@
 
 #![expect(
     clippy::unwrap_used,
-    clippy::expect_used,
     clippy::panic,
     clippy::indexing_slicing,
     clippy::string_slice,
@@ -38,13 +37,10 @@ const SUITE_SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 
 // === loading ===
 
+/// The suite, vendored under `tests/fixtures/sigv4` (Apache-2.0, see its
+/// `LICENSE` and `README.md`) so a fresh clone runs it.
 fn suite_dir() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    ["../shared/vectors/sigv4", "../../shared/vectors/sigv4"]
-        .iter()
-        .map(|rel| root.join(rel))
-        .find(|p| p.is_dir())
-        .expect("shared/vectors/sigv4 next to the repository")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sigv4")
 }
 
 /// A raw HTTP/1.1 request as written in the suite's `.txt` files.

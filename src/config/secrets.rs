@@ -68,6 +68,9 @@ pub struct Secrets {
     pub master_key: MasterKey,
     /// The default account's root credentials.
     pub root: RootCredentials,
+    /// The root credentials of each `accounts.additional` account, from
+    /// `<data dir>/root-credentials-<account>` (generated on first start).
+    pub additional_roots: Vec<(AccountId, RootCredentials)>,
 }
 
 /// What [`provision`] found or made.
@@ -182,19 +185,20 @@ pub fn provision(config: &Config, rng: &mut impl RandomSource) -> Result<Provisi
         },
         RootCredentialSource::DataDir => {
             let path = data_dir.join(ROOT_CREDENTIALS_FILE);
-            if path.exists() {
-                read_root_credentials(&path, account)?
-            } else {
-                let creds = generate_root(account, rng, &path)?;
-                ensure_dir(data_dir)?;
-                write_private(&path, &render_root(&creds, account))?;
-                generated.push(path);
-                creds
-            }
+            data_dir_root(&path, account, rng, &mut generated)?
         }
     };
+    let mut additional_roots = Vec::new();
+    for &account in &config.accounts.additional {
+        let path = data_dir.join(additional_root_file(account));
+        additional_roots.push((account, data_dir_root(&path, account, rng, &mut generated)?));
+    }
     Ok(Provisioned {
-        secrets: Secrets { master_key, root },
+        secrets: Secrets {
+            master_key,
+            root,
+            additional_roots,
+        },
         generated,
     })
 }
@@ -219,13 +223,47 @@ pub fn check(config: &Config) -> Result<(), ConfigError> {
             }
         }
     }
+    let mut roots: Vec<(AccountId, PathBuf)> = config
+        .accounts
+        .additional
+        .iter()
+        .map(|&a| (a, data_dir.join(additional_root_file(a))))
+        .collect();
     if let RootCredentialSource::DataDir = config.secrets.root {
         let path = data_dir.join(ROOT_CREDENTIALS_FILE);
+        roots.push((config.accounts.default, path));
+    }
+    for (account, path) in roots {
         if path.exists() {
-            drop(read_root_credentials(&path, config.accounts.default)?);
+            drop(read_root_credentials(&path, account)?);
         }
     }
     Ok(())
+}
+
+/// The root credentials file of an additional account.
+pub fn additional_root_file(account: AccountId) -> String {
+    format!("{ROOT_CREDENTIALS_FILE}-{account}")
+}
+
+/// The root credentials of `account` in the file at `path`: read when it
+/// exists, else generated, written 0600 and added to `generated`.
+fn data_dir_root(
+    path: &Path,
+    account: AccountId,
+    rng: &mut impl RandomSource,
+    generated: &mut Vec<PathBuf>,
+) -> Result<RootCredentials, ConfigError> {
+    if path.exists() {
+        return read_root_credentials(path, account);
+    }
+    let creds = generate_root(account, rng, path)?;
+    if let Some(dir) = path.parent() {
+        ensure_dir(dir)?;
+    }
+    write_private(path, &render_root(&creds, account))?;
+    generated.push(path.to_path_buf());
+    Ok(creds)
 }
 
 /// A new root key pair for `account` (the path is only for errors).
@@ -289,9 +327,7 @@ fn read_root_credentials(path: &Path, account: AccountId) -> Result<RootCredenti
     if let Some(owner) = access_key_id.account().filter(|owner| *owner != account) {
         return Err(ConfigError::secret(
             path,
-            format!(
-                "the access key belongs to account {owner}, not to the default account {account}"
-            ),
+            format!("the access key belongs to account {owner}, not to account {account}"),
         ));
     }
     let secret =

@@ -11,7 +11,7 @@
 //! Pure: imports std, hmac, sha2, subtle, thiserror and zeroize only; no
 //! HTTP types (the transport builds a [`RequestView`]), no clock, no store.
 //! Spec: `reference/sts-iam-reference.md` §4; vectors in
-//! `shared/vectors/sigv4`.
+//! `shared/vectors/sigv4` (vendored in `tests/fixtures/sigv4`).
 //!
 //! The service layer calls it in three steps, so that the secret lookup
 //! (async, cached) stays outside:

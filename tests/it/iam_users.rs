@@ -4,13 +4,17 @@
 use stsd::domain::secret::SecretAccessKey;
 use stsd::domain::sigv4::SignatureLocation;
 
-use crate::daemon::{Daemon, Response};
+use crate::daemon::{Daemon, Options, Response};
 use crate::serve::sign;
 
 const IAM_NS: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
 
 fn root(d: &Daemon) -> (String, SecretAccessKey) {
-    let text = std::fs::read_to_string(d.data_dir().join("root-credentials")).unwrap();
+    root_in(d, "root-credentials")
+}
+
+fn root_in(d: &Daemon, file: &str) -> (String, SecretAccessKey) {
+    let text = std::fs::read_to_string(d.data_dir().join(file)).unwrap();
     let get = |k: &str| {
         text.lines()
             .find_map(|l| l.strip_prefix(&format!("{k}=")))
@@ -180,4 +184,29 @@ fn users_and_access_keys_over_the_wire() {
 
     let logs = d.stderr();
     assert!(!logs.contains(alice.1.expose_secret()), "{logs}");
+}
+
+#[test]
+fn each_additional_account_has_its_own_root_and_entities() {
+    let d = Daemon::start_with(Options {
+        extra_toml: "[accounts]\nadditional = [\"111122223333\"]\n".into(),
+        ..Options::default()
+    });
+    let other = root_in(&d, "root-credentials-111122223333");
+    assert!(
+        d.stdout().contains("root-credentials-111122223333"),
+        "{}",
+        d.stdout()
+    );
+    let r = iam(&d, &other, "Action=CreateUser&UserName=carol");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.xml("Arn"), Some("arn:aws:iam::111122223333:user/carol"));
+    // The default account does not see it, and can make its own carol.
+    let default = root(&d);
+    let r = iam(&d, &default, "Action=GetUser&UserName=carol");
+    assert_eq!((r.status, r.code()), (404, "NoSuchEntity"), "{}", r.body);
+    let r = iam(&d, &default, "Action=CreateUser&UserName=carol");
+    assert_eq!(r.xml("Arn"), Some("arn:aws:iam::123456789012:user/carol"));
+    let r = iam(&d, &other, "Action=GetUser");
+    assert_eq!(r.xml("Arn"), Some("arn:aws:iam::111122223333:root"));
 }

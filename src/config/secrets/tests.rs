@@ -169,7 +169,51 @@ fn credentials_of_another_account_are_refused() {
     let other = config(&dir, &[(source::ACCOUNT_ID, "111122223333".into())]);
     let e = provision(&other, &mut counter()).unwrap_err().to_string();
     assert!(
-        e.contains("belongs to account 123456789012, not to the default account 111122223333"),
+        e.contains("belongs to account 123456789012, not to account 111122223333"),
+        "{e}"
+    );
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn additional_accounts_get_their_own_private_root_credentials() {
+    let dir = temp_dir("additional");
+    let data = dir.display().to_string();
+    let map: BTreeMap<&str, &str> = [(source::DATA_DIR, data.as_str())].into_iter().collect();
+    let toml = "[accounts]\nadditional = [\"111122223333\", \"444455556666\"]\n";
+    let c = Config::from_toml(toml, "t", &map, &Overrides::default()).unwrap();
+    let first = provision(&c, &mut counter()).unwrap();
+    let files: Vec<PathBuf> = ["111122223333", "444455556666"]
+        .iter()
+        .map(|a| dir.join(format!("root-credentials-{a}")))
+        .collect();
+    assert_eq!(first.generated[2..], files[..]);
+    let accounts: Vec<String> = first
+        .secrets
+        .additional_roots
+        .iter()
+        .map(|(a, creds)| {
+            // Each key id encodes its own account.
+            assert_eq!(creds.access_key_id.account(), Some(*a));
+            a.to_string()
+        })
+        .collect();
+    assert_eq!(accounts, ["111122223333", "444455556666"]);
+    for f in &files {
+        assert_eq!(mode(f), 0o600);
+    }
+    // A later start reads the same credentials and generates nothing.
+    let again = provision(&c, &mut counter()).unwrap();
+    assert!(again.generated.is_empty());
+    assert_eq!(
+        again.secrets.additional_roots[1].1.access_key_id,
+        first.secrets.additional_roots[1].1.access_key_id
+    );
+    // A file holding another account's key is refused.
+    fs::copy(&files[0], &files[1]).unwrap();
+    let e = provision(&c, &mut counter()).unwrap_err().to_string();
+    assert!(
+        e.contains("belongs to account 111122223333, not to account 444455556666"),
         "{e}"
     );
     let _ = fs::remove_dir_all(&dir);
