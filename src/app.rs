@@ -5,9 +5,10 @@
 //! router and the listener settings — from a validated [`Config`], and the
 //! daemon's life: [`run`] opens the store, reports ready, serves until the
 //! shutdown signal, then reports not ready and drains in-flight requests
-//! within the grace period. Like mini-redis's `server::run`, it takes the
-//! bound listener and the shutdown signal from its caller, so tests start
-//! it on port 0. Imports everything.
+//! within the grace period; bootstrap documents are applied after the
+//! store opens and before anything listens. Like mini-redis's
+//! `server::run`, it takes the bound listener and the shutdown signal from
+//! its caller, so tests start it on port 0. Imports everything.
 //!
 //! Integration points still open are marked `INTEGRATION(...)`.
 
@@ -19,15 +20,19 @@ use tokio::net::TcpListener;
 use crate::api::dispatch::Dispatcher;
 use crate::api::http::{self, HttpSettings, HttpState, Readiness, ServerSettings};
 use crate::api::{query, sts};
-use crate::config::secrets::{Provisioned, Secrets, provision};
+use crate::config::secrets::{Provisioned, RootCredentials, Secrets, provision};
 use crate::config::{Config, ConfigError};
 use crate::domain::clock::{Clock, SystemClock};
+use crate::domain::ids::AccountId;
 use crate::domain::seal::MasterKey;
 use crate::service::authn::{
     Authenticator, AuthnSettings, Chain, CredentialLookup, StaticCredentials, StoreCredentials,
 };
-use crate::service::store::{IamStore, StoreError};
+use crate::service::iam::Iam;
+use crate::service::iam::bootstrap::BootstrapError;
+use crate::service::store::StoreError;
 
+mod bootstrap;
 mod random;
 mod store;
 
@@ -49,6 +54,20 @@ pub enum AppError {
     /// The listener is unusable, or plain HTTP would be served off loopback.
     #[error("listener: {0}")]
     Listener(String),
+    /// A bootstrap document cannot be read, is invalid, or cannot be
+    /// applied.
+    #[error(transparent)]
+    Bootstrap(#[from] BootstrapError),
+}
+
+/// Reads and validates the bootstrap documents `config` names, without
+/// touching the store (`stsd check-config`).
+///
+/// # Errors
+///
+/// The first unreadable file or invalid entity, by file, entity and field.
+pub fn check_bootstrap(config: &Config) -> Result<(), AppError> {
+    bootstrap::load(config).map(drop).map_err(AppError::from)
 }
 
 /// Reads the secrets `config` names, generating missing ones into the data
@@ -96,10 +115,21 @@ pub async fn run(
     let readiness = Readiness::new();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let store = store::open(&config, Arc::clone(&clock)).await?;
+    let master_key: Arc<MasterKey> = Arc::new(secrets.master_key);
+    let iam = Arc::new(Iam {
+        store: Arc::clone(&store),
+        clock: Arc::clone(&clock),
+        partition: config.partition.clone(),
+        entropy: Arc::new(ring::rand::SystemRandom::new()),
+        master_key: Arc::clone(&master_key),
+    });
+    bootstrap::apply(&config, &iam, &secrets.root.access_key_id).await?;
     let state = Arc::new(build_state(
         &config,
-        secrets,
-        store,
+        secrets.root,
+        secrets.additional_roots,
+        master_key,
+        iam,
         clock,
         readiness.clone(),
     ));
@@ -132,19 +162,17 @@ pub async fn run(
 /// Everything the HTTP layer shares.
 fn build_state(
     config: &Config,
-    secrets: Secrets,
-    store: Arc<dyn IamStore>,
+    root: RootCredentials,
+    additional_roots: Vec<(AccountId, RootCredentials)>,
+    master_key: Arc<MasterKey>,
+    iam: Arc<Iam>,
     clock: Arc<dyn Clock>,
     readiness: Readiness,
 ) -> HttpState {
-    let master_key: Arc<MasterKey> = Arc::new(secrets.master_key);
+    let store = Arc::clone(&iam.store);
     let mut static_keys = StaticCredentials::new();
-    static_keys.insert_root(
-        config.accounts.default,
-        secrets.root.access_key_id,
-        secrets.root.secret,
-    );
-    for (account, root) in secrets.additional_roots {
+    static_keys.insert_root(config.accounts.default, root.access_key_id, root.secret);
+    for (account, root) in additional_roots {
         static_keys.insert_root(account, root.access_key_id, root.secret);
     }
     let lookup: Arc<dyn CredentialLookup> = Arc::new(
@@ -166,13 +194,6 @@ fn build_state(
         max_skew: config.signature.clock_skew,
         max_presigned_lifetime: config.signature.presign_max,
     };
-    let iam = Arc::new(crate::service::iam::Iam {
-        store: Arc::clone(&store),
-        clock: Arc::clone(&clock),
-        partition: config.partition.clone(),
-        entropy: Arc::new(ring::rand::SystemRandom::new()),
-        master_key,
-    });
     let authenticator = Authenticator::new(lookup, clock, settings).with_usage_log(store);
 
     let mut dispatcher = Dispatcher::new();

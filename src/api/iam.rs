@@ -7,6 +7,7 @@
 //! Spec: reference section 2 (wire format) and the IAM API shapes.
 
 pub mod access_keys;
+pub mod details;
 pub(crate) mod encode;
 pub mod groups;
 pub mod inline;
@@ -39,6 +40,7 @@ pub fn register(dispatcher: &mut super::dispatch::Dispatcher, iam: Arc<Iam>) {
     policies::register(dispatcher, &iam);
     providers::register(dispatcher, &iam);
     simulate::register(dispatcher, &iam);
+    details::register(dispatcher, &iam);
 }
 
 /// The call's caller, with its policies loaded.

@@ -2,7 +2,8 @@
 //!
 //! Owns: choosing and opening the backend named by `[store]` (the embedded
 //! redb file in the data directory for now; Redis joins in issue 7), and
-//! making sure every configured account exists, idempotently.
+//! making sure every configured account exists, idempotently. Bootstrap
+//! documents are applied next, by `app::bootstrap`.
 
 use std::sync::Arc;
 
@@ -46,14 +47,6 @@ pub(super) async fn open(
             create_date: Timestamp::now(clock.as_ref()),
         };
         store.ensure_account(record).await?;
-    }
-    // INTEGRATION(bootstrap): apply `config.bootstrap` documents here,
-    // before readiness flips.
-    if !config.bootstrap.is_empty() {
-        tracing::warn!(
-            documents = config.bootstrap.len(),
-            "bootstrap documents are not applied by this build"
-        );
     }
     Ok(store)
 }

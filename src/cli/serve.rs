@@ -37,13 +37,15 @@ pub(super) struct CheckConfigArgs {
 }
 
 /// `stsd check-config`: "ok", or the error naming key and line (exit 1).
-/// Also loads the TLS certificate and key and checks existing secret files,
-/// without writing anything.
+/// Also loads the TLS certificate and key, checks existing secret files,
+/// and reads and validates the bootstrap documents, without writing
+/// anything.
 pub(super) fn check_config(args: &CheckConfigArgs) -> ExitCode {
     let checked = Config::load(args.config.as_deref(), &Environment, &Overrides::default())
         .map_err(|e| e.to_string())
         .and_then(|config| {
             secrets::check(&config).map_err(|e| e.to_string())?;
+            app::check_bootstrap(&config).map_err(|e| e.to_string())?;
             if let Some(files) = &config.server.tls {
                 tls::server_config(&files.cert_file, &files.key_file).map_err(|e| e.to_string())?;
             }

@@ -165,7 +165,7 @@ pub enum LogLevel {
 #[serde(deny_unknown_fields, default)]
 pub struct BootstrapSection {
     /// Documents in the shape of `GetAccountAuthorizationDetails`, applied
-    /// idempotently at start.
+    /// idempotently at start (`service::iam::bootstrap`).
     pub documents: Vec<PathBuf>,
 }
 

@@ -11,7 +11,9 @@
 //! `service::store`. Spec: reference sections 3, 10 and 12.
 
 pub mod access_keys;
+pub mod bootstrap;
 pub mod boundaries;
+pub mod details;
 pub mod groups;
 pub mod holder;
 pub mod inline;

@@ -14,6 +14,7 @@
 )]
 
 mod daemon;
+mod iam_details;
 mod iam_mfa;
 mod iam_roles;
 mod iam_users;

@@ -361,6 +361,7 @@ IMPLEMENTED: frozenset[str] = frozenset(
         "DetachUserPolicy",
         "EnableMFADevice",
         "GetAccessKeyLastUsed",
+        "GetAccountAuthorizationDetails",
         "GetGroup",
         "GetGroupPolicy",
         "GetOpenIDConnectProvider",

@@ -58,6 +58,11 @@ pub(crate) fn write_role(r: &mut XmlResponse, view: &RoleView, shape: RoleShape)
     if !role.tags.is_empty() {
         write_tags(r, &role.tags);
     }
+    write_last_used(r, view);
+}
+
+/// `<RoleLastUsed>`: empty when the role was never used.
+pub(crate) fn write_last_used(r: &mut XmlResponse, view: &RoleView) {
     r.structure("RoleLastUsed", |l| {
         if let Some(used) = &view.last_used {
             l.timestamp("LastUsedDate", secs(used.date.as_unix_secs()))

@@ -31,7 +31,7 @@ use crate::service::store::{
 pub const MAX_POLICY_SIZE: usize = 6_144;
 
 /// CreatePolicy's input.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CreatePolicy {
     /// `PolicyName`.
     pub name: PolicyName,

@@ -31,7 +31,7 @@ pub const MAX_MAX_SESSION: u32 = 43_200;
 pub const MAX_DESCRIPTION: usize = 1_000;
 
 /// CreateRole's input.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CreateRole {
     /// `RoleName`.
     pub name: RoleName,

@@ -45,19 +45,7 @@ pub async fn to_stored(
     partition: &Partition,
     text: &str,
 ) -> Result<String, ServiceError> {
-    let policy = Policy::parse_with_limit(
-        "AssumeRolePolicyDocument",
-        PolicyKind::Trust,
-        text,
-        MAX_TRUST_POLICY,
-    )
-    .map_err(|e| match e {
-        PolicyError::Size { limit, .. } => ServiceError::new(
-            ErrorCode::LimitExceeded,
-            format!("Cannot exceed quota for ACLSizePerRole: {limit}"),
-        ),
-        other => other.into(),
-    })?;
+    let policy = check(text)?;
     let values: Vec<String> = policy
         .document()
         .statements
@@ -87,6 +75,48 @@ pub async fn to_stored(
         }
     }
     Ok(doc.to_string())
+}
+
+/// Validates `text` as a trust policy, without looking at the store.
+///
+/// # Errors
+///
+/// `MalformedPolicyDocument`; `LimitExceeded` past [`MAX_TRUST_POLICY`].
+pub fn check(text: &str) -> Result<Policy, ServiceError> {
+    Policy::parse_with_limit(
+        "AssumeRolePolicyDocument",
+        PolicyKind::Trust,
+        text,
+        MAX_TRUST_POLICY,
+    )
+    .map_err(|e| match e {
+        PolicyError::Size { limit, .. } => ServiceError::new(
+            ErrorCode::LimitExceeded,
+            format!("Cannot exceed quota for ACLSizePerRole: {limit}"),
+        ),
+        other => other.into(),
+    })
+}
+
+/// Rewrites every bare account ID among `doc`'s `AWS` principals to the
+/// account's root ARN, as [`to_stored`] stores it (so a document can be
+/// compared with a rendered one).
+pub fn normalize_accounts(doc: &mut Value, partition: &Partition) {
+    for v in aws_values(doc) {
+        if let Ok(account) = v.parse::<AccountId>() {
+            *v = Arn::iam_root(partition, account).to_string();
+        }
+    }
+}
+
+/// The `AWS` principal strings of `doc` (statements and values single or
+/// lists), in order.
+pub fn aws_principals(doc: &Value) -> Vec<String> {
+    let mut copy = doc.clone();
+    aws_values(&mut copy)
+        .into_iter()
+        .map(|v| v.clone())
+        .collect()
 }
 
 /// Every string of every statement's `Principal.AWS` and

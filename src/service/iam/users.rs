@@ -23,7 +23,7 @@ use crate::service::store::{
 };
 
 /// CreateUser's input.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CreateUser {
     /// `UserName`.
     pub name: UserName,
@@ -43,6 +43,16 @@ pub enum GetUser {
     /// The root identity asking about itself (no `UserName` given): AWS
     /// answers with the account as the user id and the root ARN.
     Root(AccountRecord),
+}
+
+impl GetUser {
+    /// The user, unless the answer is the root.
+    pub fn into_user(self) -> Option<UserRecord> {
+        match self {
+            Self::User(u) => Some(*u),
+            Self::Root(_) => None,
+        }
+    }
 }
 
 /// UpdateUser's input.

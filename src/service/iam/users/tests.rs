@@ -75,10 +75,7 @@ async fn root_get_user_without_name_is_the_root() {
 }
 
 fn the_user(got: GetUser) -> UserRecord {
-    match got {
-        GetUser::User(u) => *u,
-        GetUser::Root(_) => panic!("expected a user, got the root"),
-    }
+    got.into_user().expect("a user, not the root")
 }
 
 #[tokio::test]
