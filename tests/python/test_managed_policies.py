@@ -172,3 +172,30 @@ def test_list_policies(iam):
     iam.attach_user_policy(UserName=user, PolicyArn=made[0])
     only = [p["Arn"] for p in iam.list_policies(Scope="Local", PathPrefix=prefix, OnlyAttached=True)["Policies"]]
     assert only == [made[0]]
+
+
+def test_list_entities_for_policy(iam):
+    arn = create(iam)["Arn"]
+    user, group, role = uniq("eu"), uniq("eg"), uniq("er")
+    iam.create_user(UserName=user)
+    iam.create_group(GroupName=group)
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=trust({"Service": "ec2.amazonaws.com"}))
+    iam.attach_user_policy(UserName=user, PolicyArn=arn)
+    iam.attach_group_policy(GroupName=group, PolicyArn=arn)
+    iam.attach_role_policy(RoleName=role, PolicyArn=arn)
+
+    all_ = iam.list_entities_for_policy(PolicyArn=arn)
+    assert [u["UserName"] for u in all_["PolicyUsers"]] == [user]
+    assert [g["GroupName"] for g in all_["PolicyGroups"]] == [group]
+    assert [r["RoleName"] for r in all_["PolicyRoles"]] == [role]
+    assert all_["PolicyUsers"][0]["UserId"].startswith("AIDA")
+    assert all_["PolicyRoles"][0]["RoleId"].startswith("AROA")
+
+    only_roles = iam.list_entities_for_policy(PolicyArn=arn, EntityFilter="Role")
+    assert (only_roles["PolicyUsers"], only_roles["PolicyGroups"]) == ([], [])
+    assert [r["RoleName"] for r in only_roles["PolicyRoles"]] == [role]
+
+    iam.detach_user_policy(UserName=user, PolicyArn=arn)
+    assert iam.list_entities_for_policy(PolicyArn=arn, EntityFilter="User")["PolicyUsers"] == []
+    ghost = f"arn:aws:iam::{ACCOUNT}:policy/{uniq('ghost')}"
+    expect_error("NoSuchEntity", iam.list_entities_for_policy, PolicyArn=ghost, names=[ghost], status=404)

@@ -177,3 +177,97 @@ def test_device_bound_to_one_user(iam):
         AuthenticationCode2=totp(seed, step + 1),
     )
     assert iam.list_mfa_devices(UserName=b)["MFADevices"] == []
+
+
+def enable(iam, user, device):
+    step = current_step()
+    iam.enable_mfa_device(
+        UserName=user,
+        SerialNumber=device["SerialNumber"],
+        AuthenticationCode1=totp(seed_of(device), step - 1),
+        AuthenticationCode2=totp(seed_of(device), step),
+    )
+    return step
+
+
+def test_list_virtual_devices_by_assignment_then_delete(iam):
+    user = uniq("lvuser")
+    iam.create_user(UserName=user)
+    _, assigned = create_device(iam)
+    _, spare = create_device(iam)
+    enable(iam, user, assigned)
+
+    def serials(status):
+        pages = iam.get_paginator("list_virtual_mfa_devices").paginate(
+            AssignmentStatus=status, PaginationConfig={"PageSize": 2}
+        )
+        return {d["SerialNumber"]: d for p in pages for d in p["VirtualMFADevices"]}
+
+    on = serials("Assigned")
+    assert assigned["SerialNumber"] in on and spare["SerialNumber"] not in on
+    assert on[assigned["SerialNumber"]]["User"]["UserName"] == user
+    assert isinstance(on[assigned["SerialNumber"]]["EnableDate"], datetime.datetime)
+    off = serials("Unassigned")
+    assert spare["SerialNumber"] in off and assigned["SerialNumber"] not in off
+    assert "User" not in off[spare["SerialNumber"]]
+    both = serials("Any")
+    assert {assigned["SerialNumber"], spare["SerialNumber"]} <= set(both)
+    # The seed is returned by CreateVirtualMFADevice only.
+    assert all("Base32StringSeed" not in d for d in both.values())
+
+    expect_error("DeleteConflict", iam.delete_virtual_mfa_device, SerialNumber=assigned["SerialNumber"], status=409)
+    iam.deactivate_mfa_device(UserName=user, SerialNumber=assigned["SerialNumber"])
+    for d in (assigned, spare):
+        iam.delete_virtual_mfa_device(SerialNumber=d["SerialNumber"])
+    assert not {assigned["SerialNumber"], spare["SerialNumber"]} & set(serials("Any"))
+    expect_error("NoSuchEntity", iam.delete_virtual_mfa_device, SerialNumber=spare["SerialNumber"], status=404)
+
+
+def test_resync_accepts_a_drifted_consecutive_pair(iam):
+    user = uniq("resync")
+    iam.create_user(UserName=user)
+    _, d = create_device(iam)
+    step = enable(iam, user, d)
+    seed, serial = seed_of(d), d["SerialNumber"]
+    # Not consecutive: refused, and nothing is used up.
+    expect_error(
+        "InvalidAuthenticationCode",
+        iam.resync_mfa_device,
+        UserName=user,
+        SerialNumber=serial,
+        AuthenticationCode1=totp(seed, step + 3),
+        AuthenticationCode2=totp(seed, step + 5),
+        status=403,
+    )
+    # A phone whose clock runs three steps ahead.
+    iam.resync_mfa_device(
+        UserName=user,
+        SerialNumber=serial,
+        AuthenticationCode1=totp(seed, step + 3),
+        AuthenticationCode2=totp(seed, step + 4),
+    )
+    # The same pair again is a replay.
+    expect_error(
+        "InvalidAuthenticationCode",
+        iam.resync_mfa_device,
+        UserName=user,
+        SerialNumber=serial,
+        AuthenticationCode1=totp(seed, step + 3),
+        AuthenticationCode2=totp(seed, step + 4),
+        status=403,
+    )
+    assert [m["SerialNumber"] for m in iam.list_mfa_devices(UserName=user)["MFADevices"]] == [serial]
+
+
+def test_mfa_device_tags(iam):
+    name = uniq("tagged")
+    d = iam.create_virtual_mfa_device(VirtualMFADeviceName=name, Tags=[{"Key": "owner", "Value": "ops"}])["VirtualMFADevice"]
+    serial = d["SerialNumber"]
+    assert iam.list_mfa_device_tags(SerialNumber=serial)["Tags"] == [{"Key": "owner", "Value": "ops"}]
+    iam.tag_mfa_device(SerialNumber=serial, Tags=[{"Key": "owner", "Value": "sec"}, {"Key": "site", "Value": "a"}])
+    tags = iam.list_mfa_device_tags(SerialNumber=serial)["Tags"]
+    assert sorted((t["Key"], t["Value"]) for t in tags) == [("owner", "sec"), ("site", "a")]
+    iam.untag_mfa_device(SerialNumber=serial, TagKeys=["owner"])
+    assert iam.list_mfa_device_tags(SerialNumber=serial)["Tags"] == [{"Key": "site", "Value": "a"}]
+    ghost = f"arn:aws:iam::{ACCOUNT}:mfa/{uniq('ghost')}"
+    expect_error("NoSuchEntity", iam.list_mfa_device_tags, SerialNumber=ghost, status=404)
