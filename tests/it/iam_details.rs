@@ -10,12 +10,10 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use stsd::adapters::embedded::EmbeddedStore;
 use stsd::domain::clock::SystemClock;
-use stsd::domain::secret::SecretAccessKey;
-use stsd::domain::sigv4::SignatureLocation;
 use stsd::service::store::StoreGeneration as _;
 
-use crate::daemon::{Daemon, Options, Response, TempDir, stsd};
-use crate::serve::sign;
+use crate::client::{credentials_file, enc, iam, iam_with};
+use crate::daemon::{Daemon, Options, TempDir, stsd};
 
 const DOC: &str = r#"{
   "Policies": [{"PolicyName": "read", "Path": "/", "DefaultVersionId": "v1",
@@ -36,42 +34,6 @@ const DOC: &str = r#"{
     "Tags": [{"Key": "env", "Value": "prod"}], "InstanceProfileList": [], "RoleLastUsed": {}}]
 }"#;
 
-/// The root credentials the daemon generated into `data`.
-fn root(data: &Path) -> (String, SecretAccessKey) {
-    let text = std::fs::read_to_string(data.join("root-credentials")).unwrap();
-    let get = |k: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{k}=")))
-            .unwrap()
-            .to_owned()
-    };
-    (
-        get("aws_access_key_id"),
-        get("aws_secret_access_key").parse().unwrap(),
-    )
-}
-
-/// A signed IAM call as the root whose credentials are in `data`; JSON
-/// rendering when `json`.
-fn iam(d: &Daemon, data: &Path, params: &str, json: bool) -> Response {
-    let creds = root(data);
-    let body = format!("{params}&Version=2010-05-08");
-    let (headers, _) = sign(
-        d,
-        &creds.0,
-        &creds.1,
-        "iam",
-        body.as_bytes(),
-        SignatureLocation::Headers,
-        "",
-    );
-    let mut pairs: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
-    if json {
-        pairs.push(("Accept", "application/json"));
-    }
-    d.post(body.as_bytes(), &pairs)
-}
-
 /// The whole GetAccountAuthorizationDetails result, fetched two entities
 /// a page (so paging is exercised), as one JSON object.
 fn gaad(d: &Daemon, data: &Path) -> Value {
@@ -83,7 +45,12 @@ fn gaad(d: &Daemon, data: &Path) -> Value {
         if let Some(m) = &marker {
             params.push_str(&format!("&Marker={}", enc(m)));
         }
-        let r = iam(d, data, &params, true);
+        let r = iam_with(
+            d,
+            &credentials_file(data, "root-credentials"),
+            &params,
+            &[("Accept", "application/json")],
+        );
         assert_eq!(r.status, 200, "{}", r.body);
         let v: Value = serde_json::from_str(&r.body).unwrap();
         let result =
@@ -103,19 +70,6 @@ fn gaad(d: &Daemon, data: &Path) -> Value {
         marker = Some(result["Marker"].as_str().unwrap().to_owned());
     }
     panic!("GetAccountAuthorizationDetails never ended");
-}
-
-/// `text` form-encoded.
-fn enc(text: &str) -> String {
-    let mut out = String::new();
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 fn url_decode(text: &str) -> String {
@@ -220,22 +174,38 @@ fn bootstrap_applies_once_and_round_trips_through_gaad() {
     assert!(d.stderr().contains("bootstrap applied"), "{}", d.stderr());
 
     let data = d.data_dir();
-    let r = iam(&d, &data, "Action=GetUser&UserName=alice", false);
+    let r = iam(
+        &d,
+        &credentials_file(&data, "root-credentials"),
+        "Action=GetUser&UserName=alice",
+    );
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(
         r.xml("Arn"),
         Some("arn:aws:iam::123456789012:user/eng/alice")
     );
-    let r = iam(&d, &data, "Action=GetRole&RoleName=deploy", false);
+    let r = iam(
+        &d,
+        &credentials_file(&data, "root-credentials"),
+        "Action=GetRole&RoleName=deploy",
+    );
     assert_eq!(r.status, 200, "{}", r.body);
     let trust = r.xml("AssumeRolePolicyDocument").unwrap();
     assert!(
         trust.contains(&enc("arn:aws:iam::123456789012:user/eng/alice")),
         "{trust}"
     );
-    let r = iam(&d, &data, "Action=ListGroupsForUser&UserName=alice", false);
+    let r = iam(
+        &d,
+        &credentials_file(&data, "root-credentials"),
+        "Action=ListGroupsForUser&UserName=alice",
+    );
     assert!(r.body.contains("<GroupName>devs</GroupName>"), "{}", r.body);
-    let r = iam(&d, &data, "Action=ListAccessKeys&UserName=alice", false);
+    let r = iam(
+        &d,
+        &credentials_file(&data, "root-credentials"),
+        "Action=ListAccessKeys&UserName=alice",
+    );
     assert!(
         !r.body.contains("AccessKeyId"),
         "no keys from bootstrap: {}",

@@ -3,50 +3,13 @@
 //! here from the seed the daemon returned (RFC 6238, written against the
 //! RFC rather than with stsd's own `domain::totp`).
 
+use crate::client::{Creds, enc, iam, root};
+use crate::daemon::{Daemon, Response};
 use data_encoding::{BASE32_NOPAD, BASE64};
 use ring::hmac;
 use stsd::domain::clock::{Clock, SystemClock};
-use stsd::domain::secret::SecretAccessKey;
-use stsd::domain::sigv4::SignatureLocation;
-
-use crate::daemon::{Daemon, Response};
-use crate::serve::sign;
 
 const ACCOUNT: &str = "123456789012";
-
-fn root(d: &Daemon) -> (String, SecretAccessKey) {
-    let text = std::fs::read_to_string(d.data_dir().join("root-credentials")).unwrap();
-    let get = |k: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{k}=")))
-            .unwrap()
-            .to_owned()
-    };
-    (
-        get("aws_access_key_id"),
-        get("aws_secret_access_key").parse().unwrap(),
-    )
-}
-
-fn iam(d: &Daemon, creds: &(String, SecretAccessKey), params: &str) -> Response {
-    let body = format!("{params}&Version=2010-05-08");
-    let (headers, _) = sign(
-        d,
-        &creds.0,
-        &creds.1,
-        "iam",
-        body.as_bytes(),
-        SignatureLocation::Headers,
-        "",
-    );
-    let pairs: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
-    d.post(body.as_bytes(), &pairs)
-}
-
-/// `text` form-encoded (ARNs carry `:` and `/`).
-fn enc(text: &str) -> String {
-    text.replace(':', "%3A").replace('/', "%2F")
-}
 
 /// RFC 6238 (HMAC-SHA1, 6 digits, 30 s) at time step `step`.
 fn totp(seed: &[u8], step: u64) -> String {
@@ -70,11 +33,7 @@ fn current_step() -> u64 {
 }
 
 /// Creates device `name`: (serial, raw seed, response).
-fn create_device(
-    d: &Daemon,
-    root: &(String, SecretAccessKey),
-    params: &str,
-) -> (String, Vec<u8>, Response) {
+fn create_device(d: &Daemon, root: &Creds, params: &str) -> (String, Vec<u8>, Response) {
     let r = iam(d, root, &format!("Action=CreateVirtualMFADevice&{params}"));
     assert_eq!(r.status, 200, "{}", r.body);
     let serial = r.xml("SerialNumber").unwrap().to_owned();
@@ -93,7 +52,7 @@ fn create_device(
 
 fn enable(
     d: &Daemon,
-    creds: &(String, SecretAccessKey),
+    creds: &Creds,
     user: Option<&str>,
     serial: &str,
     codes: (&str, &str),

@@ -1,53 +1,8 @@
 //! IAM roles, inline and managed policies over the wire: real `stsd
 //! serve`, requests hand-signed with `domain::sigv4::sign_request`.
 
-use stsd::domain::secret::SecretAccessKey;
-use stsd::domain::sigv4::SignatureLocation;
-
-use crate::daemon::{Daemon, Response};
-use crate::serve::sign;
-
-fn root(d: &Daemon) -> (String, SecretAccessKey) {
-    let text = std::fs::read_to_string(d.data_dir().join("root-credentials")).unwrap();
-    let get = |k: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{k}=")))
-            .unwrap()
-            .to_owned()
-    };
-    (
-        get("aws_access_key_id"),
-        get("aws_secret_access_key").parse().unwrap(),
-    )
-}
-
-fn iam(d: &Daemon, creds: &(String, SecretAccessKey), params: &str) -> Response {
-    let body = format!("{params}&Version=2010-05-08");
-    let (headers, _) = sign(
-        d,
-        &creds.0,
-        &creds.1,
-        "iam",
-        body.as_bytes(),
-        SignatureLocation::Headers,
-        "",
-    );
-    let pairs: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
-    d.post(body.as_bytes(), &pairs)
-}
-
-/// `text` form-encoded.
-fn enc(text: &str) -> String {
-    let mut out = String::new();
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+use crate::client::{enc, iam, root};
+use crate::daemon::Daemon;
 
 fn trust(principal: &str) -> String {
     enc(&format!(

@@ -1,46 +1,10 @@
 //! IAM users and access keys over the wire: real `stsd serve`, requests
 //! hand-signed with `domain::sigv4::sign_request`.
 
-use stsd::domain::secret::SecretAccessKey;
-use stsd::domain::sigv4::SignatureLocation;
-
-use crate::daemon::{Daemon, Options, Response};
-use crate::serve::sign;
+use crate::client::{credentials_file, iam, root};
+use crate::daemon::{Daemon, Options};
 
 const IAM_NS: &str = "https://iam.amazonaws.com/doc/2010-05-08/";
-
-fn root(d: &Daemon) -> (String, SecretAccessKey) {
-    root_in(d, "root-credentials")
-}
-
-fn root_in(d: &Daemon, file: &str) -> (String, SecretAccessKey) {
-    let text = std::fs::read_to_string(d.data_dir().join(file)).unwrap();
-    let get = |k: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{k}=")))
-            .unwrap()
-            .to_owned()
-    };
-    (
-        get("aws_access_key_id"),
-        get("aws_secret_access_key").parse().unwrap(),
-    )
-}
-
-fn iam(d: &Daemon, creds: &(String, SecretAccessKey), params: &str) -> Response {
-    let body = format!("{params}&Version=2010-05-08");
-    let (headers, _) = sign(
-        d,
-        &creds.0,
-        &creds.1,
-        "iam",
-        body.as_bytes(),
-        SignatureLocation::Headers,
-        "",
-    );
-    let pairs: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
-    d.post(body.as_bytes(), &pairs)
-}
 
 #[test]
 fn users_and_access_keys_over_the_wire() {
@@ -192,7 +156,7 @@ fn each_additional_account_has_its_own_root_and_entities() {
         extra_toml: "[accounts]\nadditional = [\"111122223333\"]\n".into(),
         ..Options::default()
     });
-    let other = root_in(&d, "root-credentials-111122223333");
+    let other = credentials_file(&d.data_dir(), "root-credentials-111122223333");
     assert!(
         d.stdout().contains("root-credentials-111122223333"),
         "{}",

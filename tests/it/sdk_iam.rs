@@ -12,21 +12,11 @@ use aws_sdk_iam::types::{PolicyEvaluationDecisionType, Tag};
 use aws_smithy_async::rt::sleep::{SharedAsyncSleep, TokioSleep};
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 
+use crate::client::root;
 use crate::daemon::Daemon;
 
 const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#;
 const S3_READ: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Read","Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],"Resource":"*"}]}"#;
-
-fn root_keys(d: &Daemon) -> (String, String) {
-    let text = std::fs::read_to_string(d.data_dir().join("root-credentials")).unwrap();
-    let get = |k: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{k}=")))
-            .unwrap()
-            .to_owned()
-    };
-    (get("aws_access_key_id"), get("aws_secret_access_key"))
-}
 
 fn client(d: &Daemon, key_id: &str, secret: &str) -> Client {
     let http = aws_smithy_http_client::Builder::new()
@@ -53,9 +43,9 @@ fn runtime() -> tokio::runtime::Runtime {
 #[test]
 fn rust_sdk_users_keys_groups_and_errors() {
     let d = Daemon::start();
-    let (id, secret) = root_keys(&d);
+    let (id, secret) = root(&d);
     runtime().block_on(async {
-        let iam = client(&d, &id, &secret);
+        let iam = client(&d, &id, secret.expose_secret());
         let created = iam
             .create_user()
             .user_name("sdk-alice")
@@ -172,9 +162,9 @@ fn rust_sdk_users_keys_groups_and_errors() {
 #[test]
 fn rust_sdk_roles_managed_policies_and_simulation() {
     let d = Daemon::start();
-    let (id, secret) = root_keys(&d);
+    let (id, secret) = root(&d);
     runtime().block_on(async {
-        let iam = client(&d, &id, &secret);
+        let iam = client(&d, &id, secret.expose_secret());
         let role = iam
             .create_role()
             .role_name("sdk-reader")

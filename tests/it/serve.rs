@@ -8,6 +8,7 @@ use stsd::domain::sigv4::{
     AmzDate, Payload, RequestView, SignatureLocation, SigningParams, sign_request,
 };
 
+use crate::client::root;
 use crate::daemon::{Daemon, Options, Response};
 
 fn assert_serving(d: &Daemon) {
@@ -153,21 +154,6 @@ fn json_errors_when_the_client_accepts_json() {
     assert_eq!(v["RequestId"].as_str(), r.header("x-amzn-requestid"));
 }
 
-/// Root credentials, read from the file the first start wrote.
-fn root_credentials(d: &Daemon) -> (String, SecretAccessKey) {
-    let text = std::fs::read_to_string(d.data_dir().join("root-credentials")).unwrap();
-    let get = |k: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{k}=")))
-            .unwrap()
-            .to_owned()
-    };
-    (
-        get("aws_access_key_id"),
-        get("aws_secret_access_key").parse().unwrap(),
-    )
-}
-
 /// Signs a request to `d` for `service`: (headers to add, query).
 pub(crate) fn sign(
     d: &Daemon,
@@ -215,7 +201,7 @@ fn signed_post(
     body: &[u8],
     secret: Option<&SecretAccessKey>,
 ) -> Response {
-    let (id, root) = root_credentials(d);
+    let (id, root) = root(d);
     let (headers, _) = sign(
         d,
         &id,
@@ -250,7 +236,7 @@ fn signed_get_caller_identity_for_root() {
     let r = signed_post(&d, "sts", body, Some(&wrong));
     assert_eq!((r.status, r.code()), (403, "SignatureDoesNotMatch"));
     // A changed body after signing.
-    let (id, root) = root_credentials(&d);
+    let (id, root) = root(&d);
     let (headers, _) = sign(&d, &id, &root, "sts", body, SignatureLocation::Headers, "");
     let pairs: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
     let r = d.post(b"Action=GetCallerIdentity&Version=2011-06-16", &pairs);
@@ -276,7 +262,7 @@ fn signed_get_caller_identity_for_root() {
 fn presigned_get_caller_identity_in_json() {
     // The aws-iam-authenticator / Vault flow: a presigned GET, JSON answer.
     let d = Daemon::start();
-    let (id, root) = root_credentials(&d);
+    let (id, root) = root(&d);
     let (_, query) = sign(
         &d,
         &id,

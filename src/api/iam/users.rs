@@ -6,9 +6,9 @@
 
 use std::sync::Arc;
 
-use super::route::{tag_keys, tag_page};
-use super::{caller, paging, tags, write_page, write_tags};
-use crate::api::dispatch::{Auth, Call, Dispatcher, Service};
+use super::route::{route, tag_keys, tag_page};
+use super::{paging, tags, write_page, write_tags};
+use crate::api::dispatch::Dispatcher;
 use crate::api::xml::XmlResponse;
 use crate::service::iam::Iam;
 use crate::service::iam::users::{self, CreateUser, GetUser, UpdateUser};
@@ -42,149 +42,79 @@ pub(crate) fn secs(s: u64) -> i64 {
 
 /// Registers the user actions.
 pub fn register(d: &mut Dispatcher, iam: &Arc<Iam>) {
-    let i = Arc::clone(iam);
-    d.register(
-        Service::Iam,
-        "CreateUser",
-        Auth::Signed,
-        move |call: Call| {
-            let iam = Arc::clone(&i);
-            async move {
-                let caller = caller(&iam, &call).await?;
-                let p = call.params.root();
-                let input = CreateUser {
-                    name: p.parse_required("UserName")?,
-                    path: p.parse("Path")?,
-                    tags: tags(&p)?,
-                    permissions_boundary: p.parse("PermissionsBoundary")?,
-                };
-                let u = users::create_user(&iam, &caller, input).await?;
-                let mut r = XmlResponse::new();
-                r.structure("User", |x| write_user(x, &u, true));
-                Ok(r)
-            }
-        },
-    );
-    let i = Arc::clone(iam);
-    d.register(Service::Iam, "GetUser", Auth::Signed, move |call: Call| {
-        let iam = Arc::clone(&i);
-        async move {
-            let caller = caller(&iam, &call).await?;
-            let name = call.params.root().parse("UserName")?;
-            let mut r = XmlResponse::new();
-            match users::get_user(&iam, &caller, name).await? {
-                GetUser::User(u) => r.structure("User", |x| write_user(x, &u, true)),
-                // AWS's root answer: no name or path, the account as its id.
-                GetUser::Root(a) => r.structure("User", |x| {
-                    x.string("UserId", a.id.as_str())
-                        .string("Arn", caller.arn())
-                        .timestamp("CreateDate", secs(a.create_date.as_unix_secs()));
-                }),
-            };
-            Ok(r)
-        }
+    route(d, iam, "CreateUser", |iam, caller, call| async move {
+        let p = call.params.root();
+        let input = CreateUser {
+            name: p.parse_required("UserName")?,
+            path: p.parse("Path")?,
+            tags: tags(&p)?,
+            permissions_boundary: p.parse("PermissionsBoundary")?,
+        };
+        let u = users::create_user(&iam, &caller, input).await?;
+        let mut r = XmlResponse::new();
+        r.structure("User", |x| write_user(x, &u, true));
+        Ok(r)
     });
-    let i = Arc::clone(iam);
-    d.register(
-        Service::Iam,
-        "UpdateUser",
-        Auth::Signed,
-        move |call: Call| {
-            let iam = Arc::clone(&i);
-            async move {
-                let caller = caller(&iam, &call).await?;
-                let p = call.params.root();
-                let input = UpdateUser {
-                    name: p.parse_required("UserName")?,
-                    new_name: p.parse("NewUserName")?,
-                    new_path: p.parse("NewPath")?,
-                };
-                users::update_user(&iam, &caller, input).await?;
-                Ok(XmlResponse::no_result())
+    route(d, iam, "GetUser", |iam, caller, call| async move {
+        let name = call.params.root().parse("UserName")?;
+        let mut r = XmlResponse::new();
+        match users::get_user(&iam, &caller, name).await? {
+            GetUser::User(u) => r.structure("User", |x| write_user(x, &u, true)),
+            // AWS's root answer: no name or path, the account as its id.
+            GetUser::Root(a) => r.structure("User", |x| {
+                x.string("UserId", a.id.as_str())
+                    .string("Arn", caller.arn())
+                    .timestamp("CreateDate", secs(a.create_date.as_unix_secs()));
+            }),
+        };
+        Ok(r)
+    });
+    route(d, iam, "UpdateUser", |iam, caller, call| async move {
+        let p = call.params.root();
+        let input = UpdateUser {
+            name: p.parse_required("UserName")?,
+            new_name: p.parse("NewUserName")?,
+            new_path: p.parse("NewPath")?,
+        };
+        users::update_user(&iam, &caller, input).await?;
+        Ok(XmlResponse::no_result())
+    });
+    route(d, iam, "DeleteUser", |iam, caller, call| async move {
+        let name = call.params.root().parse_required("UserName")?;
+        users::delete_user(&iam, &caller, name).await?;
+        Ok(XmlResponse::no_result())
+    });
+    route(d, iam, "ListUsers", |iam, caller, call| async move {
+        let page = users::list_users(&iam, &caller, &paging(&call.params.root())?).await?;
+        let mut r = XmlResponse::new();
+        r.list("Users", |l| {
+            for u in &page.items {
+                l.structure(|x| write_user(x, u, false));
             }
-        },
-    );
-    let i = Arc::clone(iam);
-    d.register(
-        Service::Iam,
-        "DeleteUser",
-        Auth::Signed,
-        move |call: Call| {
-            let iam = Arc::clone(&i);
-            async move {
-                let caller = caller(&iam, &call).await?;
-                let name = call.params.root().parse_required("UserName")?;
-                users::delete_user(&iam, &caller, name).await?;
-                Ok(XmlResponse::no_result())
-            }
-        },
-    );
-    let i = Arc::clone(iam);
-    d.register(
-        Service::Iam,
-        "ListUsers",
-        Auth::Signed,
-        move |call: Call| {
-            let iam = Arc::clone(&i);
-            async move {
-                let caller = caller(&iam, &call).await?;
-                let page = users::list_users(&iam, &caller, &paging(&call.params.root())?).await?;
-                let mut r = XmlResponse::new();
-                r.list("Users", |l| {
-                    for u in &page.items {
-                        l.structure(|x| write_user(x, u, false));
-                    }
-                });
-                write_page(&mut r, &page);
-                Ok(r)
-            }
-        },
-    );
+        });
+        write_page(&mut r, &page);
+        Ok(r)
+    });
     register_tags(d, iam);
 }
 
 /// TagUser, UntagUser, ListUserTags.
 fn register_tags(d: &mut Dispatcher, iam: &Arc<Iam>) {
-    let i = Arc::clone(iam);
-    d.register(Service::Iam, "TagUser", Auth::Signed, move |call: Call| {
-        let iam = Arc::clone(&i);
-        async move {
-            let caller = caller(&iam, &call).await?;
-            let p = call.params.root();
-            let name = p.parse_required("UserName")?;
-            users::tag_user(&iam, &caller, name, tags(&p)?).await?;
-            Ok(XmlResponse::no_result())
-        }
+    route(d, iam, "TagUser", |iam, caller, call| async move {
+        let p = call.params.root();
+        let name = p.parse_required("UserName")?;
+        users::tag_user(&iam, &caller, name, tags(&p)?).await?;
+        Ok(XmlResponse::no_result())
     });
-    let i = Arc::clone(iam);
-    d.register(
-        Service::Iam,
-        "UntagUser",
-        Auth::Signed,
-        move |call: Call| {
-            let iam = Arc::clone(&i);
-            async move {
-                let caller = caller(&iam, &call).await?;
-                let p = call.params.root();
-                let name = p.parse_required("UserName")?;
-                users::untag_user(&iam, &caller, name, tag_keys(&p)?).await?;
-                Ok(XmlResponse::no_result())
-            }
-        },
-    );
-    let i = Arc::clone(iam);
-    d.register(
-        Service::Iam,
-        "ListUserTags",
-        Auth::Signed,
-        move |call: Call| {
-            let iam = Arc::clone(&i);
-            async move {
-                let caller = caller(&iam, &call).await?;
-                let name = call.params.root().parse_required("UserName")?;
-                let tags = users::list_user_tags(&iam, &caller, name).await?;
-                tag_page(&call.params.root(), tags)
-            }
-        },
-    );
+    route(d, iam, "UntagUser", |iam, caller, call| async move {
+        let p = call.params.root();
+        let name = p.parse_required("UserName")?;
+        users::untag_user(&iam, &caller, name, tag_keys(&p)?).await?;
+        Ok(XmlResponse::no_result())
+    });
+    route(d, iam, "ListUserTags", |iam, caller, call| async move {
+        let name = call.params.root().parse_required("UserName")?;
+        let tags = users::list_user_tags(&iam, &caller, name).await?;
+        tag_page(&call.params.root(), tags)
+    });
 }
