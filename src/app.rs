@@ -1,7 +1,7 @@
 //! The composition root.
 //!
 //! Owns: building everything the daemon runs — secrets, the identity store,
-//! the credential lookup, the authenticator, the action table, the HTTP
+//! the credential lookup, the session key ring, the authenticator, the action table, the HTTP
 //! router and the listener settings — from a validated [`Config`], and the
 //! daemon's life: [`run`] opens the store, reports ready, serves until the
 //! shutdown signal, then reports not ready and drains in-flight requests
@@ -21,8 +21,9 @@ use crate::api::dispatch::Dispatcher;
 use crate::api::http::{self, HttpSettings, HttpState, Readiness, ServerSettings};
 use crate::api::{query, sts};
 use crate::config::secrets::{Provisioned, RootCredentials, Secrets, provision};
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, SessionsConfig};
 use crate::domain::clock::{Clock, SystemClock};
+use crate::domain::credential::{KeyRing, SealingKey};
 use crate::domain::ids::AccountId;
 use crate::domain::seal::MasterKey;
 use crate::service::authn::{
@@ -83,6 +84,20 @@ pub fn provision_secrets(config: &Config) -> Result<Provisioned, AppError> {
         return Err(AppError::Random);
     }
     Ok(provisioned)
+}
+
+/// The ring of session sealing keys `sessions` names, each derived from
+/// `master` — what every replica sharing the master key and the
+/// `[sessions]` list builds identically.
+pub fn session_key_ring(sessions: &SessionsConfig, master: &MasterKey) -> KeyRing {
+    KeyRing::new(
+        SealingKey::derive(master, sessions.active.clone()),
+        sessions
+            .accepted
+            .iter()
+            .map(|id| SealingKey::derive(master, id.clone()))
+            .collect(),
+    )
 }
 
 /// Serves the daemon on `listener` until `shutdown` completes, then drains.
@@ -194,7 +209,10 @@ fn build_state(
         max_skew: config.signature.clock_skew,
         max_presigned_lifetime: config.signature.presign_max,
     };
-    let authenticator = Authenticator::new(lookup, clock, settings).with_usage_log(store);
+    let sessions = Arc::new(session_key_ring(&config.sessions, &master_key));
+    let authenticator = Authenticator::new(lookup, clock, settings)
+        .with_usage_log(store)
+        .with_sessions(sessions);
 
     let mut dispatcher = Dispatcher::new();
     sts::register(&mut dispatcher, config.partition.clone());

@@ -7,6 +7,7 @@
 //! tokio, axum, hyper, tonic, redis or moka. `make lint` greps for them.
 
 pub mod clock;
+pub mod credential;
 pub mod ids;
 pub mod policy;
 pub mod seal;

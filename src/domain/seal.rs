@@ -114,6 +114,12 @@ impl MasterKey {
         &self.id
     }
 
+    /// The key bytes, for deriving subkeys (the session sealing keys of
+    /// `domain::credential`). Crate-visible only.
+    pub(crate) fn expose_secret(&self) -> &[u8; KEY_LEN] {
+        &self.bytes
+    }
+
     fn aead_key(&self) -> Result<LessSafeKey, SealError> {
         UnboundKey::new(&AES_256_GCM, &self.bytes)
             .map(LessSafeKey::new)

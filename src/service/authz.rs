@@ -2,8 +2,9 @@
 //!
 //! Owns: turning a [`Caller`] into the evaluator's [`Principal`], its
 //! [`PolicySet`] (user inline and attached managed policies, each group's
-//! inline and attached policies, the permissions boundary) and the request
-//! [`Context`] keys of reference 7.1 that apply to it, then deciding
+//! inline and attached policies, the permissions boundary; for a session,
+//! its role's or user's policies and its session policies: `session`) and
+//! the request [`Context`] keys of reference 7.1 that apply to it, then deciding
 //! `iam:<Action>` on a resource ARN with [`evaluate`]. A refusal is
 //! `AccessDenied` with AWS's message (reference 6, `Reason::explain`).
 //!
@@ -20,7 +21,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::domain::clock::Clock;
-use crate::domain::ids::{AccountId, Arn, Partition, PolicyName, Region};
+use crate::domain::ids::{AccountId, Arn, Partition, PolicyName, Region, UniqueId, UserName};
 use crate::domain::policy::{
     Context, Policy, PolicyKind, PolicySet, Principal, Request, ResourceSide, evaluate,
 };
@@ -29,6 +30,8 @@ use crate::service::authn::{Caller, Identity};
 use crate::service::error::{ErrorCode, ServiceError};
 use crate::service::store::model::{GroupRecord, ManagedPolicyRecord, UserRecord};
 use crate::service::store::{EntityReader, Key, Tag, fetch};
+
+mod session;
 
 /// What the transport knows about the request (reference 7.1).
 #[derive(Debug, Clone, Default)]
@@ -58,7 +61,8 @@ impl AuthzCaller {
     ///
     /// # Errors
     ///
-    /// `InvalidClientTokenId` when the caller's user no longer exists;
+    /// `InvalidClientTokenId` when the caller's user (or the user behind a
+    /// GetSessionToken or federated-user session) no longer exists;
     /// `InternalFailure`/`ServiceUnavailable` when the store fails or a
     /// stored policy no longer parses.
     pub async fn load(
@@ -82,15 +86,7 @@ impl AuthzCaller {
                 (p, PolicySet::default())
             }
             Identity::User { name, .. } => {
-                let user = fetch::<UserRecord>(store, &Key::user(account, name))
-                    .await?
-                    .ok_or_else(|| {
-                        ServiceError::new(
-                            ErrorCode::InvalidClientTokenId,
-                            "The security token included in the request is invalid.",
-                        )
-                    })?
-                    .record;
+                let user = user_record(store, account, name, None).await?;
                 context.insert("aws:PrincipalType", "User");
                 context.insert("aws:username", user.name.as_str());
                 insert_tags(&mut context, &user.tags);
@@ -98,6 +94,7 @@ impl AuthzCaller {
                 let p = Principal::user(&arn, Some(&id));
                 (p, user_policies(store, &user).await?)
             }
+            Identity::Session(s) => session::load(store, clock, partition, s, &mut context).await?,
         };
         Ok(Self {
             principal,
@@ -165,6 +162,33 @@ impl AuthzCaller {
             ),
         ))
     }
+}
+
+/// The user `name` of `account`, which must still be the user `id` when
+/// given (a recreated user of the same name is another user).
+///
+/// # Errors
+///
+/// `InvalidClientTokenId` when it is gone, as for a deleted user's keys.
+async fn user_record(
+    store: &(impl EntityReader + ?Sized),
+    account: AccountId,
+    name: &UserName,
+    id: Option<&UniqueId>,
+) -> Result<UserRecord, ServiceError> {
+    fetch::<UserRecord>(store, &Key::user(account, name))
+        .await?
+        .map(|v| v.record)
+        .filter(|u| id.is_none_or(|id| u.id == *id))
+        .ok_or_else(invalid_client_token)
+}
+
+/// AWS's answer for credentials whose owner is gone.
+fn invalid_client_token() -> ServiceError {
+    ServiceError::new(
+        ErrorCode::InvalidClientTokenId,
+        "The security token included in the request is invalid.",
+    )
 }
 
 /// Adds the time and transport keys.

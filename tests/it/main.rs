@@ -21,4 +21,5 @@ mod iam_users;
 mod lifecycle;
 mod sdk_iam;
 mod serve;
+mod sessions;
 mod store;
