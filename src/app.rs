@@ -32,6 +32,7 @@ use crate::service::authn::{
 use crate::service::iam::Iam;
 use crate::service::iam::bootstrap::BootstrapError;
 use crate::service::store::StoreError;
+use crate::service::sts::{Sts, StsSettings};
 
 mod bootstrap;
 mod random;
@@ -210,12 +211,29 @@ fn build_state(
         max_presigned_lifetime: config.signature.presign_max,
     };
     let sessions = Arc::new(session_key_ring(&config.sessions, &master_key));
+    // The STS operations, beside IAM's: the same store, clock, CSPRNG and
+    // master key, the session key ring, and the master key again (under
+    // its own seal purpose) for the records of AccessDenied messages.
+    let sts_service = Arc::new(Sts {
+        store: Arc::clone(&iam.store),
+        clock: Arc::clone(&iam.clock),
+        partition: iam.partition.clone(),
+        entropy: Arc::clone(&iam.entropy),
+        master_key: Arc::clone(&master_key),
+        keys: Arc::clone(&sessions),
+        decode_key: Arc::clone(&master_key),
+        settings: StsSettings {
+            tag_session_for_inherited_tags: config.sts.tag_session_for_inherited_tags,
+            mfa_into_role_sessions: config.sts.mfa_into_role_sessions,
+        },
+    });
     let authenticator = Authenticator::new(lookup, clock, settings)
         .with_usage_log(store)
         .with_sessions(sessions);
 
     let mut dispatcher = Dispatcher::new();
     sts::register(&mut dispatcher, config.partition.clone());
+    sts::register_actions(&mut dispatcher, Arc::clone(&sts_service));
     crate::api::iam::register(&mut dispatcher, iam);
 
     HttpState {
@@ -227,5 +245,6 @@ fn build_state(
             request_timeout: config.server.request_timeout,
             query_limits: query::Limits::default(),
         },
+        messages: Some(sts_service.messages()),
     }
 }

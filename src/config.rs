@@ -55,6 +55,8 @@ pub struct Config {
     pub secrets: SecretsConfig,
     /// Session token sealing.
     pub sessions: SessionsConfig,
+    /// STS behaviours the reference leaves open.
+    pub sts: StsConfig,
 }
 
 /// `[server]`, validated.
@@ -134,6 +136,15 @@ pub struct SessionsConfig {
     /// Older keys whose tokens are still accepted (until retired by
     /// removing them from the list).
     pub accepted: Vec<SealingKeyId>,
+}
+
+/// `[sts]`, validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StsConfig {
+    /// Inherited transitive tags alone need `sts:TagSession`.
+    pub tag_session_for_inherited_tags: bool,
+    /// A calling session's MFA carries into the role session it assumes.
+    pub mfa_into_role_sessions: bool,
 }
 
 /// Where each secret comes from.
@@ -240,6 +251,10 @@ impl Config {
             bootstrap: raw.bootstrap.documents,
             secrets,
             sessions: sessions_config(raw.sessions)?,
+            sts: StsConfig {
+                tag_session_for_inherited_tags: raw.sts.tag_session_for_inherited_tags,
+                mfa_into_role_sessions: raw.sts.mfa_into_role_sessions,
+            },
         })
     }
 }

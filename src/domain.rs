@@ -13,4 +13,5 @@ pub mod policy;
 pub mod seal;
 pub mod secret;
 pub mod sigv4;
+pub mod sts;
 pub mod totp;

@@ -61,6 +61,8 @@ pub struct FileConfig {
     pub bootstrap: BootstrapSection,
     /// `[sessions]`.
     pub sessions: SessionsSection,
+    /// `[sts]`.
+    pub sts: StsSection,
 }
 
 /// `[server]`: the Query API listener.
@@ -187,6 +189,18 @@ pub struct SessionsSection {
     pub sealing_keys: Option<Vec<SealingKeyId>>,
 }
 
+/// `[sts]`: the STS behaviours the reference leaves to the deployment.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StsSection {
+    /// A chained AssumeRole that only inherits transitive session tags
+    /// needs `sts:TagSession` too (default true: strict).
+    pub tag_session_for_inherited_tags: bool,
+    /// The MFA of a calling session carries into the role sessions it
+    /// assumes (default true).
+    pub mfa_into_role_sessions: bool,
+}
+
 /// An integer from `MIN` to `MAX`; out-of-range values fail while the file
 /// is parsed, so the error names the key's line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -215,6 +229,15 @@ impl Default for ServerSection {
             request_timeout_secs: Bounded(30),
             shutdown_grace_secs: Bounded(20),
             max_connections: Bounded(1024),
+        }
+    }
+}
+
+impl Default for StsSection {
+    fn default() -> Self {
+        Self {
+            tag_session_for_inherited_tags: true,
+            mfa_into_role_sessions: true,
         }
     }
 }

@@ -246,6 +246,20 @@ fn additional_accounts_drop_the_default_and_duplicates() {
 }
 
 #[test]
+fn sts_choices_default_to_strict_and_on_and_can_be_turned_off() {
+    let c = load("", &[]).unwrap();
+    assert!(c.sts.tag_session_for_inherited_tags && c.sts.mfa_into_role_sessions);
+    let c = load(
+        "[sts]\ntag_session_for_inherited_tags = false\nmfa_into_role_sessions = false\n",
+        &[],
+    )
+    .unwrap();
+    assert!(!c.sts.tag_session_for_inherited_tags && !c.sts.mfa_into_role_sessions);
+    let e = load("[sts]\nmfa = true\n", &[]).unwrap_err().to_string();
+    assert!(e.contains("unknown field `mfa`"), "{e}");
+}
+
+#[test]
 fn sessions_default_to_one_sealing_key() {
     let c = load("", &[]).unwrap();
     assert_eq!(c.sessions.active.as_str(), "s1");

@@ -4,9 +4,11 @@
 //! [`PolicySet`] (user inline and attached managed policies, each group's
 //! inline and attached policies, the permissions boundary; for a session,
 //! its role's or user's policies and its session policies: `session`) and
-//! the request [`Context`] keys of reference 7.1 that apply to it, then deciding
-//! `iam:<Action>` on a resource ARN with [`evaluate`]. A refusal is
-//! `AccessDenied` with AWS's message (reference 6, `Reason::explain`).
+//! the request [`Context`] keys of reference 7.1 that apply to it, then
+//! deciding `iam:<Action>` on a resource ARN with [`evaluate`] (with a
+//! resource's own policy, such as a trust policy: `resource`). A refusal
+//! is `AccessDenied` with AWS's message (reference 6, `Reason::explain`)
+//! and the record of the decision, sealed into the message on the way out.
 //!
 //! Policies are read and parsed once per request ([`AuthzCaller::load`]),
 //! then every check of that request reuses them; a compiled-policy cache
@@ -31,6 +33,7 @@ use crate::service::error::{ErrorCode, ServiceError};
 use crate::service::store::model::{GroupRecord, ManagedPolicyRecord, UserRecord};
 use crate::service::store::{EntityReader, Key, Tag, fetch};
 
+mod resource;
 mod session;
 
 /// What the transport knows about the request (reference 7.1).
@@ -153,14 +156,7 @@ impl AuthzCaller {
         if decision.is_allowed() {
             return Ok(());
         }
-        Err(ServiceError::new(
-            ErrorCode::AccessDenied,
-            format!(
-                "User: {} is not authorized to perform: {action} on resource: {resource} {}",
-                self.principal.arn,
-                decision.reason.explain(action)
-            ),
-        ))
+        Err(self.denied(action, resource, &decision, context))
     }
 }
 

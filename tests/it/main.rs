@@ -23,3 +23,4 @@ mod sdk_iam;
 mod serve;
 mod sessions;
 mod store;
+mod sts_actions;
