@@ -2,7 +2,7 @@
 //!
 //! Owns: the AWS Query API over HTTP(S) ([`http`]), its request decoding
 //! ([`query`]) and response encoding ([`xml`]), the action table
-//! ([`dispatch`]), the STS actions served without a store ([`sts`]), and
+//! ([`dispatch`]), the STS actions ([`sts`]), the IAM actions ([`iam`]), and
 //! THE error-to-wire table ([`error`]). May import `service` and `domain`;
 //! never `adapters` or `config` (the composition root converts
 //! configuration into the settings types defined here).

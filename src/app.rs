@@ -1,7 +1,7 @@
 //! The composition root.
 //!
 //! Owns: building everything the daemon runs — secrets, the identity store,
-//! the credential lookup, the authenticator, the action table, the HTTP
+//! the credential lookup, the session key ring, the authenticator, the action table, the HTTP
 //! router and the listener settings — from a validated [`Config`], and the
 //! daemon's life: [`run`] opens the store, reports ready, serves until the
 //! shutdown signal, then reports not ready and drains in-flight requests
@@ -21,8 +21,9 @@ use crate::api::dispatch::Dispatcher;
 use crate::api::http::{self, HttpSettings, HttpState, Readiness, ServerSettings};
 use crate::api::{query, sts};
 use crate::config::secrets::{Provisioned, RootCredentials, Secrets, provision};
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, SessionsConfig};
 use crate::domain::clock::{Clock, SystemClock};
+use crate::domain::credential::{KeyRing, SealingKey};
 use crate::domain::ids::AccountId;
 use crate::domain::seal::MasterKey;
 use crate::service::authn::{
@@ -31,6 +32,7 @@ use crate::service::authn::{
 use crate::service::iam::Iam;
 use crate::service::iam::bootstrap::BootstrapError;
 use crate::service::store::StoreError;
+use crate::service::sts::{Sts, StsSettings};
 
 mod bootstrap;
 mod random;
@@ -83,6 +85,20 @@ pub fn provision_secrets(config: &Config) -> Result<Provisioned, AppError> {
         return Err(AppError::Random);
     }
     Ok(provisioned)
+}
+
+/// The ring of session sealing keys `sessions` names, each derived from
+/// `master` — what every replica sharing the master key and the
+/// `[sessions]` list builds identically.
+pub fn session_key_ring(sessions: &SessionsConfig, master: &MasterKey) -> KeyRing {
+    KeyRing::new(
+        SealingKey::derive(master, sessions.active.clone()),
+        sessions
+            .accepted
+            .iter()
+            .map(|id| SealingKey::derive(master, id.clone()))
+            .collect(),
+    )
 }
 
 /// Serves the daemon on `listener` until `shutdown` completes, then drains.
@@ -194,10 +210,30 @@ fn build_state(
         max_skew: config.signature.clock_skew,
         max_presigned_lifetime: config.signature.presign_max,
     };
-    let authenticator = Authenticator::new(lookup, clock, settings).with_usage_log(store);
+    let sessions = Arc::new(session_key_ring(&config.sessions, &master_key));
+    // The STS operations, beside IAM's: the same store, clock, CSPRNG and
+    // master key, the session key ring, and the master key again (under
+    // its own seal purpose) for the records of AccessDenied messages.
+    let sts_service = Arc::new(Sts {
+        store: Arc::clone(&iam.store),
+        clock: Arc::clone(&iam.clock),
+        partition: iam.partition.clone(),
+        entropy: Arc::clone(&iam.entropy),
+        master_key: Arc::clone(&master_key),
+        keys: Arc::clone(&sessions),
+        decode_key: Arc::clone(&master_key),
+        settings: StsSettings {
+            tag_session_for_inherited_tags: config.sts.tag_session_for_inherited_tags,
+            mfa_into_role_sessions: config.sts.mfa_into_role_sessions,
+        },
+    });
+    let authenticator = Authenticator::new(lookup, clock, settings)
+        .with_usage_log(store)
+        .with_sessions(sessions);
 
     let mut dispatcher = Dispatcher::new();
     sts::register(&mut dispatcher, config.partition.clone());
+    sts::register_actions(&mut dispatcher, Arc::clone(&sts_service));
     crate::api::iam::register(&mut dispatcher, iam);
 
     HttpState {
@@ -209,5 +245,6 @@ fn build_state(
             request_timeout: config.server.request_timeout,
             query_limits: query::Limits::default(),
         },
+        messages: Some(sts_service.messages()),
     }
 }

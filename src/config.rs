@@ -25,6 +25,7 @@ pub use file::{DEFAULT_LISTEN, DEFAULT_PORT, LogLevel, StoreBackend};
 use secrets::{Getter, MasterKeySource, RootCredentialSource, master_key_source, root_source};
 use source::Source;
 
+use crate::domain::credential::SealingKeyId;
 use crate::domain::ids::{AccountId, Partition, Region};
 use crate::domain::seal::SealKeyId;
 
@@ -52,6 +53,10 @@ pub struct Config {
     pub bootstrap: Vec<PathBuf>,
     /// Where the secrets come from.
     pub secrets: SecretsConfig,
+    /// Session token sealing.
+    pub sessions: SessionsConfig,
+    /// STS behaviours the reference leaves open.
+    pub sts: StsConfig,
 }
 
 /// `[server]`, validated.
@@ -120,6 +125,26 @@ pub struct LoggingConfig {
     pub level: LogLevel,
     /// JSON lines (true) or human-readable lines.
     pub json: bool,
+}
+
+/// `[sessions]`, validated: the ids of the sealing keys derived from the
+/// master key.
+#[derive(Debug, Clone)]
+pub struct SessionsConfig {
+    /// The key that seals new session tokens.
+    pub active: SealingKeyId,
+    /// Older keys whose tokens are still accepted (until retired by
+    /// removing them from the list).
+    pub accepted: Vec<SealingKeyId>,
+}
+
+/// `[sts]`, validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StsConfig {
+    /// Inherited transitive tags alone need `sts:TagSession`.
+    pub tag_session_for_inherited_tags: bool,
+    /// A calling session's MFA carries into the role session it assumes.
+    pub mfa_into_role_sessions: bool,
 }
 
 /// Where each secret comes from.
@@ -225,6 +250,11 @@ impl Config {
             },
             bootstrap: raw.bootstrap.documents,
             secrets,
+            sessions: sessions_config(raw.sessions)?,
+            sts: StsConfig {
+                tag_session_for_inherited_tags: raw.sts.tag_session_for_inherited_tags,
+                mfa_into_role_sessions: raw.sts.mfa_into_role_sessions,
+            },
         })
     }
 }
@@ -301,6 +331,35 @@ fn accounts_config(
     Ok(AccountsConfig {
         default,
         additional,
+    })
+}
+
+/// `[sessions]`: the first id is active (the file's list was checked
+/// while parsing: non-empty, no repeats).
+fn sessions_config(raw: file::SessionsSection) -> Result<SessionsConfig, ConfigError> {
+    let ids = match raw.sealing_keys {
+        Some(ids) => ids,
+        None => vec![
+            SealingKeyId::new(file::DEFAULT_SEALING_KEY_ID).map_err(|e| ConfigError::File {
+                origin: BUILT_IN.to_owned(),
+                line: None,
+                column: None,
+                key: Some("sessions.sealing_keys".to_owned()),
+                message: e.to_string(),
+            })?,
+        ],
+    };
+    let mut ids = ids.into_iter();
+    let active = ids.next().ok_or_else(|| ConfigError::File {
+        origin: BUILT_IN.to_owned(),
+        line: None,
+        column: None,
+        key: Some("sessions.sealing_keys".to_owned()),
+        message: "must name at least one key id".to_owned(),
+    })?;
+    Ok(SessionsConfig {
+        active,
+        accepted: ids.collect(),
     })
 }
 

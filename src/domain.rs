@@ -7,9 +7,11 @@
 //! tokio, axum, hyper, tonic, redis or moka. `make lint` greps for them.
 
 pub mod clock;
+pub mod credential;
 pub mod ids;
 pub mod policy;
 pub mod seal;
 pub mod secret;
 pub mod sigv4;
+pub mod sts;
 pub mod totp;

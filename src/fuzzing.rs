@@ -4,15 +4,18 @@
 //! so that each target is a one-line call and the checking logic is built,
 //! linted and unit-tested with the crate (rustls `internal::fuzzing`). Each
 //! function takes the fuzzer's bytes and panics only on a finding. Not an
-//! API: hidden from the docs, compiled in every build. Imports `domain`.
+//! API: hidden from the docs, compiled in every build. Imports `domain`
+//! and `domain::credential`'s crate-visible codec.
 //! How to run the targets: `docs/fuzzing.md`.
 
 use std::sync::{Arc, LazyLock};
 
+use crate::domain::credential::{CredentialError, KeyRing, SealingKey, SealingKeyId, codec};
 use crate::domain::policy::{
     Context, Decision, Effect, Outcome, Policy, PolicyKind, PolicySet, Principal, Reason, Request,
     ResourceSide, evaluate, lint,
 };
+use crate::domain::seal::{MasterKey, SealKeyId};
 
 /// Parses `data` (when it is UTF-8) as a policy of every [`PolicyKind`]; each
 /// kind it parses as is evaluated against fixed requests, rendered with
@@ -27,6 +30,52 @@ pub fn policy_document(data: &[u8]) {
         if let Ok(policy) = Policy::parse("fuzz", kind, text) {
             check_round_trip(&policy);
         }
+    }
+}
+
+/// The key ring of the `session_token` target: a fixed master key, keys
+/// `f1` (active) and `f0`. Its token seeds are sealed under it.
+static FUZZ_RING: LazyLock<Option<KeyRing>> = LazyLock::new(|| {
+    let master = MasterKey::from_bytes(SealKeyId::new("fuzz").ok()?, [0x5a; 32]);
+    let key = |id: &str| Some(SealingKey::derive(&master, SealingKeyId::new(id).ok()?));
+    Some(KeyRing::new(key("f1")?, vec![key("f0")?]))
+});
+
+/// The session token opener and the session plaintext codec. `data` is
+/// opened as a token (when UTF-8) with a fixed key ring, and decoded as
+/// the plaintext of one. A finding is a panic; a plaintext that decodes
+/// but does not re-encode to the very same bytes (the encoding is
+/// canonical); or a decoded session that does not survive seal → open.
+#[doc(hidden)]
+#[expect(clippy::panic, reason = "a fuzz finding must crash")]
+pub fn session_token(data: &[u8]) {
+    let Some(ring) = FUZZ_RING.as_ref() else {
+        return;
+    };
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = ring.open(text);
+    }
+    let Ok(session) = codec::decode(data) else {
+        return;
+    };
+    if codec::encode(&session).as_slice() != data {
+        panic!("a decoded session does not re-encode to its bytes");
+    }
+    let mut counter = 0_u8;
+    let mut rng = |buf: &mut [u8]| {
+        for b in buf {
+            counter = counter.wrapping_add(1);
+            *b = counter;
+        }
+    };
+    match ring.seal(&session, &mut rng) {
+        Ok(token) => match ring.open(token.expose_secret()) {
+            Ok(opened) if opened == session => {}
+            _ => panic!("a sealed session does not open to itself"),
+        },
+        // Only a session too large to seal may fail.
+        Err(CredentialError::TooLarge) => {}
+        Err(e) => panic!("a decoded session does not seal: {e}"),
     }
 }
 
@@ -168,27 +217,50 @@ fn check_round_trip(policy: &Policy) {
 mod tests {
     use std::path::Path;
 
-    /// Every seed of the cargo-fuzz corpus runs through its target.
-    #[test]
-    fn seed_corpus() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz/corpus/policy_document");
+    /// The seeds of `target`, sorted.
+    fn seeds(target: &str) -> Vec<std::path::PathBuf> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fuzz/corpus")
+            .join(target);
         let mut seeds: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("seed-")
+            })
             .collect();
-        seeds.retain(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("seed-")
-        });
         seeds.sort();
-        assert!(
-            seeds.len() >= 10,
-            "only {} seeds in {}",
-            seeds.len(),
-            dir.display()
-        );
+        seeds
+    }
+
+    /// Every seed of the `session_token` corpus runs through it; the
+    /// plaintext seeds decode and the token seed opens.
+    #[test]
+    fn session_token_seed_corpus() {
+        let seeds = seeds("session_token");
+        assert!(seeds.len() >= 3, "{seeds:?}");
+        for seed in &seeds {
+            let data = std::fs::read(seed).unwrap();
+            super::session_token(&data);
+            let name = seed.file_name().unwrap().to_string_lossy();
+            if name.contains("plaintext") {
+                assert!(super::codec::decode(&data).is_ok(), "{name}");
+            } else if name.contains("token") {
+                let text = std::str::from_utf8(&data).unwrap();
+                let ring = super::FUZZ_RING.as_ref().unwrap();
+                assert!(ring.open(text.trim()).is_ok(), "{name}");
+            }
+        }
+    }
+
+    /// Every seed of the cargo-fuzz corpus runs through its target.
+    #[test]
+    fn seed_corpus() {
+        let seeds = seeds("policy_document");
+        assert!(seeds.len() >= 10, "only {} seeds", seeds.len());
         for seed in seeds {
             println!("{}", seed.display());
             super::policy_document(&std::fs::read(&seed).unwrap());

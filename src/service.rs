@@ -12,3 +12,4 @@ pub mod get_caller_identity;
 pub mod iam;
 pub mod simulate_policy;
 pub mod store;
+pub mod sts;

@@ -6,6 +6,8 @@
 //! `middleware`), the Query handler (`handler`), response rendering and
 //! content negotiation (`render`), the listener with TLS, connection cap
 //! and graceful drain ([`server`], [`tls`]), and readiness ([`health`]).
+//! Every error a handler returns passes one place (`handler`) that seals
+//! a policy denial's record into its message.
 //! Logs never carry bodies, query strings, credentials or signatures.
 //!
 //! May import `service`, `domain` and the api's own modules; never
@@ -20,6 +22,7 @@ use axum::routing::get;
 use super::dispatch::Dispatcher;
 use super::query;
 use crate::service::authn::Authenticator;
+use crate::service::sts::auth_message::MessageSealer;
 
 mod handler;
 pub mod health;
@@ -43,6 +46,9 @@ pub struct HttpState {
     pub readiness: Readiness,
     /// Limits.
     pub settings: HttpSettings,
+    /// Seals the decision record of every policy denial into its
+    /// `AccessDenied` message; without it denials carry no encoded message.
+    pub messages: Option<MessageSealer>,
 }
 
 /// Per-request limits.

@@ -24,6 +24,8 @@ use std::sync::Arc;
 use super::dispatch::Call;
 use super::query::Scope;
 use super::xml::XmlResponse;
+use crate::domain::credential::SessionPrincipal;
+use crate::service::authn::invalid_token;
 use crate::service::authz::AuthzCaller;
 use crate::service::error::ServiceError;
 use crate::service::iam::{Iam, Listing, Paging};
@@ -44,12 +46,29 @@ pub fn register(dispatcher: &mut super::dispatch::Dispatcher, iam: Arc<Iam>) {
 }
 
 /// The call's caller, with its policies loaded.
+///
+/// Temporary credentials that AWS does not let near IAM are refused as AWS
+/// refuses them, with `InvalidClientTokenId` (reference 1.3): a
+/// GetSessionToken session minted without MFA, and a federated user
+/// (GetFederationToken credentials cannot call IAM at all; AWS's exact
+/// answer there is undocumented, so stsd gives the same one).
 pub(crate) async fn caller(iam: &Iam, call: &Call) -> Result<AuthzCaller, ServiceError> {
+    let caller = call.caller()?;
+    if let Some(session) = caller.session() {
+        let refused = match session.principal {
+            SessionPrincipal::User { .. } | SessionPrincipal::Root => session.mfa.is_none(),
+            SessionPrincipal::FederatedUser { .. } => true,
+            SessionPrincipal::AssumedRole { .. } => false,
+        };
+        if refused {
+            return Err(invalid_token());
+        }
+    }
     AuthzCaller::load(
         &*iam.store,
         &*iam.clock,
         &iam.partition,
-        call.caller()?,
+        caller,
         &call.transport,
     )
     .await

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 
+use crate::domain::credential::SealingKeyId;
 use crate::domain::ids::{AccountId, Partition, Region};
 use crate::domain::seal::SealKeyId;
 
@@ -33,6 +34,9 @@ pub const DEFAULT_MASTER_KEY_ID: &str = "master-1";
 
 /// The default region.
 pub const DEFAULT_REGION: &str = "us-east-1";
+
+/// The default session sealing key id.
+pub const DEFAULT_SEALING_KEY_ID: &str = "s1";
 
 /// The whole file.
 #[derive(Debug, Default, Deserialize)]
@@ -55,6 +59,10 @@ pub struct FileConfig {
     pub logging: LoggingSection,
     /// `[bootstrap]`.
     pub bootstrap: BootstrapSection,
+    /// `[sessions]`.
+    pub sessions: SessionsSection,
+    /// `[sts]`.
+    pub sts: StsSection,
 }
 
 /// `[server]`: the Query API listener.
@@ -169,6 +177,30 @@ pub struct BootstrapSection {
     pub documents: Vec<PathBuf>,
 }
 
+/// `[sessions]`: sealing session tokens.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionsSection {
+    /// Ids of the sealing keys, each derived from the master key; the
+    /// first seals, the others are still accepted. Validated while parsing
+    /// (non-empty, well-formed, no repeats), so errors name the line;
+    /// `None` when absent ([`DEFAULT_SEALING_KEY_ID`]).
+    #[serde(deserialize_with = "sealing_key_ids")]
+    pub sealing_keys: Option<Vec<SealingKeyId>>,
+}
+
+/// `[sts]`: the STS behaviours the reference leaves to the deployment.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StsSection {
+    /// A chained AssumeRole that only inherits transitive session tags
+    /// needs `sts:TagSession` too (default true: strict).
+    pub tag_session_for_inherited_tags: bool,
+    /// The MFA of a calling session carries into the role sessions it
+    /// assumes (default true).
+    pub mfa_into_role_sessions: bool,
+}
+
 /// An integer from `MIN` to `MAX`; out-of-range values fail while the file
 /// is parsed, so the error names the key's line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,6 +229,15 @@ impl Default for ServerSection {
             request_timeout_secs: Bounded(30),
             shutdown_grace_secs: Bounded(20),
             max_connections: Bounded(1024),
+        }
+    }
+}
+
+impl Default for StsSection {
+    fn default() -> Self {
+        Self {
+            tag_session_for_inherited_tags: true,
+            mfa_into_role_sessions: true,
         }
     }
 }
@@ -236,6 +277,32 @@ fn seal_key_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SealKeyId>, D::
     SealKeyId::new(&text).map(Some).map_err(|_| {
         serde::de::Error::custom("must be 1 to 32 characters of A-Z, a-z, 0-9, '.', '_' and '-'")
     })
+}
+
+/// `sessions.sealing_keys`: at least one id, each 1–32 characters of
+/// `[A-Za-z0-9._-]`, none repeated.
+fn sealing_key_ids<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<SealingKeyId>>, D::Error> {
+    let texts = Vec::<String>::deserialize(d)?;
+    if texts.is_empty() {
+        return Err(serde::de::Error::custom(
+            "must name at least one key id (the first one seals)",
+        ));
+    }
+    let mut ids: Vec<SealingKeyId> = Vec::with_capacity(texts.len());
+    for text in &texts {
+        let id = SealingKeyId::new(text).map_err(|_| {
+            serde::de::Error::custom(format!(
+                "'{text}' must be 1 to 32 characters of A-Z, a-z, 0-9, '.', '_' and '-'"
+            ))
+        })?;
+        if ids.contains(&id) {
+            return Err(serde::de::Error::custom(format!(
+                "'{text}' is listed twice"
+            )));
+        }
+        ids.push(id);
+    }
+    Ok(Some(ids))
 }
 
 // === impl Bounded ===

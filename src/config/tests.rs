@@ -244,3 +244,54 @@ fn additional_accounts_drop_the_default_and_duplicates() {
         .collect();
     assert_eq!(extra, ["444455556666"]);
 }
+
+#[test]
+fn sts_choices_default_to_strict_and_on_and_can_be_turned_off() {
+    let c = load("", &[]).unwrap();
+    assert!(c.sts.tag_session_for_inherited_tags && c.sts.mfa_into_role_sessions);
+    let c = load(
+        "[sts]\ntag_session_for_inherited_tags = false\nmfa_into_role_sessions = false\n",
+        &[],
+    )
+    .unwrap();
+    assert!(!c.sts.tag_session_for_inherited_tags && !c.sts.mfa_into_role_sessions);
+    let e = load("[sts]\nmfa = true\n", &[]).unwrap_err().to_string();
+    assert!(e.contains("unknown field `mfa`"), "{e}");
+}
+
+#[test]
+fn sessions_default_to_one_sealing_key() {
+    let c = load("", &[]).unwrap();
+    assert_eq!(c.sessions.active.as_str(), "s1");
+    assert!(c.sessions.accepted.is_empty());
+}
+
+#[test]
+fn the_first_sealing_key_seals_and_the_others_are_accepted() {
+    let c = load("[sessions]\nsealing_keys = [\"2026-04\", \"s1\"]\n", &[]).unwrap();
+    assert_eq!(c.sessions.active.as_str(), "2026-04");
+    let accepted: Vec<&str> = c.sessions.accepted.iter().map(|k| k.as_str()).collect();
+    assert_eq!(accepted, ["s1"]);
+}
+
+#[test]
+fn bad_sealing_key_lists_name_their_line() {
+    for (list, why) in [
+        ("[]", "at least one key id"),
+        ("[\"s1\", \"s1\"]", "'s1' is listed twice"),
+        ("[\"has space\"]", "'has space' must be 1 to 32 characters"),
+        (
+            &format!("[\"{}\"]", "k".repeat(33)),
+            "must be 1 to 32 characters",
+        ),
+    ] {
+        let text = format!("[sessions]\n\nsealing_keys = {list}\n");
+        let e = load(&text, &[]).unwrap_err().to_string();
+        assert!(e.starts_with("stsd.toml:3:"), "{e}");
+        assert!(e.contains(why), "{e}");
+    }
+    let e = load("[sessions]\nsealing_key = [\"s1\"]\n", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("unknown field `sealing_key`"), "{e}");
+}

@@ -1,7 +1,8 @@
 //! Sealing long-term secrets at rest.
 //!
 //! Owns: the [`MasterKey`] the store's secrets (secret access keys, TOTP
-//! seeds) are sealed under, the [`SealPurpose`] each sealed value is bound
+//! seeds) and the records of encoded `AccessDenied` messages are sealed
+//! under, the [`SealPurpose`] each sealed value is bound
 //! to, and the [`SealedBlob`] format. AES-256-GCM from `ring`; the nonce
 //! comes from an injected [`RandomSource`] (house style 3).
 //!
@@ -30,7 +31,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 pub use error::SealError;
 
-use crate::domain::ids::{AccessKeyId, RandomSource};
+use crate::domain::ids::{AccessKeyId, AccountId, RandomSource};
 
 /// The blob format version this module writes and reads.
 const VERSION: u8 = 1;
@@ -114,6 +115,12 @@ impl MasterKey {
         &self.id
     }
 
+    /// The key bytes, for deriving subkeys (the session sealing keys of
+    /// `domain::credential`). Crate-visible only.
+    pub(crate) fn expose_secret(&self) -> &[u8; KEY_LEN] {
+        &self.bytes
+    }
+
     fn aead_key(&self) -> Result<LessSafeKey, SealError> {
         UnboundKey::new(&AES_256_GCM, &self.bytes)
             .map(LessSafeKey::new)
@@ -146,6 +153,13 @@ impl SealPurpose {
     /// device ARN): `mfa-seed:arn:…`.
     pub fn mfa_seed(serial: &str) -> Self {
         Self(format!("mfa-seed:{serial}"))
+    }
+
+    /// The authorization record of an `AccessDenied` message about a
+    /// principal of `account` (`authz-message:111122223333`): only a caller
+    /// of that account can have it decoded.
+    pub fn authorization_message(account: &AccountId) -> Self {
+        Self(format!("authz-message:{account}"))
     }
 
     /// The purpose as text.

@@ -14,15 +14,19 @@
 //! - compares in constant time (`subtle::ConstantTimeEq`, and `PartialEq`
 //!   built on it).
 //!
-//! Pure: std, subtle, thiserror, zeroize and data-encoding only. Spec:
+//! Pure: std, subtle, thiserror, zeroize, data-encoding and the domain's
+//! [`RandomSource`] only. Spec:
 //! reference §3.3 and §10.
 
 mod mfa;
 
 use std::fmt;
 
+use data_encoding::BASE64;
 use subtle::{Choice, ConstantTimeEq};
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::domain::ids::RandomSource;
 
 pub use mfa::{TOTP_CODE_LEN, TotpCode, TotpSeed};
 
@@ -70,6 +74,14 @@ pub enum SecretError {
 // === impl SecretAccessKey ===
 
 impl SecretAccessKey {
+    /// A new secret: 30 bytes from `rng` (a CSPRNG in production), base64
+    /// encoded into exactly 40 characters (reference 3.3).
+    pub fn generate(rng: &mut impl RandomSource) -> Self {
+        let mut raw = Zeroizing::new([0_u8; 30]);
+        rng.fill(raw.as_mut_slice());
+        Self(BASE64.encode(raw.as_slice()))
+    }
+
     /// The secret itself. Every use is a place where the secret leaves its
     /// wrapper; keep them few.
     pub fn expose_secret(&self) -> &str {
@@ -108,6 +120,14 @@ impl std::str::FromStr for SecretAccessKey {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::try_from(s.to_owned())
+    }
+}
+
+/// Every copy zeroizes on drop (a session carries its secret, and the
+/// authenticated caller carries the session).
+impl Clone for SecretAccessKey {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
     }
 }
 

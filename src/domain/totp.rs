@@ -120,6 +120,18 @@ pub fn verify(seed: &[u8], candidate: &str, unix_secs: u64) -> Option<u64> {
     window(step(unix_secs)).find(|s| matches(seed, *s, candidate))
 }
 
+/// The step of `window` (at or after `window.first_allowed`) at which
+/// `candidate` is `seed`'s code, oldest first; `None` when it is none.
+/// How STS checks the `TokenCode` of AssumeRole and GetSessionToken: the
+/// window is one step either side of now shifted by the device's drift,
+/// after the device's last accepted step.
+pub fn find(seed: &[u8], candidate: &str, window: Window) -> Option<u64> {
+    window
+        .steps()
+        .filter(|s| *s >= window.first_allowed)
+        .find(|s| matches(seed, *s, candidate))
+}
+
 /// The two-consecutive-codes rule: `code2` is the code of a step in
 /// `window` and `code1` the code of the step just before it, both at or
 /// after `window.first_allowed`. Returns the step of `code2` (the later
@@ -228,6 +240,23 @@ mod tests {
         assert_eq!(verify(SEED, &now, t + 60), None);
         assert_eq!(verify(SEED, "000000", t), None);
         assert_eq!(verify(SEED, "12345", t), None);
+    }
+
+    #[test]
+    fn find_searches_the_window_after_the_last_accepted_step() {
+        let t = 1_111_111_110;
+        let n = step(t);
+        let at = |s: u64| code_at_step(SEED, s, 6);
+        let w = Window::around(t, 0, DRIFT_STEPS);
+        assert_eq!(find(SEED, &at(n), w), Some(n));
+        assert_eq!(find(SEED, &at(n - 1), w), Some(n - 1));
+        assert_eq!(find(SEED, &at(n + 1), w), Some(n + 1));
+        assert_eq!(find(SEED, &at(n + 2), w), None);
+        assert_eq!(find(SEED, &at(n), w.after(Some(n - 1))), Some(n));
+        assert_eq!(find(SEED, &at(n), w.after(Some(n))), None, "used");
+        let drifted = Window::around(t, 3, DRIFT_STEPS);
+        assert_eq!(find(SEED, &at(n + 3), drifted), Some(n + 3));
+        assert_eq!(find(SEED, &at(n), drifted), None);
     }
 
     #[test]

@@ -3,13 +3,15 @@
 //! Owns: the flow from "a request arrived" to "this identity signed it"
 //! (house style 2): parse the SigV4 authentication ([`sigv4::parse`]), run
 //! the checks that need no secret (scope, clock skew, presigned lifetime),
-//! look the access key up through the [`CredentialLookup`] port, verify the
-//! signature in constant time with the scope's signing key (derived once
-//! per key, day, region and service: `key_cache`), and return the
-//! [`Caller`]. Every refusal is
-//! the AWS error SigV4 names, with a generic message for unknown keys (house
-//! style 9). Afterwards it records the key's last use (best effort) when a
-//! [`UsageLog`] is attached. Also the port's value types.
+//! find the secret — a long-term key through the [`CredentialLookup`]
+//! port, a session (`ASIA…` + `X-Amz-Security-Token`) by opening its
+//! sealed token with the [`KeyRing`] (`session`) — verify the signature in
+//! constant time with the scope's signing key (derived once per key, day,
+//! region and service: `key_cache`), and return the [`Caller`]. Every
+//! refusal is the AWS error SigV4 names, with a generic message for
+//! unknown keys and bad tokens (house style 9), and `ExpiredToken` for an
+//! expired session. Afterwards it records a long-term key's last use (best
+//! effort) when a [`UsageLog`] is attached. Also the port's value types.
 //!
 //! May import `domain` and `service::error`; async, but no transport or
 //! storage crate. Spec: reference 1.7 (codes) and 4.
@@ -21,6 +23,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::domain::clock::Clock;
+use crate::domain::credential::{KeyRing, Session};
 use crate::domain::ids::{
     AccessKeyId, AccountId, Arn, IamPath, Partition, Region, UniqueId, UserName,
 };
@@ -31,6 +34,7 @@ use crate::service::store::{Key, LastUsed, Timestamp, UsageLog};
 
 mod key_cache;
 mod lookup;
+mod session;
 
 pub use lookup::{Chain, StaticCredentials, StoreCredentials};
 
@@ -71,7 +75,7 @@ pub enum KeyStatus {
     Inactive,
 }
 
-/// Who an access key belongs to.
+/// Who signed: the owner of a long-term key, or a session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Identity {
     /// The account's root identity.
@@ -85,6 +89,10 @@ pub enum Identity {
         /// Its path.
         path: IamPath,
     },
+    /// Temporary credentials: the session opened from the request's
+    /// security token (an assumed role, a federated user, or a
+    /// GetSessionToken session of a user or root).
+    Session(Box<Session>),
 }
 
 /// The authenticated caller of a request.
@@ -118,25 +126,41 @@ pub struct Authenticator {
     clock: Arc<dyn Clock>,
     settings: AuthnSettings,
     usage: Option<Arc<dyn UsageLog>>,
+    sessions: Option<Arc<KeyRing>>,
     keys: key_cache::SigningKeyCache,
 }
 
 // === impl Caller ===
 
 impl Caller {
-    /// The caller's ARN, as `GetCallerIdentity` returns it.
+    /// The caller's ARN, as `GetCallerIdentity` returns it (reference
+    /// 1.3): root's or the user's ARN, the assumed-role ARN of a role
+    /// session, the federated-user ARN, and the underlying user's / root's
+    /// for a GetSessionToken session.
     pub fn arn(&self, partition: &Partition) -> Arn {
         match &self.identity {
             Identity::Root => Arn::iam_root(partition, self.account),
             Identity::User { name, path, .. } => Arn::iam_user(partition, self.account, path, name),
+            Identity::Session(session) => session.arn(partition),
         }
     }
 
-    /// The caller's user id: the account for root, the `AIDA…` id for a user.
+    /// The caller's user id: the account for root, the `AIDA…` id for a
+    /// user, `AROA…:session` for a role session, `account:name` for a
+    /// federated user.
     pub fn user_id(&self) -> String {
         match &self.identity {
             Identity::Root => self.account.to_string(),
             Identity::User { unique_id, .. } => unique_id.to_string(),
+            Identity::Session(session) => session.user_id(),
+        }
+    }
+
+    /// The session, when the caller signed with temporary credentials.
+    pub fn session(&self) -> Option<&Session> {
+        match &self.identity {
+            Identity::Session(session) => Some(session),
+            Identity::Root | Identity::User { .. } => None,
         }
     }
 }
@@ -155,8 +179,17 @@ impl Authenticator {
             clock,
             settings,
             usage: None,
+            sessions: None,
             keys: key_cache::SigningKeyCache::default(),
         }
+    }
+
+    /// Accepts session credentials (`ASIA…` + `X-Amz-Security-Token`)
+    /// whose token opens with `ring`. Without it every session is refused.
+    #[must_use]
+    pub fn with_sessions(mut self, ring: Arc<KeyRing>) -> Self {
+        self.sessions = Some(ring);
+        self
     }
 
     /// Records each authenticated key's last use (`GetAccessKeyLastUsed`)
@@ -174,8 +207,9 @@ impl Authenticator {
     ///
     /// `MissingAuthenticationToken`, `IncompleteSignature`,
     /// `SignatureDoesNotMatch` (also for clock skew and a wrong scope),
-    /// `RequestExpired`, `InvalidClientTokenId` (unknown or inactive key, or
-    /// a session token, which this build does not accept yet), or the
+    /// `RequestExpired`, `InvalidClientTokenId` (unknown or inactive key; a
+    /// session token that does not open, names another key, or comes with
+    /// a long-term key), `ExpiredToken` (an expired session), or the
     /// lookup's own error.
     pub async fn authenticate(
         &self,
@@ -194,11 +228,8 @@ impl Authenticator {
             .map_err(sigv4_error)?;
 
         let id: AccessKeyId = auth.access_key_id().parse().map_err(|_| invalid_token())?;
-        // INTEGRATION(session): `ASIA…` keys and `X-Amz-Security-Token`
-        // belong to sealed session tokens (domain::seal); until that lands
-        // they are refused, never accepted unchecked.
         if id.is_temporary() || auth.security_token().is_some() {
-            return Err(invalid_token());
+            return self.authenticate_session(&auth, id, &policy);
         }
         let key = self.lookup.lookup(&id).await?.ok_or_else(invalid_token)?;
         if key.status != KeyStatus::Active {
@@ -250,7 +281,7 @@ impl fmt::Debug for Authenticator {
 }
 
 /// AWS's answer for an unknown key, an inactive key or a bad token.
-fn invalid_token() -> ServiceError {
+pub(crate) fn invalid_token() -> ServiceError {
     ServiceError::new(
         ErrorCode::InvalidClientTokenId,
         "The security token included in the request is invalid.",

@@ -2,10 +2,13 @@
 //!
 //! Owns: turning a [`Caller`] into the evaluator's [`Principal`], its
 //! [`PolicySet`] (user inline and attached managed policies, each group's
-//! inline and attached policies, the permissions boundary) and the request
-//! [`Context`] keys of reference 7.1 that apply to it, then deciding
-//! `iam:<Action>` on a resource ARN with [`evaluate`]. A refusal is
-//! `AccessDenied` with AWS's message (reference 6, `Reason::explain`).
+//! inline and attached policies, the permissions boundary; for a session,
+//! its role's or user's policies and its session policies: `session`) and
+//! the request [`Context`] keys of reference 7.1 that apply to it, then
+//! deciding `iam:<Action>` on a resource ARN with [`evaluate`] (with a
+//! resource's own policy, such as a trust policy: `resource`). A refusal
+//! is `AccessDenied` with AWS's message (reference 6, `Reason::explain`)
+//! and the record of the decision, sealed into the message on the way out.
 //!
 //! Policies are read and parsed once per request ([`AuthzCaller::load`]),
 //! then every check of that request reuses them; a compiled-policy cache
@@ -20,7 +23,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::domain::clock::Clock;
-use crate::domain::ids::{AccountId, Arn, Partition, PolicyName, Region};
+use crate::domain::ids::{AccountId, Arn, Partition, PolicyName, Region, UniqueId, UserName};
 use crate::domain::policy::{
     Context, Policy, PolicyKind, PolicySet, Principal, Request, ResourceSide, evaluate,
 };
@@ -29,6 +32,9 @@ use crate::service::authn::{Caller, Identity};
 use crate::service::error::{ErrorCode, ServiceError};
 use crate::service::store::model::{GroupRecord, ManagedPolicyRecord, UserRecord};
 use crate::service::store::{EntityReader, Key, Tag, fetch};
+
+mod resource;
+mod session;
 
 /// What the transport knows about the request (reference 7.1).
 #[derive(Debug, Clone, Default)]
@@ -58,7 +64,8 @@ impl AuthzCaller {
     ///
     /// # Errors
     ///
-    /// `InvalidClientTokenId` when the caller's user no longer exists;
+    /// `InvalidClientTokenId` when the caller's user (or the user behind a
+    /// GetSessionToken or federated-user session) no longer exists;
     /// `InternalFailure`/`ServiceUnavailable` when the store fails or a
     /// stored policy no longer parses.
     pub async fn load(
@@ -82,15 +89,7 @@ impl AuthzCaller {
                 (p, PolicySet::default())
             }
             Identity::User { name, .. } => {
-                let user = fetch::<UserRecord>(store, &Key::user(account, name))
-                    .await?
-                    .ok_or_else(|| {
-                        ServiceError::new(
-                            ErrorCode::InvalidClientTokenId,
-                            "The security token included in the request is invalid.",
-                        )
-                    })?
-                    .record;
+                let user = user_record(store, account, name, None).await?;
                 context.insert("aws:PrincipalType", "User");
                 context.insert("aws:username", user.name.as_str());
                 insert_tags(&mut context, &user.tags);
@@ -98,6 +97,7 @@ impl AuthzCaller {
                 let p = Principal::user(&arn, Some(&id));
                 (p, user_policies(store, &user).await?)
             }
+            Identity::Session(s) => session::load(store, clock, partition, s, &mut context).await?,
         };
         Ok(Self {
             principal,
@@ -156,15 +156,35 @@ impl AuthzCaller {
         if decision.is_allowed() {
             return Ok(());
         }
-        Err(ServiceError::new(
-            ErrorCode::AccessDenied,
-            format!(
-                "User: {} is not authorized to perform: {action} on resource: {resource} {}",
-                self.principal.arn,
-                decision.reason.explain(action)
-            ),
-        ))
+        Err(self.denied(action, resource, &decision, context))
     }
+}
+
+/// The user `name` of `account`, which must still be the user `id` when
+/// given (a recreated user of the same name is another user).
+///
+/// # Errors
+///
+/// `InvalidClientTokenId` when it is gone, as for a deleted user's keys.
+async fn user_record(
+    store: &(impl EntityReader + ?Sized),
+    account: AccountId,
+    name: &UserName,
+    id: Option<&UniqueId>,
+) -> Result<UserRecord, ServiceError> {
+    fetch::<UserRecord>(store, &Key::user(account, name))
+        .await?
+        .map(|v| v.record)
+        .filter(|u| id.is_none_or(|id| u.id == *id))
+        .ok_or_else(invalid_client_token)
+}
+
+/// AWS's answer for credentials whose owner is gone.
+fn invalid_client_token() -> ServiceError {
+    ServiceError::new(
+        ErrorCode::InvalidClientTokenId,
+        "The security token included in the request is invalid.",
+    )
 }
 
 /// Adds the time and transport keys.

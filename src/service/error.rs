@@ -5,9 +5,15 @@
 //! HTTP status, XML/JSON body or gRPC status is `api/error.rs`, through an
 //! exhaustive match on [`ErrorCode`], so a new code breaks the build of every
 //! transport until it is mapped. Internal failures keep their cause for the
-//! log and show callers a generic message.
+//! log and show callers a generic message. A policy denial carries the
+//! [`AuthorizationRecord`] of its decision, which the transport seals into
+//! the message ("Encoded authorization failure message: …",
+//! `service::sts::auth_message`). Also the conversion of the STS rule
+//! errors into AWS's codes and texts.
 
 use std::fmt;
+
+use crate::domain::sts::{AuthorizationRecord, StsRuleError};
 
 /// Every error code stsd sends. Names are AWS's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -132,8 +138,18 @@ impl ErrorCode {
 pub struct ServiceError {
     code: ErrorCode,
     message: String,
-    /// The internal cause, logged with the request id, never sent.
-    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    /// What only the server sees; boxed so the error stays small.
+    detail: Option<Box<Detail>>,
+}
+
+/// The parts of a [`ServiceError`] never sent as they are.
+#[derive(Debug)]
+enum Detail {
+    /// The internal cause, logged with the request id.
+    Cause(Box<dyn std::error::Error + Send + Sync>),
+    /// For a policy denial, what decided it; sealed into the message on
+    /// the way out.
+    Denial(AuthorizationRecord),
 }
 
 // === impl ServiceError ===
@@ -144,7 +160,7 @@ impl ServiceError {
         Self {
             code,
             message: message.into(),
-            source: None,
+            detail: None,
         }
     }
 
@@ -154,7 +170,7 @@ impl ServiceError {
         Self {
             code: ErrorCode::InternalFailure,
             message: "We encountered an internal error. Please try again.".into(),
-            source: Some(source.into()),
+            detail: Some(Box::new(Detail::Cause(source.into()))),
         }
     }
 
@@ -163,7 +179,7 @@ impl ServiceError {
         Self {
             code: ErrorCode::ServiceUnavailable,
             message: "The service is unavailable. Please try again shortly.".into(),
-            source: Some(source.into()),
+            detail: Some(Box::new(Detail::Cause(source.into()))),
         }
     }
 
@@ -198,7 +214,43 @@ impl ServiceError {
 
     /// The internal cause, for logging.
     pub fn cause(&self) -> Option<&(dyn std::error::Error + Send + Sync)> {
-        self.source.as_deref()
+        match self.detail.as_deref() {
+            Some(Detail::Cause(cause)) => Some(&**cause),
+            _ => None,
+        }
+    }
+
+    /// Attaches the record of the policy decision behind this denial.
+    #[must_use]
+    pub fn with_denial(mut self, record: AuthorizationRecord) -> Self {
+        self.detail = Some(Box::new(Detail::Denial(record)));
+        self
+    }
+
+    /// The record of the policy decision behind this denial, if any.
+    pub fn denial(&self) -> Option<&AuthorizationRecord> {
+        match self.detail.as_deref() {
+            Some(Detail::Denial(record)) => Some(record),
+            _ => None,
+        }
+    }
+
+    /// Removes the decision record and appends `text` to the message: how
+    /// the transport replaces the record with its sealed form.
+    pub fn seal_denial(
+        mut self,
+        seal: impl FnOnce(&AuthorizationRecord) -> Option<String>,
+    ) -> Self {
+        let Some(Detail::Denial(record)) = self.detail.as_deref() else {
+            return self;
+        };
+        let text = seal(record);
+        self.detail = None;
+        if let Some(text) = text {
+            self.message.push(' ');
+            self.message.push_str(&text);
+        }
+        self
     }
 }
 
@@ -210,14 +262,74 @@ impl fmt::Display for ServiceError {
 
 impl std::error::Error for ServiceError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
-            .as_deref()
-            .map(|e| e as &(dyn std::error::Error + 'static))
+        match self.detail.as_deref() {
+            Some(Detail::Cause(cause)) => Some(&**cause as &(dyn std::error::Error + 'static)),
+            _ => None,
+        }
     }
 }
 
 impl From<crate::domain::policy::PolicyError> for ServiceError {
     fn from(e: crate::domain::policy::PolicyError) -> Self {
         Self::new(ErrorCode::MalformedPolicyDocument, e.to_string())
+    }
+}
+
+impl From<StsRuleError> for ServiceError {
+    /// AWS's codes and texts for the STS request rules (reference 1.3,
+    /// 1.6); AWS's own wording where it is known.
+    fn from(e: StsRuleError) -> Self {
+        use StsRuleError as E;
+        match e {
+            E::DurationTooShort { requested, min } => Self::validation(
+                &requested.to_string(),
+                "durationSeconds",
+                &format!("Member must have value greater than or equal to {min}"),
+            ),
+            E::DurationTooLong { requested, max } => Self::validation(
+                &requested.to_string(),
+                "durationSeconds",
+                &format!("Member must have value less than or equal to {max}"),
+            ),
+            E::ExceedsRoleMaximum { .. } => Self::new(
+                ErrorCode::ValidationError,
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+            ),
+            E::ExceedsChainingLimit { .. } => Self::new(
+                ErrorCode::ValidationError,
+                "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+            ),
+            E::TooManyTags { what, max, .. } => {
+                let member = if what == "tags" {
+                    "tags"
+                } else {
+                    "transitiveTagKeys"
+                };
+                Self::new(
+                    ErrorCode::ValidationError,
+                    format!(
+                        "1 validation error detected: Value at '{member}' failed to satisfy constraint: Member must have length less than or equal to {max}"
+                    ),
+                )
+            }
+            E::ReservedTagKey { .. } => Self::new(
+                ErrorCode::InvalidParameterValue,
+                "Session tag keys cannot start with 'aws:'.",
+            ),
+            E::DuplicateTagKey { .. } => Self::new(
+                ErrorCode::InvalidParameterValue,
+                "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
+            ),
+            E::TransitiveKeyNotInTags { .. } => Self::new(
+                ErrorCode::InvalidParameterValue,
+                "The specified transitive tag key must be included in the requested tags.",
+            ),
+            E::OverridesTransitiveTag { key } => Self::new(
+                ErrorCode::InvalidParameterValue,
+                format!(
+                    "The session tag key {key} matches a transitive tag key of the calling session; transitive session tags cannot be overridden."
+                ),
+            ),
+        }
     }
 }

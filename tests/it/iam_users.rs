@@ -47,11 +47,13 @@ fn users_and_access_keys_over_the_wire() {
     // Alice has no policy: even GetUser on herself is denied, as in AWS.
     let r = iam(&d, &alice, "Action=CreateUser&UserName=bob");
     assert_eq!((r.status, r.code()), (403, "AccessDenied"), "{}", r.body);
-    assert_eq!(
-        r.xml("Message"),
-        Some(
-            "User: arn:aws:iam::123456789012:user/eng/alice is not authorized to perform: iam:CreateUser on resource: arn:aws:iam::123456789012:user/bob because no identity-based policy allows the iam:CreateUser action"
-        )
+    // AWS's text, then the sealed record of the decision.
+    let message = r.xml("Message").unwrap();
+    assert!(
+        message.starts_with(
+            "User: arn:aws:iam::123456789012:user/eng/alice is not authorized to perform: iam:CreateUser on resource: arn:aws:iam::123456789012:user/bob because no identity-based policy allows the iam:CreateUser action Encoded authorization failure message: "
+        ),
+        "{message}"
     );
 
     let r = iam(&d, &root, "Action=ListAccessKeys&UserName=alice");

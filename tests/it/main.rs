@@ -22,4 +22,6 @@ mod iam_users;
 mod lifecycle;
 mod sdk_iam;
 mod serve;
+mod sessions;
 mod store;
+mod sts_actions;

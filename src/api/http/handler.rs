@@ -3,8 +3,9 @@
 //! Owns: reading the body within the limit (413 beyond it), decoding the
 //! parameters (form body over URL query), routing by `Version` and `Action`,
 //! authenticating signed actions against the raw request (method, path,
-//! query, headers and body exactly as received), calling the handler, and
-//! rendering. Unsigned actions skip authentication entirely.
+//! query, headers and body exactly as received), calling the handler,
+//! sealing a denial's decision record into its message, and rendering.
+//! Unsigned actions skip authentication entirely.
 
 use std::sync::Arc;
 
@@ -94,7 +95,13 @@ async fn handle(
         request_id: id.shared(),
         transport,
     };
-    let result = route.call(call).await.map_err(fail)?;
+    let result = route.call(call).await.map_err(|e| {
+        let e = match &state.messages {
+            Some(messages) => messages.encode(e),
+            None => e,
+        };
+        fail(e)
+    })?;
     Ok(render::success(&route, &result, id.as_str(), format))
 }
 

@@ -51,6 +51,7 @@ fn state(body_limit: usize, timeout: Duration) -> Arc<HttpState> {
             request_timeout: timeout,
             query_limits: query::Limits::default(),
         },
+        messages: None,
     })
 }
 

@@ -157,6 +157,15 @@ impl Arn {
         }
     }
 
+    /// Wraps `value` without checking it.
+    ///
+    /// For ARNs built from already-validated parts only (the assumed-role
+    /// and federated-user ARNs of a checked `domain::credential::Session`);
+    /// anything else parses.
+    pub(crate) fn new_unchecked(value: String) -> Self {
+        Self(value)
+    }
+
     /// The partition field (`aws`).
     pub fn partition(&self) -> &str {
         self.fields().partition

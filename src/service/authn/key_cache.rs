@@ -4,9 +4,12 @@
 //! key id, date, region, service) scope so that only a key's first request
 //! of the day in a region pays the four HMACs of the derivation. A cached
 //! key is used only after the access key has been looked up and found
-//! active, so the cache never outlives a deleted or deactivated key's
-//! refusal; an access key id names one secret for its whole life (ids are
-//! never reused), so the scope is a complete cache key. Bounded: when full
+//! active (or its session token opened, matched and found unexpired), so
+//! the cache never outlives a deleted or deactivated key's refusal; a
+//! long-term access key id names one secret for its whole life (ids are
+//! never reused), so the scope is a complete cache key. Session key ids
+//! are unique only with their token, so the session branch passes the id
+//! joined with a fingerprint of the secret. Bounded: when full
 //! it is emptied (entries are cheap to rebuild, and the day's scope changes
 //! daily anyway). May import `domain`.
 

@@ -1,5 +1,7 @@
 use std::time::Duration;
 
+mod sessions;
+
 use super::*;
 use crate::domain::clock::FixedClock;
 use crate::domain::sigv4::{AmzDate, Payload, SignatureLocation, SigningParams, sign_request};
@@ -211,7 +213,7 @@ async fn refusals_carry_aws_codes() {
 }
 
 #[tokio::test]
-async fn session_tokens_are_refused_until_sessions_land() {
+async fn a_long_term_key_with_a_session_token_is_refused() {
     let a = authenticator(KeyStatus::Active, T0);
     let (mut h, q) = sign(KEY_ID, SECRET, "sts", SignatureLocation::Headers);
     h.push(("x-amz-security-token".into(), "token".into()));

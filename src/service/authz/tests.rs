@@ -1,3 +1,5 @@
+mod sessions;
+
 use std::collections::BTreeMap;
 
 use super::*;

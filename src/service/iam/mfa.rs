@@ -219,6 +219,8 @@ pub async fn create_virtual_mfa_device(
         assignment: None,
         last_accepted_step: None,
         drift_steps: 0,
+        failed_codes: 0,
+        locked_until: None,
         tags: input.tags,
         create_date: Timestamp::now(&*iam.clock),
     };

@@ -238,6 +238,8 @@ pub fn mfa_device(account: AccountId, name: &str) -> MfaDeviceRecord {
         assignment: None,
         last_accepted_step: None,
         drift_steps: 0,
+        failed_codes: 0,
+        locked_until: None,
         tags: Vec::new(),
         create_date: t0(),
     }

@@ -90,6 +90,15 @@ pub struct MfaDeviceRecord {
     /// checks centre their window on now shifted by this. 0 until then.
     #[serde(default)]
     pub drift_steps: i64,
+    /// STS `TokenCode` checks of this device since the last accepted one
+    /// (`service::sts::mfa`'s brute-force limit): each check counts before
+    /// the code is looked at, an accepted code resets it.
+    #[serde(default)]
+    pub failed_codes: u32,
+    /// Until when STS refuses every code of this device, after too many
+    /// failed checks.
+    #[serde(default)]
+    pub locked_until: Option<Timestamp>,
     /// Tags, in the order given.
     #[serde(default)]
     pub tags: Vec<Tag>,

@@ -1,0 +1,205 @@
+//! The STS actions for key-based callers.
+//!
+//! Owns: [`Sts`], what the STS operations share (the store, the clock, the
+//! partition, the CSPRNG, the master key, the session key ring and the key
+//! that seals `AccessDenied` records), and minting: a session is built
+//! from its template, checked, sealed into its token ([`Sts::mint`]). One
+//! operation or concept per file:
+//!
+//! - [`assume_role`] — AssumeRole with every parameter; the trust policy
+//!   and the caller's identity policies decided in [`trust`];
+//! - [`session_token`] — GetSessionToken;
+//! - [`federation_token`] — GetFederationToken;
+//! - [`access_key_info`] — GetAccessKeyInfo;
+//! - [`auth_message`] — sealing denial records into `AccessDenied`
+//!   messages, and DecodeAuthorizationMessage;
+//! - [`mfa`] — the `SerialNumber` + `TokenCode` check, its replay guard
+//!   and its brute-force limit;
+//! - [`session_policy`] — the `Policy` and `PolicyArns` parameters and
+//!   `PackedPolicySize`.
+//!
+//! Operations take the authenticated [`Caller`] and, where the caller's
+//! policies are consulted, its [`AuthzCaller`]; they return the minted
+//! [`Session`] with its sealed token. May import `domain`,
+//! `service::authn`, `service::authz`, `service::error`, `service::iam`
+//! (MFA device records) and `service::store`.
+//! Spec: reference sections 1–3, 6.4, 7 and 10.
+
+pub mod access_key_info;
+pub mod assume_role;
+pub mod auth_message;
+pub mod federation_token;
+pub mod mfa;
+pub mod session_policy;
+pub mod session_token;
+pub mod trust;
+
+use std::sync::Arc;
+
+use crate::domain::clock::Clock;
+use crate::domain::credential::{KeyRing, Session, mint_keys};
+use crate::domain::ids::{AccessKeyId, AccountId, Partition};
+use crate::domain::seal::MasterKey;
+use crate::domain::secret::{SecretAccessKey, SessionToken};
+use crate::service::authn::{Caller, Identity};
+use crate::service::error::{ErrorCode, ServiceError};
+use crate::service::iam::{Entropy, Rng};
+use crate::service::store::IamStore;
+
+/// What the STS operations share.
+#[derive(Debug, Clone)]
+pub struct Sts {
+    /// The identity store: roles, users, MFA devices, replay guard.
+    pub store: Arc<dyn IamStore>,
+    /// Issue and expiry times, MFA code steps.
+    pub clock: Arc<dyn Clock>,
+    /// The partition of every ARN (`aws`).
+    pub partition: Partition,
+    /// The CSPRNG of key ids, secrets and nonces.
+    pub entropy: Arc<dyn Entropy>,
+    /// Seals MFA seeds at rest (opened to check codes).
+    pub master_key: Arc<MasterKey>,
+    /// Seals session tokens.
+    pub keys: Arc<KeyRing>,
+    /// Seals the records of `AccessDenied` messages (the master key, under
+    /// its own seal purpose).
+    pub decode_key: Arc<MasterKey>,
+    /// The choices reference 1.6 and 10 leave open.
+    pub settings: StsSettings,
+}
+
+/// The choices the reference leaves to the deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StsSettings {
+    /// A chained AssumeRole that only inherits transitive tags needs
+    /// `sts:TagSession` too (reference 6.4 leaves it open; default strict).
+    pub tag_session_for_inherited_tags: bool,
+    /// The MFA of a calling session carries into the role session it
+    /// assumes (reference 10 leaves it open; default on, which is what
+    /// makes the aws-vault pattern — GetSessionToken with MFA, then
+    /// AssumeRole — satisfy MFA conditions downstream).
+    pub mfa_into_role_sessions: bool,
+}
+
+impl Default for StsSettings {
+    fn default() -> Self {
+        Self {
+            tag_session_for_inherited_tags: true,
+            mfa_into_role_sessions: true,
+        }
+    }
+}
+
+/// A minted session and its token.
+#[derive(Debug)]
+pub struct Minted {
+    /// The session (its secret redacts in `Debug`).
+    pub session: Session,
+    /// The sealed token for `X-Amz-Security-Token`.
+    pub token: SessionToken,
+    /// `PackedPolicySize`, when the request passed session policies or
+    /// tags.
+    pub packed_policy_size: Option<u32>,
+}
+
+// === impl Sts ===
+
+impl Sts {
+    /// Fills a buffer from [`Sts::entropy`] and hands a random source over
+    /// it to `make`.
+    pub(crate) fn random<T>(
+        &self,
+        make: impl FnOnce(&mut Rng<'_>) -> T,
+    ) -> Result<T, ServiceError> {
+        let mut failure = None;
+        let entropy = &self.entropy;
+        let mut fill = |buf: &mut [u8]| {
+            if let Err(e) = entropy.fill(buf) {
+                failure = Some(e);
+            }
+        };
+        let value = make(&mut Rng(&mut fill));
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(value),
+        }
+    }
+
+    /// Now, in whole seconds.
+    pub(crate) fn now(&self) -> u64 {
+        self.clock.now().as_secs()
+    }
+
+    /// Mints a session of `account`: fresh keys, the session `build`
+    /// makes around them (template), sealed under the active key (sign;
+    /// sealing checks the session's invariants: validate).
+    ///
+    /// # Errors
+    ///
+    /// `InternalFailure` when the CSPRNG fails or the session does not
+    /// seal.
+    pub(crate) fn mint(
+        &self,
+        account: AccountId,
+        build: impl FnOnce(AccessKeyId, SecretAccessKey) -> Session,
+        packed_policy_size: Option<u32>,
+    ) -> Result<Minted, ServiceError> {
+        let (id, secret) = self.random(|r| mint_keys(account, r))?;
+        let session = build(id, secret);
+        let token = self
+            .random(|r| self.keys.seal(&session, r))?
+            .map_err(ServiceError::internal)?;
+        Ok(Minted {
+            session,
+            token,
+            packed_policy_size,
+        })
+    }
+}
+
+/// AWS's refusal of GetSessionToken / GetFederationToken called with
+/// temporary credentials.
+pub(crate) fn session_credentials(action: &str) -> ServiceError {
+    ServiceError::new(
+        ErrorCode::AccessDenied,
+        format!("Cannot call {action} with session credentials"),
+    )
+}
+
+/// [`session_credentials`] when `caller` signed with temporary credentials.
+pub(crate) fn refuse_session(caller: &Caller, action: &str) -> Result<(), ServiceError> {
+    if matches!(caller.identity, Identity::Session(_)) {
+        return Err(session_credentials(action));
+    }
+    Ok(())
+}
+
+/// Refuses `action` to GetSessionToken sessions (which may call only
+/// AssumeRole and GetCallerIdentity among STS actions) and federated-user
+/// sessions (only GetCallerIdentity), as reference 1.3 says.
+pub(crate) fn refuse_restricted_session(
+    caller: &Caller,
+    partition: &Partition,
+    action: &str,
+    resource: &str,
+) -> Result<(), ServiceError> {
+    use crate::domain::credential::SessionPrincipal as P;
+    let Some(session) = caller.session() else {
+        return Ok(());
+    };
+    let kind = match session.principal {
+        P::AssumedRole { .. } => return Ok(()),
+        P::User { .. } | P::Root => "GetSessionToken",
+        P::FederatedUser { .. } => "GetFederationToken",
+    };
+    Err(ServiceError::new(
+        ErrorCode::AccessDenied,
+        format!(
+            "User: {} is not authorized to perform: {action} on resource: {resource} because credentials from {kind} cannot call it",
+            caller.arn(partition)
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests;
