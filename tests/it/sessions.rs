@@ -14,12 +14,9 @@ use stsd::domain::credential::{
 };
 use stsd::domain::ids::AccountId;
 use stsd::domain::seal::{MasterKey, SealKeyId};
-use stsd::domain::secret::{SecretAccessKey, SessionToken};
-use stsd::domain::sigv4::{
-    AmzDate, Payload, RequestView, SignatureLocation, SigningParams, sign_request,
-};
 
-use crate::daemon::{Daemon, Response};
+use crate::client::{Credentials as Creds, call, enc, root_credentials as root};
+use crate::daemon::Daemon;
 
 const ACCOUNT: &str = "123456789012";
 
@@ -63,88 +60,12 @@ fn session(principal: SessionPrincipal) -> Session {
     }
 }
 
-/// A credential triple: access key id, secret, token.
-struct Creds {
-    id: String,
-    secret: SecretAccessKey,
-    token: Option<SessionToken>,
-}
-
 fn sealed(ring: &KeyRing, s: &Session) -> Creds {
     Creds {
         id: s.access_key_id.to_string(),
         secret: s.secret.clone(),
         token: Some(ring.seal(s, &mut os_rng).unwrap()),
     }
-}
-
-fn root(d: &Daemon) -> Creds {
-    let text = std::fs::read_to_string(d.data_dir().join("root-credentials")).unwrap();
-    let get = |k: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{k}=")))
-            .unwrap()
-            .to_owned()
-    };
-    Creds {
-        id: get("aws_access_key_id"),
-        secret: get("aws_secret_access_key").parse().unwrap(),
-        token: None,
-    }
-}
-
-/// `POST /` of `params` for `service`, signed in headers by `c`.
-fn call(d: &Daemon, c: &Creds, service: &str, params: &str) -> Response {
-    let version = if service == "iam" {
-        "2010-05-08"
-    } else {
-        "2011-06-15"
-    };
-    let body = format!("{params}&Version={version}");
-    let host = d.addr.to_string();
-    let headers = [
-        ("host", host.as_str()),
-        (
-            "content-type",
-            "application/x-www-form-urlencoded; charset=utf-8",
-        ),
-    ];
-    let view = RequestView {
-        method: "POST",
-        path: "/",
-        query: "",
-        headers: &headers,
-        payload: Payload::Bytes(body.as_bytes()),
-    };
-    let params = SigningParams {
-        access_key_id: &c.id,
-        secret: &c.secret,
-        security_token: c.token.as_ref(),
-        region: "us-east-1",
-        service,
-        timestamp: AmzDate::from_unix_secs(i64::try_from(now()).unwrap()).unwrap(),
-        location: SignatureLocation::Headers,
-        normalize_path: true,
-    };
-    let signed = sign_request(&view, &params).unwrap();
-    let pairs: Vec<(&str, &str)> = signed
-        .headers
-        .iter()
-        .map(|(n, v)| (*n, v.as_str()))
-        .collect();
-    d.post(body.as_bytes(), &pairs)
-}
-
-fn enc(text: &str) -> String {
-    let mut out = String::new();
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// Creates role `Deploy` (trusting the account) allowed `iam:GetUser` and

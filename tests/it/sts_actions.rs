@@ -2,91 +2,10 @@
 //! with `domain::sigv4::sign_request` — a user assumes a role and uses the
 //! session; root is refused; a denial's encoded message decodes.
 
-use stsd::domain::clock::{Clock as _, SystemClock};
-use stsd::domain::secret::{SecretAccessKey, SessionToken};
-use stsd::domain::sigv4::{
-    AmzDate, Payload, RequestView, SignatureLocation, SigningParams, sign_request,
-};
+use stsd::domain::secret::SessionToken;
 
+use crate::client::{Credentials as Creds, call, enc, root_credentials as root};
 use crate::daemon::{Daemon, Response};
-
-/// Credentials: key id, secret and, for a session, its token.
-struct Creds {
-    id: String,
-    secret: SecretAccessKey,
-    token: Option<SessionToken>,
-}
-
-fn root(d: &Daemon) -> Creds {
-    let text = std::fs::read_to_string(d.data_dir().join("root-credentials")).unwrap();
-    let get = |k: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{k}=")))
-            .unwrap()
-            .to_owned()
-    };
-    Creds {
-        id: get("aws_access_key_id"),
-        secret: get("aws_secret_access_key").parse().unwrap(),
-        token: None,
-    }
-}
-
-/// POSTs `params` to `service` (`iam` or `sts`), signed with `creds`.
-fn call(d: &Daemon, creds: &Creds, service: &str, params: &str) -> Response {
-    let version = if service == "iam" {
-        "2010-05-08"
-    } else {
-        "2011-06-15"
-    };
-    let body = format!("{params}&Version={version}");
-    let host = d.addr.to_string();
-    let headers = [
-        ("host", host.as_str()),
-        (
-            "content-type",
-            "application/x-www-form-urlencoded; charset=utf-8",
-        ),
-    ];
-    let view = RequestView {
-        method: "POST",
-        path: "/",
-        query: "",
-        headers: &headers,
-        payload: Payload::Bytes(body.as_bytes()),
-    };
-    let now = i64::try_from(SystemClock.now().as_secs()).unwrap();
-    let signing = SigningParams {
-        access_key_id: &creds.id,
-        secret: &creds.secret,
-        security_token: creds.token.as_ref(),
-        region: "us-east-1",
-        service,
-        timestamp: AmzDate::from_unix_secs(now).unwrap(),
-        location: SignatureLocation::Headers,
-        normalize_path: true,
-    };
-    let signed = sign_request(&view, &signing).unwrap();
-    let pairs: Vec<(&str, &str)> = signed
-        .headers
-        .iter()
-        .map(|(n, v)| (*n, v.as_str()))
-        .collect();
-    d.post(body.as_bytes(), &pairs)
-}
-
-/// `text` form-encoded.
-fn enc(text: &str) -> String {
-    let mut out = String::new();
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
 
 /// XML character references undone.
 fn unescape(text: &str) -> String {
