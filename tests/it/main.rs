@@ -20,5 +20,6 @@ mod iam_roles;
 mod iam_users;
 mod lifecycle;
 mod sdk_iam;
+mod sdk_sts;
 mod serve;
 mod store;
