@@ -7,7 +7,7 @@ CARGO ?= cargo
 # The Python test virtualenv that scripts/install-test-deps.sh creates.
 VENV ?= $(HOME)/.cache/stsd/venv
 
-.PHONY: run test deps lint unit python bench fuzz fmt
+.PHONY: run test deps lint unit python bench bench-load fuzz fmt
 
 ## Build and start stsd on its embedded defaults (config/stsd.toml: the
 ## embedded store in ./stsd-data, listening on 127.0.0.1:8433).
@@ -33,7 +33,8 @@ unit:
 	$(CARGO) test --doc --locked
 
 ## Integration tests in Python: the real `stsd serve` on an ephemeral
-## loopback port, driven by boto3 and the AWS CLI (tests/python).
+## loopback port, driven by boto3 and the AWS CLI (tests/python); they also
+## run the JavaScript SDK v3 test (tests/js, npm packages from `make deps`).
 python:
 	$(CARGO) build --bin stsd --locked
 	PYTHONDONTWRITEBYTECODE=1 STSD_BIN=$(CARGO_TARGET_DIR)/debug/stsd $(VENV)/bin/pytest tests/python -q
@@ -41,6 +42,11 @@ python:
 ## Criterion benchmarks; figures go to BENCHMARKS.md by hand for now.
 bench:
 	$(CARGO) bench --locked --bench policy
+
+## HTTP load generator: /healthz, GetCallerIdentity and AssumeRole against a
+## release daemon it starts (STSD_BENCH_* in tests/benches/load.rs).
+bench-load:
+	$(CARGO) bench --locked --bench load
 
 ## Fuzz each target for FUZZ_SECONDS (default 60) with cargo-fuzz on the
 ## stable toolchain (RUSTC_BOOTSTRAP lets cargo-fuzz pass its -Z flags).

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `make test` needs, idempotently, on a fresh Debian machine.
-# Safe to run again: apt skips what is installed.
+# Safe to run again: apt skips what is installed, pip and npm run only when
+# their lock files changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,5 +47,26 @@ if [[ "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$py_hash" ]] \
   echo "$py_hash" > "$VENV/.requirements.sha256"
 fi
 # --- end Python integration tests ------------------------------------------
+
+# --- JavaScript SDK v3 test (tests/js) --------------------------------------
+# Node.js and npm from apt when either command is missing (Debian's nodejs;
+# a NodeSource install already provides both), then `npm ci` of the exact
+# tree in tests/js/package-lock.json. npm runs only when the lock file
+# changed since the last successful install (its hash is stored in
+# node_modules) or node_modules is incomplete.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm
+fi
+JS_DIR="tests/js"
+JS_STAMP="$JS_DIR/node_modules/.stsd-lock.sha256"
+js_hash="$(sha256sum "$JS_DIR/package-lock.json" | cut -d' ' -f1)"
+if [[ "$(cat "$JS_STAMP" 2>/dev/null)" != "$js_hash" ]] \
+   || [[ ! -f "$JS_DIR/node_modules/@aws-sdk/client-sts/package.json" ]]; then
+  (cd "$JS_DIR" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  echo "$js_hash" > "$JS_STAMP"
+fi
+# --- end JavaScript SDK v3 test ----------------------------------------------
 
 echo "test dependencies are installed"

@@ -21,6 +21,7 @@ mod iam_roles;
 mod iam_users;
 mod lifecycle;
 mod sdk_iam;
+mod sdk_sts;
 mod serve;
 mod sessions;
 mod store;

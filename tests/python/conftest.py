@@ -62,8 +62,10 @@ class Cli:
     def __init__(self, daemon: Daemon):
         self.daemon = daemon
 
-    def run(self, *args, key_id=ROOT_KEY_ID, secret=ROOT_SECRET, service="iam"):
+    def run(self, *args, key_id=ROOT_KEY_ID, secret=ROOT_SECRET, service="iam", token=None):
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STSD_"))}
+        if token is not None:
+            env["AWS_SESSION_TOKEN"] = token
         env.update(
             AWS_ACCESS_KEY_ID=key_id,
             AWS_SECRET_ACCESS_KEY=secret,
@@ -106,22 +108,31 @@ def pytest_runtest_makereport(item, call):
             rep.sections.append((f"stsd on {d.endpoint}", d.logs()))
 
 
-# --- strict xfail for tests that use IAM actions not implemented yet ---------
+# --- strict xfail for tests that use IAM or STS actions not implemented yet --
 
-_IAM_METHODS: dict[str, str] | None = None
+# The services whose actions are gated (support.IMPLEMENTED, STS_IMPLEMENTED).
+_GATED_SERVICES = ("iam", "sts")
+# Modules of shared helpers whose functions are scanned like the test
+# module's own when a test uses them (support.py holds no API calls).
+_HELPER_MODULES = frozenset({"stsutil"})
+
+_METHODS: dict[str, str] | None = None
 
 
-def _iam_methods() -> dict[str, str]:
-    """boto3 method name -> IAM action name, from botocore's own model."""
-    global _IAM_METHODS
-    if _IAM_METHODS is None:
+def _methods() -> dict[str, str]:
+    """boto3 method name -> action name, for IAM and STS, from botocore's
+    own models (the two services share no method or action names)."""
+    global _METHODS
+    if _METHODS is None:
         import boto3
 
-        c = boto3.session.Session(aws_access_key_id="x", aws_secret_access_key="x", region_name=REGION).client(
-            "iam", endpoint_url="http://127.0.0.1:9"
-        )
-        _IAM_METHODS = dict(c.meta.method_to_api_mapping)
-    return _IAM_METHODS
+        session = boto3.session.Session(aws_access_key_id="x", aws_secret_access_key="x", region_name=REGION)
+        methods: dict[str, str] = {}
+        for service in _GATED_SERVICES:
+            c = session.client(service, endpoint_url="http://127.0.0.1:9")
+            methods.update(c.meta.method_to_api_mapping)
+        _METHODS = methods
+    return _METHODS
 
 
 def _body(fn) -> str:
@@ -136,20 +147,23 @@ def _body(fn) -> str:
 
 
 def _actions_used(item) -> set[str]:
-    methods = _iam_methods()
+    methods = _methods()
     actions = set(methods.values())
     module = item.module
+    scanned = {module.__name__} | _HELPER_MODULES
     texts, seen = [], set()
     params = {v for v in getattr(getattr(item, "callspec", None), "params", {}).values() if isinstance(v, str)}
 
-    def visit(obj, depth=0):
+    def visit(obj, namespace, depth=0):
         if id(obj) in seen or depth > 6:
             return
         seen.add(id(obj))
         if isinstance(obj, types.FunctionType):
-            if obj.__module__ != module.__name__:
+            if obj.__module__ not in scanned:
                 return
             text = _body(obj)
+            # A helper's names resolve in its own module.
+            namespace = obj.__globals__
         elif isinstance(obj, (dict, list, tuple, set, frozenset)):
             if isinstance(obj, dict):
                 # A table keyed by this test's parameter: only its row.
@@ -160,20 +174,20 @@ def _actions_used(item) -> set[str]:
             text = repr([v for v in values if not callable(v)])
             for v in values:
                 if isinstance(v, types.FunctionType) or isinstance(v, (dict, list, tuple)):
-                    visit(v, depth + 1)
+                    visit(v, namespace, depth + 1)
         else:
             return
         texts.append(text)
         for name in set(re.findall(r"\b[A-Za-z_][A-Za-z0-9_]*\b", text)):
-            if name in vars(module) and not name.startswith("__"):
-                visit(vars(module)[name], depth + 1)
+            if name in namespace and not name.startswith("__"):
+                visit(namespace[name], namespace, depth + 1)
 
-    visit(item.function)
+    visit(item.function, vars(module))
     for name in item.fixturenames:
         defs = item._fixtureinfo.name2fixturedefs.get(name) or ()
         for d in defs:
             if getattr(d.func, "__module__", None) == module.__name__:
-                visit(d.func)
+                visit(d.func, vars(module))
     if hasattr(item, "callspec"):
         texts.append(repr(item.callspec.params))
 
@@ -188,7 +202,18 @@ def _actions_used(item) -> set[str]:
     for tok in re.findall(r"\b[A-Z][A-Za-z0-9]+\b", text):  # raw Action=…
         if tok in actions and re.search(rf"[\"']{tok}[\"']", text):
             used.add(tok)
+    # Actions a test reaches only indirectly (an SDK's credential provider,
+    # another language's SDK), declared with @pytest.mark.actions("AssumeRole").
+    for mark in item.iter_markers("actions"):
+        used.update(mark.args)
     return used
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "actions(*names): IAM/STS actions the test uses without naming them in its source (gating)",
+    )
 
 
 def pytest_collection_modifyitems(config, items):

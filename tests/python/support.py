@@ -9,6 +9,7 @@ stsd (TOTP codes, access-key account decoding).
 from __future__ import annotations
 
 import base64
+import configparser
 import hashlib
 import hmac
 import itertools
@@ -31,6 +32,9 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 ACCOUNT = "123456789012"  # STSD_ACCOUNT_ID's documented default; never set
+# A second account every test daemon serves (`[accounts] additional`), for
+# cross-account tests; its root credentials are generated into the data dir.
+OTHER_ACCOUNT = "111122223333"
 ROOT_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 ROOT_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 REGION = "us-east-1"
@@ -71,9 +75,18 @@ def uniq(prefix: str) -> str:
 class Daemon:
     """One `stsd serve` process on a data dir it may share with a later one."""
 
-    def __init__(self, data_dir: Path | None = None, master_key: str | None = None, extra_env=None, tmp=None):
+    def __init__(
+        self,
+        data_dir: Path | None = None,
+        master_key: str | None = None,
+        extra_env=None,
+        tmp=None,
+        additional_accounts=(OTHER_ACCOUNT,),
+    ):
         # tmp: a TemporaryDirectory to share with an earlier daemon (restarts).
         self.tmp = tmp or tempfile.TemporaryDirectory(prefix="stsd-py-")
+        self.additional_accounts = tuple(additional_accounts)
+        self.config_path = Path(self.tmp.name) / "stsd.toml"
         self.data_dir = Path(data_dir) if data_dir else Path(self.tmp.name) / "data"
         self.master_key = master_key or base64.b64encode(os.urandom(32)).decode()
         self.extra_env = dict(extra_env or {})
@@ -98,13 +111,21 @@ class Daemon:
         env.update(self.extra_env)
         return env
 
+    def config_toml(self) -> str:
+        """The config file: built-in defaults plus the additional accounts
+        (the data dir, listen address and secrets come from STSD_* and
+        --listen)."""
+        accounts = ", ".join(f'"{a}"' for a in self.additional_accounts)
+        return f"[accounts]\nadditional = [{accounts}]\n"
+
     def start(self) -> "Daemon":
         binary = stsd_bin()
+        self.config_path.write_text(self.config_toml())
         for _attempt in range(3):  # another process may take the free port
             self.port = free_port()
             with open(self.log_path, "ab") as err, open(self.out_path, "ab") as out:
                 self.proc = subprocess.Popen(
-                    [binary, "serve", "--listen", f"127.0.0.1:{self.port}"],
+                    [binary, "serve", "--config", str(self.config_path), "--listen", f"127.0.0.1:{self.port}"],
                     env=self.env(),
                     stdin=subprocess.DEVNULL,
                     stdout=out,
@@ -195,6 +216,13 @@ class Daemon:
     def logs(self, tail: int = 60) -> str:
         lines = self.stderr().splitlines()[-tail:]
         return f"--- stsd stderr ({self.log_path}, last {len(lines)} lines) ---\n" + "\n".join(lines)
+
+    def root_keys(self, account: str) -> tuple[str, str]:
+        """(key id, secret) of an additional account's root, from the
+        `root-credentials-<account>` file stsd generated in the data dir."""
+        ini = configparser.ConfigParser()
+        ini.read_string((self.data_dir / f"root-credentials-{account}").read_text())
+        return ini["default"]["aws_access_key_id"], ini["default"]["aws_secret_access_key"]
 
     # --- clients ----------------------------------------------------------
 
@@ -314,15 +342,19 @@ def saml_metadata(entity_id: str = "https://idp.example.org/saml") -> str:
 """
 
 
-# --- which IAM actions the daemon on main serves ------------------------------
+# --- which IAM and STS actions the daemon on main serves -----------------------
 #
-# Tests that call any IAM action not listed here are marked
+# Tests that call any IAM or STS action not listed here (IMPLEMENTED for
+# IAM, STS_IMPLEMENTED for STS) are marked
 # xfail(strict=True, reason="not implemented yet: <Actions>") at collection
 # (conftest.py derives the actions each test uses from its source, its
-# helpers and fixtures). When an action lands, add it here: its tests then
-# run for real, and a strict xfail that starts passing fails the suite until
-# this list is updated. STSD_PY_IMPLEMENTED=all (or a comma list) overrides
-# it, to run everything against a development build.
+# helpers and fixtures, through boto3's method names, AWS CLI subcommands
+# and quoted action names, plus `@pytest.mark.actions(...)` for actions a
+# test reaches only indirectly: credential providers, other SDKs). When an
+# action lands, add it here: its tests then run for real, and a strict xfail
+# that starts passing fails the suite until this list is updated.
+# STSD_PY_IMPLEMENTED=all (or a comma list of IAM and STS action names)
+# overrides both, to run everything against a development build.
 #
 # The IAM actions registered by src/api/iam.
 IMPLEMENTED: frozenset[str] = frozenset(
@@ -431,11 +463,27 @@ IMPLEMENTED: frozenset[str] = frozenset(
 )
 
 
+# The STS actions registered by src/api/sts.rs. Issue 4 adds AssumeRole,
+# GetSessionToken, GetFederationToken, GetAccessKeyInfo and
+# DecodeAuthorizationMessage.
+STS_IMPLEMENTED: frozenset[str] = frozenset(
+    {
+        "AssumeRole",
+        "DecodeAuthorizationMessage",
+        "GetAccessKeyInfo",
+        "GetCallerIdentity",
+        "GetFederationToken",
+        "GetSessionToken",
+    }
+)
+
+
 def implemented() -> frozenset[str] | None:
-    """The implemented IAM actions, or None for "all"."""
+    """The implemented IAM and STS actions (their names do not overlap),
+    or None for "all"."""
     env = os.environ.get("STSD_PY_IMPLEMENTED")
     if env is None:
-        return IMPLEMENTED
+        return IMPLEMENTED | STS_IMPLEMENTED
     if env.strip().lower() == "all":
         return None
     return frozenset(a.strip() for a in env.split(",") if a.strip())

@@ -1,0 +1,596 @@
+//! HTTP load generator: `GET /healthz`, signed `GetCallerIdentity` and
+//! signed `AssumeRole` against one running stsd, in the same run, over
+//! HTTP/1.1 keep-alive connections on loopback (issue 4, "Performance").
+//!
+//! `cargo bench --bench load` starts the release (`bench` profile) daemon
+//! itself on a free loopback port with a fresh data directory and the
+//! default configuration (logging at `info`, JSON, to /dev/null), creates a
+//! user allowed `sts:AssumeRole` and a role trusting the account through the
+//! IAM API (requests signed with `stsd::domain::sigv4::sign_request`), then
+//! runs each workload for a warm-up and a measured period with N
+//! connections, each connection one task sending its next request when the
+//! previous response has been read. Every STS request is freshly signed
+//! (new `X-Amz-Date`, new signature, a new session name per AssumeRole), as
+//! a client would. It prints requests/s, p50 and p99 latency and the errors
+//! per workload, and the ratio of each signed workload's rate to /healthz.
+//!
+//! Environment:
+//! - `STSD_BENCH_ENDPOINT` (`http://127.0.0.1:PORT`): use this daemon
+//!   instead of starting one; then `STSD_BENCH_ACCESS_KEY_ID` and
+//!   `STSD_BENCH_SECRET_ACCESS_KEY` must be credentials (root's, say) that
+//!   may create users, keys and roles in its default account.
+//! - `STSD_BENCH_CONNECTIONS` (default 32), `STSD_BENCH_SECONDS` (measured
+//!   seconds per workload, default 10), `STSD_BENCH_WARMUP` (seconds,
+//!   default 2), `STSD_BENCH_CLIENT_THREADS` (the generator's tokio worker
+//!   threads, default 1: the daemon gets the other core).
+//!
+//! Under `cargo test` (no `--bench` argument; `make test` runs every bench
+//! target that way) it is a smoke run: the test-profile daemon, two
+//! connections, a fraction of a second per workload, and every response must
+//! be 200 except AssumeRole's while the action is not served yet.
+
+#![expect(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "benchmark harness: a broken setup must fail loudly"
+)]
+#![expect(
+    clippy::disallowed_types,
+    reason = "latency is measured with the monotonic std::time::Instant"
+)]
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::client::conn::http1::{SendRequest, handshake};
+use hyper_util::rt::TokioIo;
+use stsd::domain::clock::{Clock, SystemClock};
+use stsd::domain::secret::SecretAccessKey;
+use stsd::domain::sigv4::{
+    AmzDate, Payload, RequestView, SignatureLocation, SigningParams, sign_request,
+};
+
+/// The root key of a daemon this program starts (the AWS documentation's
+/// example key; the daemon is private to the run).
+const ROOT_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
+const ROOT_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+const FORM: &str = "application/x-www-form-urlencoded; charset=utf-8";
+
+struct Settings {
+    connections: usize,
+    warmup: Duration,
+    measure: Duration,
+    client_threads: usize,
+    smoke: bool,
+}
+
+impl Settings {
+    fn from_env() -> Self {
+        let smoke = !std::env::args().any(|a| a == "--bench");
+        let num = |name: &str, default: f64| -> f64 {
+            std::env::var(name)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .map_or(default, |v| {
+                    v.parse()
+                        .unwrap_or_else(|_| panic!("{name}={v}: not a number"))
+                })
+        };
+        if smoke {
+            return Self {
+                connections: 2,
+                warmup: Duration::from_millis(100),
+                measure: Duration::from_millis(300),
+                client_threads: 1,
+                smoke,
+            };
+        }
+        Self {
+            connections: num("STSD_BENCH_CONNECTIONS", 32.0) as usize,
+            warmup: Duration::from_secs_f64(num("STSD_BENCH_WARMUP", 2.0)),
+            measure: Duration::from_secs_f64(num("STSD_BENCH_SECONDS", 10.0)),
+            client_threads: num("STSD_BENCH_CLIENT_THREADS", 1.0) as usize,
+            smoke,
+        }
+    }
+}
+
+/// Long-term credentials that sign requests.
+#[derive(Clone)]
+struct Creds {
+    key_id: String,
+    secret: Arc<SecretAccessKey>,
+}
+
+impl Creds {
+    fn new(key_id: &str, secret: &str) -> Self {
+        Self {
+            key_id: key_id.to_owned(),
+            secret: Arc::new(secret.parse().unwrap()),
+        }
+    }
+}
+
+/// A daemon started by this program, killed on drop.
+struct Spawned {
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start_daemon() -> (SocketAddr, Spawned) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut master = [0_u8; 32];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut master).unwrap();
+    let master = data_encoding::BASE64.encode(&master);
+    let binary = PathBuf::from(env!("CARGO_BIN_EXE_stsd"));
+    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let mut cmd = Command::new(&binary);
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("STSD_") {
+            cmd.env_remove(k);
+        }
+    }
+    let child = cmd
+        .args(["serve", "--listen", &addr.to_string()])
+        .env("STSD_DATA_DIR", dir.path().join("data"))
+        .env("STSD_MASTER_KEY", master)
+        .env("STSD_ROOT_ACCESS_KEY_ID", ROOT_KEY_ID)
+        .env("STSD_ROOT_SECRET_ACCESS_KEY", ROOT_SECRET)
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+    let spawned = Spawned { child, _dir: dir };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(mut s) = TcpStream::connect(addr) {
+            use std::io::{Read as _, Write as _};
+            let _ = s.write_all(b"GET /readyz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
+            let mut out = String::new();
+            let _ = s.read_to_string(&mut out);
+            if out.starts_with("HTTP/1.1 200") {
+                println!("started {} on {addr}", binary.display());
+                return (addr, spawned);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("{} did not become ready on {addr}", binary.display());
+}
+
+/// `text` form-encoded (RFC 3986 unreserved characters kept).
+fn enc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A POST of `body` to `/`, signed with `creds` for `service` now.
+fn signed_post(host: &str, creds: &Creds, service: &str, body: String) -> Request<Full<Bytes>> {
+    let headers = [("host", host), ("content-type", FORM)];
+    let view = RequestView {
+        method: "POST",
+        path: "/",
+        query: "",
+        headers: &headers,
+        payload: Payload::Bytes(body.as_bytes()),
+    };
+    let now = i64::try_from(SystemClock.now().as_secs()).unwrap();
+    let params = SigningParams {
+        access_key_id: &creds.key_id,
+        secret: &creds.secret,
+        security_token: None,
+        region: "us-east-1",
+        service,
+        timestamp: AmzDate::from_unix_secs(now).unwrap(),
+        location: SignatureLocation::Headers,
+        normalize_path: true,
+    };
+    let signed = sign_request(&view, &params).unwrap();
+    let mut req = Request::post("/")
+        .header("host", host)
+        .header("content-type", FORM);
+    for (name, value) in signed.headers {
+        req = req.header(name, value);
+    }
+    req.body(Full::new(Bytes::from(body))).unwrap()
+}
+
+fn healthz(host: &str) -> Request<Full<Bytes>> {
+    Request::get("/healthz")
+        .header("host", host)
+        .body(Full::new(Bytes::new()))
+        .unwrap()
+}
+
+async fn connect(addr: SocketAddr) -> SendRequest<Full<Bytes>> {
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    let (sender, conn) = handshake(TokioIo::new(stream)).await.unwrap();
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    sender
+}
+
+async fn send(
+    sender: &mut SendRequest<Full<Bytes>>,
+    req: Request<Full<Bytes>>,
+) -> (StatusCode, Bytes) {
+    sender.ready().await.unwrap();
+    let resp: Response<Incoming> = sender.send_request(req).await.unwrap();
+    let status = resp.status();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, body)
+}
+
+/// The text of the first `<name>` element of an XML response.
+fn xml<'a>(body: &'a str, name: &str) -> &'a str {
+    let open = format!("<{name}>");
+    let start = body
+        .find(&open)
+        .unwrap_or_else(|| panic!("no <{name}> in {body}"))
+        + open.len();
+    let end = body[start..].find('<').unwrap() + start;
+    &body[start..end]
+}
+
+/// One IAM call as `creds`; panics unless it succeeds.
+async fn iam(
+    sender: &mut SendRequest<Full<Bytes>>,
+    host: &str,
+    creds: &Creds,
+    params: &str,
+) -> String {
+    let body = format!("{params}&Version=2010-05-08");
+    let (status, out) = send(sender, signed_post(host, creds, "iam", body)).await;
+    let out = String::from_utf8_lossy(&out).into_owned();
+    assert_eq!(status, StatusCode::OK, "IAM {params}: {out}");
+    out
+}
+
+/// Creates a user allowed `sts:AssumeRole` with a key, and a role trusting
+/// the account; returns the user's credentials and the role ARN.
+async fn setup(addr: SocketAddr, admin: &Creds) -> (Creds, String) {
+    let host = addr.to_string();
+    let mut c = connect(addr).await;
+    let tag = format!("{:x}", SystemClock.now().as_nanos() & 0xff_ffff);
+    let user = format!("bench-user-{tag}");
+    let role = format!("bench-role-{tag}");
+    iam(
+        &mut c,
+        &host,
+        admin,
+        &format!("Action=CreateUser&UserName={user}"),
+    )
+    .await;
+    let allow = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#;
+    iam(
+        &mut c,
+        &host,
+        admin,
+        &format!(
+            "Action=PutUserPolicy&UserName={user}&PolicyName=assume&PolicyDocument={}",
+            enc(allow)
+        ),
+    )
+    .await;
+    let key = iam(
+        &mut c,
+        &host,
+        admin,
+        &format!("Action=CreateAccessKey&UserName={user}"),
+    )
+    .await;
+    let creds = Creds::new(xml(&key, "AccessKeyId"), xml(&key, "SecretAccessKey"));
+    let who = send(
+        &mut c,
+        signed_post(
+            &host,
+            admin,
+            "sts",
+            "Action=GetCallerIdentity&Version=2011-06-15".to_owned(),
+        ),
+    )
+    .await;
+    let account = xml(&String::from_utf8_lossy(&who.1), "Account").to_owned();
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{account}:root"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    let created = iam(
+        &mut c,
+        &host,
+        admin,
+        &format!(
+            "Action=CreateRole&RoleName={role}&AssumeRolePolicyDocument={}",
+            enc(&trust)
+        ),
+    )
+    .await;
+    (creds, xml(&created, "Arn").to_owned())
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Workload {
+    Healthz,
+    GetCallerIdentity,
+    AssumeRole,
+}
+
+impl Workload {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Healthz => "GET /healthz",
+            Self::GetCallerIdentity => "GetCallerIdentity (signed)",
+            Self::AssumeRole => "AssumeRole (signed)",
+        }
+    }
+}
+
+/// What one workload needs to build its requests.
+#[derive(Clone)]
+struct Target {
+    addr: SocketAddr,
+    host: Arc<str>,
+    creds: Creds,
+    role_arn: Arc<str>,
+}
+
+impl Target {
+    fn request(&self, w: Workload, n: u64) -> Request<Full<Bytes>> {
+        match w {
+            Workload::Healthz => healthz(&self.host),
+            Workload::GetCallerIdentity => signed_post(
+                &self.host,
+                &self.creds,
+                "sts",
+                "Action=GetCallerIdentity&Version=2011-06-15".to_owned(),
+            ),
+            Workload::AssumeRole => signed_post(
+                &self.host,
+                &self.creds,
+                "sts",
+                format!(
+                    "Action=AssumeRole&Version=2011-06-15&RoleArn={}&RoleSessionName=bench-{n}&DurationSeconds=900",
+                    enc(&self.role_arn)
+                ),
+            ),
+        }
+    }
+}
+
+struct Outcome {
+    requests: u64,
+    errors: u64,
+    first_error: Option<String>,
+    latencies_us: Vec<u32>,
+    elapsed: Duration,
+}
+
+/// One connection's loop: requests back to back until `end`; only those
+/// sent after `start` are recorded.
+async fn connection(
+    target: Target,
+    w: Workload,
+    start: Instant,
+    end: Instant,
+    seq: Arc<AtomicU64>,
+) -> Outcome {
+    let mut sender = connect(target.addr).await;
+    let mut out = Outcome {
+        requests: 0,
+        errors: 0,
+        first_error: None,
+        latencies_us: Vec::with_capacity(1 << 16),
+        elapsed: Duration::ZERO,
+    };
+    loop {
+        let n = seq.fetch_add(1, Ordering::Relaxed);
+        let sent = Instant::now();
+        if sent >= end {
+            break;
+        }
+        let req = target.request(w, n);
+        let (status, body) = send(&mut sender, req).await;
+        if sent < start {
+            continue;
+        }
+        out.requests += 1;
+        out.latencies_us
+            .push(u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX));
+        if status != StatusCode::OK {
+            out.errors += 1;
+            if out.first_error.is_none() {
+                out.first_error =
+                    Some(format!("HTTP {status}: {}", String::from_utf8_lossy(&body)));
+            }
+        }
+    }
+    out
+}
+
+struct Report {
+    workload: Workload,
+    rate: f64,
+    p50: Duration,
+    p99: Duration,
+    requests: u64,
+    errors: u64,
+    first_error: Option<String>,
+}
+
+async fn run(target: &Target, w: Workload, s: &Settings) -> Report {
+    let start = Instant::now() + s.warmup;
+    let end = start + s.measure;
+    let seq = Arc::new(AtomicU64::new(0));
+    let tasks: Vec<_> = (0..s.connections)
+        .map(|_| tokio::spawn(connection(target.clone(), w, start, end, Arc::clone(&seq))))
+        .collect();
+    let mut all = Outcome {
+        requests: 0,
+        errors: 0,
+        first_error: None,
+        latencies_us: Vec::new(),
+        elapsed: s.measure,
+    };
+    for t in tasks {
+        let o = t.await.unwrap();
+        all.requests += o.requests;
+        all.errors += o.errors;
+        all.first_error = all.first_error.or(o.first_error);
+        all.latencies_us.extend(o.latencies_us);
+    }
+    // The last requests may finish after `end`: count the time they took.
+    all.elapsed = all.elapsed.max(start.elapsed());
+    all.latencies_us.sort_unstable();
+    let pct = |p: f64| -> Duration {
+        if all.latencies_us.is_empty() {
+            return Duration::ZERO;
+        }
+        let i = ((all.latencies_us.len() as f64 * p).ceil() as usize)
+            .clamp(1, all.latencies_us.len())
+            - 1;
+        Duration::from_micros(u64::from(all.latencies_us[i]))
+    };
+    Report {
+        workload: w,
+        rate: all.requests as f64 / all.elapsed.as_secs_f64(),
+        p50: pct(0.50),
+        p99: pct(0.99),
+        requests: all.requests,
+        errors: all.errors,
+        first_error: all.first_error,
+    }
+}
+
+fn main() {
+    let s = Settings::from_env();
+    let external = std::env::var("STSD_BENCH_ENDPOINT")
+        .ok()
+        .filter(|v| !v.is_empty());
+    let (addr, admin, _daemon) = match (&external, s.smoke) {
+        (Some(endpoint), false) => {
+            let addr: SocketAddr = endpoint
+                .trim_start_matches("http://")
+                .trim_end_matches('/')
+                .parse()
+                .unwrap_or_else(|e| panic!("STSD_BENCH_ENDPOINT={endpoint}: {e} (http://IP:PORT)"));
+            let var = |k: &str| {
+                std::env::var(k)
+                    .unwrap_or_else(|_| panic!("{k} is required with STSD_BENCH_ENDPOINT"))
+            };
+            let admin = Creds::new(
+                &var("STSD_BENCH_ACCESS_KEY_ID"),
+                &var("STSD_BENCH_SECRET_ACCESS_KEY"),
+            );
+            (addr, admin, None)
+        }
+        _ => {
+            let (addr, spawned) = start_daemon();
+            (addr, Creds::new(ROOT_KEY_ID, ROOT_SECRET), Some(spawned))
+        }
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(s.client_threads.max(1))
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (creds, role_arn) = setup(addr, &admin).await;
+        let target = Target {
+            addr,
+            host: addr.to_string().into(),
+            creds,
+            role_arn: role_arn.into(),
+        };
+        println!(
+            "{} connections, {:.1} s warm-up + {:.1} s measured per workload, {} client thread(s){}",
+            s.connections,
+            s.warmup.as_secs_f64(),
+            s.measure.as_secs_f64(),
+            s.client_threads,
+            if s.smoke { " (smoke run: pass --bench for figures)" } else { "" }
+        );
+        let mut reports = Vec::new();
+        for w in [Workload::Healthz, Workload::GetCallerIdentity, Workload::AssumeRole] {
+            // Probe first: an action the daemon does not serve is reported, not measured.
+            let mut probe = connect(addr).await;
+            let (status, body) = send(&mut probe, target.request(w, u64::MAX)).await;
+            drop(probe);
+            if status != StatusCode::OK {
+                let body = String::from_utf8_lossy(&body);
+                assert!(
+                    w == Workload::AssumeRole && body.contains("InvalidAction"),
+                    "{}: HTTP {status}: {body}",
+                    w.name()
+                );
+                println!("{:<28} not served by this daemon: {body}", w.name());
+                continue;
+            }
+            reports.push(run(&target, w, &s).await);
+        }
+        let base = reports
+            .iter()
+            .find(|r| r.workload == Workload::Healthz)
+            .map(|r| r.rate)
+            .unwrap();
+        println!(
+            "{:<28} {:>10} {:>9} {:>9} {:>10} {:>7} {:>9}",
+            "workload", "req/s", "p50", "p99", "requests", "errors", "/healthz"
+        );
+        for r in &reports {
+            println!(
+                "{:<28} {:>10.0} {:>9.3?} {:>9.3?} {:>10} {:>7} {:>8.1}%",
+                r.workload.name(),
+                r.rate,
+                r.p50,
+                r.p99,
+                r.requests,
+                r.errors,
+                100.0 * r.rate / base
+            );
+        }
+        for r in &reports {
+            assert!(r.requests > 0, "{}: no request completed", r.workload.name());
+            assert!(
+                r.errors == 0,
+                "{}: {} errors, first: {}",
+                r.workload.name(),
+                r.errors,
+                r.first_error.as_deref().unwrap_or("")
+            );
+        }
+    });
+}
