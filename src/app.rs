@@ -171,6 +171,9 @@ pub async fn run(
         tracing::info!("shutdown requested");
     };
     http::serve(listener, router, settings, drain).await;
+    if let Err(e) = store.flush().await {
+        tracing::warn!(error = %e, "cannot write the last-used data held back");
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -10,14 +10,16 @@
 //! transaction with redb's default `Durability::Immediate`, so it is on
 //! disk (fsync) before the call returns: nothing acknowledged is lost, even
 //! to SIGKILL or power loss, and redb recovers the file by itself on the
-//! next open. Only last-used data ([`UsageLog`]) is written non-durably.
+//! next open. Only last-used data ([`UsageLog`]) is written non-durably,
+//! and behind: at most once a second, and at shutdown (`usage`).
 //!
-//! Blocking: redb calls block on I/O (and a write waits for the one writer
-//! slot), so each runs on tokio's blocking pool through `spawn_blocking`
-//! and never stalls the async workers. Reads are MVCC snapshots and do not
-//! wait for writers.
+//! Blocking: redb writes block on I/O and wait for the one writer slot, and
+//! listings may read many pages, so those run on tokio's blocking pool
+//! through `spawn_blocking`. Point reads (an entity, an access key, a last
+//! use) are MVCC snapshots that never wait for the writer and run inline.
 
 mod tables;
+mod usage;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -45,6 +47,7 @@ pub struct EmbeddedStore {
     db: Arc<Database>,
     clock: Arc<dyn Clock>,
     path: PathBuf,
+    usage: Arc<usage::UsageBuffer>,
 }
 
 // === impl EmbeddedStore ===
@@ -64,12 +67,34 @@ impl EmbeddedStore {
             db: Arc::new(db),
             clock,
             path,
+            usage: Arc::new(usage::UsageBuffer::new()),
         })
     }
 
     /// The path of the database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Runs a point read inline: a redb read transaction is an MVCC
+    /// snapshot that never waits for the writer, and the pages a point read
+    /// touches are almost always cached, so the hop to the blocking pool
+    /// would cost more than the read.
+    fn read<T>(&self, op: impl FnOnce(&Database) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        op(&self.db)
+    }
+
+    /// Writes `batch` of uses in the background (best effort, logged).
+    fn write_uses(&self, batch: Vec<(Key, LastUsed)>) {
+        if batch.is_empty() {
+            return;
+        }
+        let db = Arc::clone(&self.db);
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = tables::record_uses(&db, &batch) {
+                tracing::warn!(error = %e, "cannot write last-used data");
+            }
+        });
     }
 
     /// Runs `op` on the blocking pool.
@@ -127,8 +152,7 @@ fn create_private_file(_path: &Path) -> Result<(), StoreError> {
 #[async_trait]
 impl EntityReader for EmbeddedStore {
     async fn get(&self, key: &Key) -> Result<Option<Versioned<Record>>, StoreError> {
-        let key = key.clone();
-        self.run(move |db| tables::get(db, &key)).await
+        self.read(|db| tables::get(db, key))
     }
 
     async fn list(
@@ -146,6 +170,7 @@ impl EntityReader for EmbeddedStore {
 #[async_trait]
 impl EntityWriter for EmbeddedStore {
     async fn commit(&self, txn: Transaction) -> Result<Revision, StoreError> {
+        self.usage.forget(txn.deletes());
         self.run(move |db| tables::commit(db, &txn)).await
     }
 }
@@ -156,8 +181,7 @@ impl AccessKeyIndex for EmbeddedStore {
         &self,
         id: &AccessKeyId,
     ) -> Result<Option<Versioned<AccessKeyRecord>>, StoreError> {
-        let id = id.clone();
-        let found = self.run(move |db| tables::access_key(db, &id)).await?;
+        let found = self.read(|db| tables::access_key(db, id))?;
         found.map(Versioned::downcast).transpose()
     }
 }
@@ -181,14 +205,28 @@ impl ReplayGuard for EmbeddedStore {
 #[async_trait]
 impl UsageLog for EmbeddedStore {
     async fn record_use(&self, key: &Key, used: LastUsed) -> Result<bool, StoreError> {
-        let key = key.clone();
-        self.run(move |db| tables::record_use(db, &key, &used))
-            .await
+        if !self.read(|db| tables::exists(db, key))? {
+            return Ok(false);
+        }
+        if let Some(batch) = self.usage.record(key.clone(), used) {
+            self.write_uses(batch);
+        }
+        Ok(true)
     }
 
     async fn last_used(&self, key: &Key) -> Result<Option<LastUsed>, StoreError> {
-        let key = key.clone();
-        self.run(move |db| tables::last_used(db, &key)).await
+        if let Some(used) = self.usage.get(key) {
+            return Ok(Some(used));
+        }
+        self.read(|db| tables::last_used(db, key))
+    }
+
+    async fn flush(&self) -> Result<(), StoreError> {
+        let batch = self.usage.take();
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.run(move |db| tables::record_uses(db, &batch)).await
     }
 }
 

@@ -154,6 +154,11 @@ pub trait UsageLog: Send + Sync {
 
     /// The last recorded use of the entity under `key`.
     async fn last_used(&self, key: &Key) -> Result<Option<LastUsed>, StoreError>;
+
+    /// Writes out uses an adapter holds back (at shutdown).
+    async fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }
 
 /// A counter that increases with every commit that writes: caches compare

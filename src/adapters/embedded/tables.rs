@@ -350,24 +350,35 @@ pub(super) fn use_once(
 
 /// Records a use. Not durable on its own (best effort, see `UsageLog`): it
 /// reaches the disk with the next durable commit.
-pub(super) fn record_use(db: &Database, key: &Key, used: &LastUsed) -> Result<bool, StoreError> {
-    let bytes = serde_json::to_vec(used).map_err(StoreError::failure)?;
+/// Whether a record is stored under `key`.
+pub(super) fn exists(db: &Database, key: &Key) -> Result<bool, StoreError> {
+    let txn = db.begin_read().map_err(backend)?;
+    let table = txn.open_table(entities(key.kind())).map_err(backend)?;
+    let found = table.get(entity_key(key).as_str()).map_err(backend)?;
+    Ok(found.is_some())
+}
+
+/// Records every use of `batch` in one non-durable write transaction,
+/// skipping keys whose record is gone.
+pub(super) fn record_uses(db: &Database, batch: &[(Key, LastUsed)]) -> Result<(), StoreError> {
     let mut txn = db.begin_write().map_err(backend)?;
     txn.set_durability(Durability::None)
         .map_err(StoreError::failure)?;
-    let exists = {
-        let table = txn.open_table(entities(key.kind())).map_err(backend)?;
-        let value = table.get(entity_key(key).as_str()).map_err(backend)?;
-        value.is_some()
-    };
-    if exists {
+    {
         let mut usage = txn.open_table(USAGE).map_err(backend)?;
-        usage
-            .insert(usage_key(key).as_str(), bytes.as_slice())
-            .map_err(backend)?;
+        for (key, used) in batch {
+            let table = txn.open_table(entities(key.kind())).map_err(backend)?;
+            if table.get(entity_key(key).as_str()).map_err(backend)?.is_none() {
+                continue;
+            }
+            let bytes = serde_json::to_vec(used).map_err(StoreError::failure)?;
+            usage
+                .insert(usage_key(key).as_str(), bytes.as_slice())
+                .map_err(backend)?;
+        }
     }
     txn.commit().map_err(backend)?;
-    Ok(exists)
+    Ok(())
 }
 
 pub(super) fn last_used(db: &Database, key: &Key) -> Result<Option<LastUsed>, StoreError> {

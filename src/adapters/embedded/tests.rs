@@ -95,3 +95,39 @@ async fn expired_replay_entries_are_purged() {
     };
     assert_eq!(left, 1, "only the entry written after the purge is left");
 }
+
+#[tokio::test]
+async fn uses_are_held_back_visible_at_once_and_written_by_flush() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = Key::role(account(1), &"used".parse().unwrap());
+    let used = LastUsed {
+        date: Timestamp::from_unix_secs(1_700_000_000),
+        service: Some("sts".into()),
+        region: None,
+    };
+    {
+        let store = EmbeddedStore::open(dir.path(), clock()).unwrap();
+        let mut txn = Transaction::new();
+        txn.put(role(account(1), "used", "/"));
+        store.commit(txn).await.unwrap();
+        assert!(store.record_use(&key, used.clone()).await.unwrap());
+        // Pending, not yet in the file, but already visible.
+        assert_eq!(store.last_used(&key).await.unwrap(), Some(used.clone()));
+        assert_eq!(tables::last_used(&store.db, &key).unwrap(), None);
+        store.flush().await.unwrap();
+        assert_eq!(tables::last_used(&store.db, &key).unwrap(), Some(used.clone()));
+    }
+    let store = EmbeddedStore::open(dir.path(), clock()).unwrap();
+    assert_eq!(store.last_used(&key).await.unwrap(), Some(used.clone()));
+
+    // A pending use of a record deleted before the flush is dropped.
+    assert!(store.record_use(&key, used.clone()).await.unwrap());
+    let mut txn = Transaction::new();
+    txn.delete(key.clone());
+    store.commit(txn).await.unwrap();
+    store.flush().await.unwrap();
+    assert_eq!(store.last_used(&key).await.unwrap(), None);
+    // No record, nothing kept.
+    assert!(!store.record_use(&key, used).await.unwrap());
+    assert_eq!(store.last_used(&key).await.unwrap(), None);
+}
