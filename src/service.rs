@@ -10,6 +10,7 @@ pub mod authz;
 pub mod error;
 pub mod get_caller_identity;
 pub mod iam;
+pub mod policy_cache;
 pub mod simulate_policy;
 pub mod store;
 pub mod sts;

@@ -63,11 +63,12 @@ impl EmbeddedStore {
         create_private_file(&path)?;
         let db = Database::create(&path).map_err(tables::backend)?;
         tables::init(&db)?;
+        let usage = Arc::new(usage::UsageBuffer::new(clock.now()));
         Ok(Self {
             db: Arc::new(db),
             clock,
             path,
-            usage: Arc::new(usage::UsageBuffer::new()),
+            usage,
         })
     }
 
@@ -80,7 +81,10 @@ impl EmbeddedStore {
     /// snapshot that never waits for the writer, and the pages a point read
     /// touches are almost always cached, so the hop to the blocking pool
     /// would cost more than the read.
-    fn read<T>(&self, op: impl FnOnce(&Database) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    fn read<T>(
+        &self,
+        op: impl FnOnce(&Database) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         op(&self.db)
     }
 
@@ -208,7 +212,7 @@ impl UsageLog for EmbeddedStore {
         if !self.read(|db| tables::exists(db, key))? {
             return Ok(false);
         }
-        if let Some(batch) = self.usage.record(key.clone(), used) {
+        if let Some(batch) = self.usage.record(key.clone(), used, self.clock.now()) {
             self.write_uses(batch);
         }
         Ok(true)

@@ -30,6 +30,7 @@ use crate::domain::policy::{
 use crate::domain::sigv4::AmzDate;
 use crate::service::authn::{Caller, Identity};
 use crate::service::error::{ErrorCode, ServiceError};
+use crate::service::policy_cache;
 use crate::service::store::model::{GroupRecord, ManagedPolicyRecord, UserRecord};
 use crate::service::store::{EntityReader, Key, Tag, fetch};
 
@@ -275,9 +276,7 @@ async fn user_policies(
 /// Parses an inline policy of the entity `owner`.
 fn parse_inline(owner: &str, name: &PolicyName, doc: &str) -> Result<Arc<Policy>, ServiceError> {
     let id = format!("{owner}:{}", name.as_str());
-    Policy::parse(id, PolicyKind::Identity, doc)
-        .map(Arc::new)
-        .map_err(ServiceError::internal)
+    policy_cache::parsed(&id, PolicyKind::Identity, doc, None).map_err(ServiceError::internal)
 }
 
 /// The default version of the customer managed policy `arn` of `account`,
@@ -313,8 +312,8 @@ async fn managed(
     else {
         return Ok(None);
     };
-    Policy::parse(arn.as_str(), kind, &version.document)
-        .map(|p| Some(Arc::new(p)))
+    policy_cache::parsed(arn.as_str(), kind, &version.document, None)
+        .map(Some)
         .map_err(ServiceError::internal)
 }
 

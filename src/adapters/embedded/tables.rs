@@ -368,7 +368,11 @@ pub(super) fn record_uses(db: &Database, batch: &[(Key, LastUsed)]) -> Result<()
         let mut usage = txn.open_table(USAGE).map_err(backend)?;
         for (key, used) in batch {
             let table = txn.open_table(entities(key.kind())).map_err(backend)?;
-            if table.get(entity_key(key).as_str()).map_err(backend)?.is_none() {
+            if table
+                .get(entity_key(key).as_str())
+                .map_err(backend)?
+                .is_none()
+            {
                 continue;
             }
             let bytes = serde_json::to_vec(used).map_err(StoreError::failure)?;

@@ -115,7 +115,10 @@ async fn uses_are_held_back_visible_at_once_and_written_by_flush() {
         assert_eq!(store.last_used(&key).await.unwrap(), Some(used.clone()));
         assert_eq!(tables::last_used(&store.db, &key).unwrap(), None);
         store.flush().await.unwrap();
-        assert_eq!(tables::last_used(&store.db, &key).unwrap(), Some(used.clone()));
+        assert_eq!(
+            tables::last_used(&store.db, &key).unwrap(),
+            Some(used.clone())
+        );
     }
     let store = EmbeddedStore::open(dir.path(), clock()).unwrap();
     assert_eq!(store.last_used(&key).await.unwrap(), Some(used.clone()));

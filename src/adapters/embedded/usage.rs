@@ -10,7 +10,7 @@
 //! key drops its pending use. May import `service::store` and std.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use parking_lot::Mutex;
 
@@ -28,28 +28,35 @@ pub(super) struct UsageBuffer {
 #[derive(Debug)]
 struct State {
     pending: HashMap<Key, LastUsed>,
-    last_flush: Instant,
+    /// Clock time of the last write.
+    last_flush: Duration,
 }
 
 impl UsageBuffer {
-    pub(super) fn new() -> Self {
+    /// An empty buffer; `now` is the store clock's time.
+    pub(super) fn new(now: Duration) -> Self {
         Self {
             state: Mutex::new(State {
                 pending: HashMap::new(),
-                last_flush: Instant::now(),
+                last_flush: now,
             }),
         }
     }
 
     /// Keeps `used` as the latest use of `key`; returns the batch to write
-    /// now when the last write is more than [`FLUSH_EVERY`] ago.
-    pub(super) fn record(&self, key: Key, used: LastUsed) -> Option<Vec<(Key, LastUsed)>> {
+    /// when the last write is [`FLUSH_EVERY`] or more before `now`.
+    pub(super) fn record(
+        &self,
+        key: Key,
+        used: LastUsed,
+        now: Duration,
+    ) -> Option<Vec<(Key, LastUsed)>> {
         let mut s = self.state.lock();
         s.pending.insert(key, used);
-        if s.last_flush.elapsed() < FLUSH_EVERY {
+        if now.saturating_sub(s.last_flush) < FLUSH_EVERY {
             return None;
         }
-        s.last_flush = Instant::now();
+        s.last_flush = now;
         Some(s.pending.drain().collect())
     }
 
@@ -68,8 +75,50 @@ impl UsageBuffer {
 
     /// Everything pending, to write now.
     pub(super) fn take(&self) -> Vec<(Key, LastUsed)> {
-        let mut s = self.state.lock();
-        s.last_flush = Instant::now();
-        s.pending.drain().collect()
+        self.state.lock().pending.drain().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ids::AccountId;
+    use crate::service::store::Timestamp;
+
+    fn key(name: &str) -> Key {
+        let account: AccountId = "123456789012".parse().unwrap();
+        Key::role(account, &name.parse().unwrap())
+    }
+
+    fn used(secs: u64) -> LastUsed {
+        LastUsed {
+            date: Timestamp::from_unix_secs(secs),
+            service: None,
+            region: None,
+        }
+    }
+
+    #[test]
+    fn writes_at_most_once_per_interval_keeping_the_latest_use() {
+        let t0 = Duration::from_secs(1_000);
+        let b = UsageBuffer::new(t0);
+        assert!(b.record(key("a"), used(1), t0).is_none());
+        assert!(b.record(key("a"), used(2), t0 + FLUSH_EVERY / 2).is_none());
+        assert_eq!(b.get(&key("a")), Some(used(2)));
+        let batch = b.record(key("b"), used(3), t0 + FLUSH_EVERY).unwrap();
+        let mut got: Vec<_> = batch
+            .iter()
+            .map(|(k, u)| (k.name().to_owned(), u.clone()))
+            .collect();
+        got.sort_by(|x, y| x.0.cmp(&y.0));
+        assert_eq!(got, [("a".to_owned(), used(2)), ("b".to_owned(), used(3))]);
+        assert_eq!(b.get(&key("a")), None);
+        // The interval restarts at the write.
+        assert!(
+            b.record(key("a"), used(4), t0 + FLUSH_EVERY + FLUSH_EVERY / 2)
+                .is_none()
+        );
+        b.forget([&key("a")]);
+        assert!(b.take().is_empty());
     }
 }

@@ -33,6 +33,7 @@ use crate::domain::credential::{MAX_TOKEN_LEN, Session, SessionPrincipal};
 use crate::domain::ids::{AccountId, Arn, Partition, PrincipalKind, UniqueId};
 use crate::domain::policy::{Context, Policy, PolicyKind, PolicySet, Principal};
 use crate::service::error::ServiceError;
+use crate::service::policy_cache;
 use crate::service::store::model::RoleRecord;
 use crate::service::store::{EntityReader, Key, fetch};
 
@@ -95,10 +96,15 @@ pub(super) async fn load(
                     user_policies(store, &user).await?
                 }
                 _ => PolicySet {
-                    identity: vec![Arc::new(
-                        Policy::parse(caller_arn.as_str(), PolicyKind::Identity, ALLOW_ALL)
-                            .map_err(ServiceError::internal)?,
-                    )],
+                    identity: vec![
+                        policy_cache::parsed(
+                            caller_arn.as_str(),
+                            PolicyKind::Identity,
+                            ALLOW_ALL,
+                            None,
+                        )
+                        .map_err(ServiceError::internal)?,
+                    ],
                     ..PolicySet::default()
                 },
             };
@@ -197,9 +203,14 @@ async fn session_policies(
         // Validated when the session was minted; its size is bounded by
         // the token's. A policy that no longer parses fails the request
         // rather than being skipped (skipping would widen access).
-        let p = Policy::parse_with_limit("session-policy", PolicyKind::Session, doc, MAX_TOKEN_LEN)
-            .map_err(ServiceError::internal)?;
-        layer.push(Arc::new(p));
+        let p = policy_cache::parsed(
+            "session-policy",
+            PolicyKind::Session,
+            doc,
+            Some(MAX_TOKEN_LEN),
+        )
+        .map_err(ServiceError::internal)?;
+        layer.push(p);
     }
     for arn in &session.policy_arns {
         // Managed policies keep their identity-policy size limit.

@@ -21,10 +21,11 @@
 //! May import `domain`, `service::authz` and `service::error`.
 
 use crate::domain::ids::{Arn, ExternalId, RoleSessionName, TagKey};
-use crate::domain::policy::{Context, Outcome, Policy, PolicyKind, Reason};
+use crate::domain::policy::{Context, Outcome, PolicyKind, Reason};
 use crate::domain::sts::AuthorizationRecord;
 use crate::service::authz::AuthzCaller;
 use crate::service::error::{ErrorCode, ServiceError};
+use crate::service::policy_cache;
 use crate::service::store::Tag;
 use crate::service::store::model::RoleRecord;
 
@@ -64,15 +65,15 @@ pub fn decide(
     role: &RoleRecord,
     request: &TrustRequest<'_>,
 ) -> Result<(), ServiceError> {
-    let trust = Policy::parse_with_limit(
+    let trust = policy_cache::parsed(
         role.arn.as_str(),
         PolicyKind::Trust,
         &role.assume_role_policy,
-        usize::MAX,
+        Some(usize::MAX),
     )
     .map_err(ServiceError::internal)?;
     let context = context(caller, Some(role), request);
-    let side = Some((&trust, role.account));
+    let side = Some((&*trust, role.account));
     caller.authorize_with("sts:AssumeRole", role.arn.as_str(), side, &context)?;
     let inherited = request.strict_inherited_tags && !request.inherited_tags.is_empty();
     if !request.tags.is_empty() || inherited {
