@@ -16,8 +16,10 @@
 //! Blocking: redb writes block on I/O and wait for the one writer slot, and
 //! listings may read many pages, so those run on tokio's blocking pool
 //! through `spawn_blocking`. Point reads (an entity, an access key, a last
-//! use) are MVCC snapshots that never wait for the writer and run inline.
+//! use) are MVCC snapshots that never wait for the writer and run inline;
+//! the decoded records are kept until the next commit (`cache`).
 
+mod cache;
 mod tables;
 mod usage;
 
@@ -48,6 +50,7 @@ pub struct EmbeddedStore {
     clock: Arc<dyn Clock>,
     path: PathBuf,
     usage: Arc<usage::UsageBuffer>,
+    records: Arc<cache::RecordCache>,
 }
 
 // === impl EmbeddedStore ===
@@ -69,6 +72,7 @@ impl EmbeddedStore {
             clock,
             path,
             usage,
+            records: Arc::default(),
         })
     }
 
@@ -156,7 +160,13 @@ fn create_private_file(_path: &Path) -> Result<(), StoreError> {
 #[async_trait]
 impl EntityReader for EmbeddedStore {
     async fn get(&self, key: &Key) -> Result<Option<Versioned<Record>>, StoreError> {
-        self.read(|db| tables::get(db, key))
+        if let Some(found) = self.records.get(key) {
+            return Ok(found);
+        }
+        let generation = self.records.begin();
+        let found = self.read(|db| tables::get(db, key))?;
+        self.records.keep(generation, key, &found);
+        Ok(found)
     }
 
     async fn list(
@@ -175,7 +185,10 @@ impl EntityReader for EmbeddedStore {
 impl EntityWriter for EmbeddedStore {
     async fn commit(&self, txn: Transaction) -> Result<Revision, StoreError> {
         self.usage.forget(txn.deletes());
-        self.run(move |db| tables::commit(db, &txn)).await
+        let records = Arc::clone(&self.records);
+        let result = self.run(move |db| tables::commit(db, &txn)).await;
+        records.committed();
+        result
     }
 }
 
@@ -185,7 +198,15 @@ impl AccessKeyIndex for EmbeddedStore {
         &self,
         id: &AccessKeyId,
     ) -> Result<Option<Versioned<AccessKeyRecord>>, StoreError> {
-        let found = self.read(|db| tables::access_key(db, id))?;
+        let found = match self.records.get_key_id(id) {
+            Some(found) => found,
+            None => {
+                let generation = self.records.begin();
+                let found = self.read(|db| tables::access_key(db, id))?;
+                self.records.keep_key_id(generation, id, &found);
+                found
+            }
+        };
         found.map(Versioned::downcast).transpose()
     }
 }
@@ -209,7 +230,7 @@ impl ReplayGuard for EmbeddedStore {
 #[async_trait]
 impl UsageLog for EmbeddedStore {
     async fn record_use(&self, key: &Key, used: LastUsed) -> Result<bool, StoreError> {
-        if !self.read(|db| tables::exists(db, key))? {
+        if self.get(key).await?.is_none() {
             return Ok(false);
         }
         if let Some(batch) = self.usage.record(key.clone(), used, self.clock.now()) {

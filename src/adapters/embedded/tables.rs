@@ -348,16 +348,6 @@ pub(super) fn use_once(
     Ok(fresh)
 }
 
-/// Records a use. Not durable on its own (best effort, see `UsageLog`): it
-/// reaches the disk with the next durable commit.
-/// Whether a record is stored under `key`.
-pub(super) fn exists(db: &Database, key: &Key) -> Result<bool, StoreError> {
-    let txn = db.begin_read().map_err(backend)?;
-    let table = txn.open_table(entities(key.kind())).map_err(backend)?;
-    let found = table.get(entity_key(key).as_str()).map_err(backend)?;
-    Ok(found.is_some())
-}
-
 /// Records every use of `batch` in one non-durable write transaction,
 /// skipping keys whose record is gone.
 pub(super) fn record_uses(db: &Database, batch: &[(Key, LastUsed)]) -> Result<(), StoreError> {
