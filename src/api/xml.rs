@@ -274,6 +274,15 @@ fn close(out: &mut String, name: &str, suffix: &str) {
 /// Appends `text` escaped for XML 1.0 element content and attribute values.
 /// Characters XML 1.0 cannot carry at all become U+FFFD.
 pub fn escape_into(out: &mut String, text: &str) {
+    // Most values (ids, ARNs, keys, tokens) need no escaping: copy them
+    // whole.
+    if !text
+        .bytes()
+        .any(|b| b < 0x20 || matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'' | 0xEF))
+    {
+        out.push_str(text);
+        return;
+    }
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),

@@ -122,3 +122,26 @@ fn timestamps() {
     assert_eq!(format_timestamp(4_102_444_799), "2099-12-31T23:59:59Z");
     assert_eq!(format_timestamp(-1), "1969-12-31T23:59:59Z");
 }
+
+#[test]
+fn text_without_special_characters_is_copied_and_the_rest_still_escaped() {
+    for plain in [
+        "ASIAY34FZKBOKMUTVV7A",
+        "arn:aws:iam::123456789012:role/a+b=c,d.e@f-g",
+        "é中",
+    ] {
+        let mut out = String::new();
+        escape_into(&mut out, plain);
+        assert_eq!(out, plain);
+    }
+    for (text, want) in [
+        ("a\u{FFFE}", "a\u{FFFD}"),
+        ("\u{FFFD}", "\u{FFFD}"),
+        ("x\ty", "x\ty"),
+        ("'", "&apos;"),
+    ] {
+        let mut out = String::new();
+        escape_into(&mut out, text);
+        assert_eq!(out, want);
+    }
+}
