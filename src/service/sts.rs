@@ -111,11 +111,27 @@ impl Sts {
         &self,
         make: impl FnOnce(&mut Rng<'_>) -> T,
     ) -> Result<T, ServiceError> {
+        // One read of the system CSPRNG serves a whole mint (key id,
+        // secret, nonce): each read is a system call. The pool is wiped
+        // as it is used and when dropped.
+        const POOL: usize = 256;
         let mut failure = None;
         let entropy = &self.entropy;
+        let mut pool = zeroize::Zeroizing::new([0_u8; POOL]);
+        let mut used = POOL;
         let mut fill = |buf: &mut [u8]| {
-            if let Err(e) = entropy.fill(buf) {
-                failure = Some(e);
+            for out in buf.iter_mut() {
+                if used == POOL {
+                    if let Err(e) = entropy.fill(pool.as_mut_slice()) {
+                        failure = Some(e);
+                        return;
+                    }
+                    used = 0;
+                }
+                if let Some(b) = pool.get_mut(used) {
+                    *out = std::mem::take(b);
+                }
+                used += 1;
             }
         };
         let value = make(&mut Rng(&mut fill));
