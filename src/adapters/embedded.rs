@@ -186,9 +186,15 @@ impl EntityWriter for EmbeddedStore {
     async fn commit(&self, txn: Transaction) -> Result<Revision, StoreError> {
         self.usage.forget(txn.deletes());
         let records = Arc::clone(&self.records);
-        let result = self.run(move |db| tables::commit(db, &txn)).await;
-        records.committed();
-        result
+        // Forgotten on the blocking thread, right after the write: the
+        // caller's future may be dropped (a request timeout) while the
+        // commit still completes, and the cache must not outlive it.
+        self.run(move |db| {
+            let result = tables::commit(db, &txn);
+            records.committed();
+            result
+        })
+        .await
     }
 }
 
