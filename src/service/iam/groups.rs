@@ -11,12 +11,11 @@ use crate::domain::ids::{Arn, GroupName, IamPath, UniqueId, UniqueIdPrefix, User
 use crate::service::authz::AuthzCaller;
 use crate::service::error::{ErrorCode, ServiceError};
 use crate::service::iam::inline::page_of;
+use crate::service::iam::scan::list_page;
 use crate::service::iam::users::load_user;
 use crate::service::iam::{Iam, Listing, Paging, Rng, quota};
 use crate::service::store::model::{GroupRecord, UserRecord};
-use crate::service::store::{
-    Key, Kind, Timestamp, Transaction, Versioned, commit_with_retry, fetch,
-};
+use crate::service::store::{Key, Timestamp, Transaction, Versioned, commit_with_retry, fetch};
 
 /// A user is in at most this many groups.
 pub const MAX_GROUPS_PER_USER: usize = 10;
@@ -216,19 +215,7 @@ pub async fn list_groups(
 ) -> Result<Listing<GroupRecord>, ServiceError> {
     let resource = format!("arn:{}:iam::{}:group/*", iam.partition, caller.account());
     caller.authorize("iam:ListGroups", &resource, &[])?;
-    let page = iam
-        .store
-        .list(caller.account(), Kind::Group, &paging.query())
-        .await?;
-    let items = page
-        .items
-        .into_iter()
-        .map(|v| v.downcast::<GroupRecord>().map(|g| g.record))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Listing {
-        items,
-        marker: page.next,
-    })
+    list_page(&*iam.store, caller.account(), paging).await
 }
 
 /// AddUserToGroup (idempotent, as in AWS).

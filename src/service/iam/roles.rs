@@ -15,12 +15,12 @@ use crate::domain::ids::{Arn, IamPath, RoleName, TagKey, UniqueId, UniqueIdPrefi
 use crate::service::authz::AuthzCaller;
 use crate::service::error::{ErrorCode, ServiceError};
 use crate::service::iam::boundaries::move_boundary;
+use crate::service::iam::scan::list_page;
 use crate::service::iam::trust::{Renderer, to_stored};
 use crate::service::iam::{Iam, Listing, Paging, Rng, check_tags, merge_tags, quota};
 use crate::service::store::model::RoleRecord;
 use crate::service::store::{
-    EntityReader, Key, Kind, LastUsed, Tag, Timestamp, Transaction, Versioned, commit_with_retry,
-    fetch,
+    EntityReader, Key, LastUsed, Tag, Timestamp, Transaction, Versioned, commit_with_retry, fetch,
 };
 
 /// The default `MaxSessionDuration`, in seconds.
@@ -363,19 +363,15 @@ pub async fn list_roles(
 ) -> Result<Listing<RoleRecord>, ServiceError> {
     let resource = format!("arn:{}:iam::{}:role/*", iam.partition, caller.account());
     caller.authorize("iam:ListRoles", &resource, &[])?;
-    let page = iam
-        .store
-        .list(caller.account(), Kind::Role, &paging.query())
-        .await?;
+    let page = list_page::<RoleRecord>(&*iam.store, caller.account(), paging).await?;
     let mut renderer = Renderer::new();
     let mut items = Vec::with_capacity(page.items.len());
-    for v in page.items {
-        let role = v.downcast::<RoleRecord>()?.record;
+    for role in page.items {
         items.push(rendered(iam, &mut renderer, role).await?);
     }
     Ok(Listing {
         items,
-        marker: page.next,
+        marker: page.marker,
     })
 }
 

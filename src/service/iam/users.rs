@@ -13,13 +13,14 @@ use crate::domain::ids::{Arn, IamPath, TagKey, UniqueId, UniqueIdPrefix, UserNam
 use crate::domain::policy::PrincipalKind;
 use crate::service::authz::AuthzCaller;
 use crate::service::error::{ErrorCode, ServiceError};
+use crate::service::iam::scan::list_page;
 use crate::service::iam::{Iam, Listing, Paging, Rng, check_tags, merge_tags, quota};
 use crate::service::store::model::{
     AccessKeyRecord, AccountRecord, CredentialOwner, GroupRecord, ManagedPolicyRecord,
     MfaDeviceRecord, UserRecord,
 };
 use crate::service::store::{
-    EntityReader, Key, Kind, Tag, Timestamp, Transaction, Versioned, commit_with_retry, fetch,
+    EntityReader, Key, Tag, Timestamp, Transaction, Versioned, commit_with_retry, fetch,
 };
 
 /// CreateUser's input.
@@ -374,19 +375,7 @@ pub async fn list_users(
 ) -> Result<Listing<UserRecord>, ServiceError> {
     let resource = format!("arn:{}:iam::{}:user/", iam.partition, caller.account());
     caller.authorize("iam:ListUsers", &format!("{resource}*"), &[])?;
-    let page = iam
-        .store
-        .list(caller.account(), Kind::User, &paging.query())
-        .await?;
-    let items = page
-        .items
-        .into_iter()
-        .map(|v| v.downcast::<UserRecord>().map(|u| u.record))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Listing {
-        items,
-        marker: page.next,
-    })
+    list_page(&*iam.store, caller.account(), paging).await
 }
 
 /// TagUser: adds or overwrites tags (at most 50 in all).
