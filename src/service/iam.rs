@@ -27,13 +27,16 @@ pub mod simulate;
 pub mod trust;
 pub mod users;
 
+use std::future::Future;
 use std::sync::Arc;
 
 use crate::domain::clock::Clock;
 use crate::domain::ids::{Partition, RandomSource};
 use crate::domain::seal::MasterKey;
 use crate::service::error::{ErrorCode, ServiceError};
-use crate::service::store::{IamStore, ListQuery, MAX_PAGE, Tag};
+use crate::service::store::{
+    Entity, IamStore, ListQuery, MAX_PAGE, Record, Tag, Transaction, Versioned, commit_with_retry,
+};
 
 /// At most this many tags per user, role, provider or policy.
 pub const MAX_TAGS: usize = 50;
@@ -69,6 +72,36 @@ pub struct Iam {
     pub entropy: Arc<dyn Entropy>,
     /// Seals access key secrets and MFA seeds at rest.
     pub master_key: Arc<MasterKey>,
+}
+
+/// Reads a record with `load`, applies `edit` to it and commits the result
+/// on condition that the record is unchanged since the read, reading again
+/// after a lost race ([`commit_with_retry`]). Returns the stored record.
+///
+/// # Errors
+///
+/// `load`'s or `edit`'s error, or the store's.
+pub(crate) async fn edit_record<T, L, Fut>(
+    iam: &Iam,
+    load: L,
+    edit: impl Fn(&mut T) -> Result<(), ServiceError>,
+) -> Result<T, ServiceError>
+where
+    T: Entity + Clone + Into<Record>,
+    L: Fn() -> Fut,
+    Fut: Future<Output = Result<Versioned<T>, ServiceError>>,
+{
+    let (load, edit) = (&load, &edit);
+    let (updated, _) = commit_with_retry(&*iam.store, move || async move {
+        let found = load().await?;
+        let mut updated = found.record.clone();
+        edit(&mut updated)?;
+        let mut txn = Transaction::new();
+        txn.require_unchanged(&found).put(updated.clone());
+        Ok::<_, ServiceError>((txn, updated))
+    })
+    .await?;
+    Ok(updated)
 }
 
 /// A page of results, IAM style.

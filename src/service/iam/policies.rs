@@ -18,6 +18,7 @@ use crate::domain::policy::{Policy, PolicyError, PolicyKind};
 use crate::service::authz::AuthzCaller;
 use crate::service::error::{ErrorCode, ServiceError};
 use crate::service::iam::boundaries::policy_name_of;
+use crate::service::iam::edit_record;
 use crate::service::iam::inline::page_of;
 use crate::service::iam::roles::check_description;
 use crate::service::iam::scan::list_all;
@@ -334,17 +335,7 @@ pub(crate) async fn edit_policy(
     arn: &Arn,
     edit: impl Fn(&mut ManagedPolicyRecord) -> Result<(), ServiceError>,
 ) -> Result<ManagedPolicyRecord, ServiceError> {
-    let edit = &edit;
-    let (updated, _) = commit_with_retry(&*iam.store, move || async move {
-        let policy = load_policy(&*iam.store, caller, arn).await?;
-        let mut updated = policy.record.clone();
-        edit(&mut updated)?;
-        let mut txn = Transaction::new();
-        txn.require_unchanged(&policy).put(updated.clone());
-        Ok::<_, ServiceError>((txn, updated))
-    })
-    .await?;
-    Ok(updated)
+    edit_record(iam, || load_policy(&*iam.store, caller, arn), edit).await
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod oidc;
 use crate::domain::ids::{Arn, SamlProviderName, TagKey};
 use crate::service::authz::AuthzCaller;
 use crate::service::error::{ErrorCode, ServiceError};
+use crate::service::iam::edit_record;
 use crate::service::iam::scan::list_all;
 use crate::service::iam::{Iam, check_tags, merge_tags, quota};
 use crate::service::store::model::SamlProviderRecord;
@@ -295,17 +296,9 @@ async fn edit_saml(
     arn: &Arn,
     edit: impl Fn(&mut SamlProviderRecord) -> Result<(), ServiceError>,
 ) -> Result<(), ServiceError> {
-    let edit = &edit;
-    commit_with_retry(&*iam.store, move || async move {
-        let found = load_saml(&*iam.store, caller, arn).await?;
-        let mut updated = found.record.clone();
-        edit(&mut updated)?;
-        let mut txn = Transaction::new();
-        txn.require_unchanged(&found).put(updated);
-        Ok::<_, ServiceError>((txn, ()))
-    })
-    .await?;
-    Ok(())
+    edit_record(iam, || load_saml(&*iam.store, caller, arn), edit)
+        .await
+        .map(drop)
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use crate::domain::ids::{Arn, IamPath, RoleName, TagKey, UniqueId, UniqueIdPrefi
 use crate::service::authz::AuthzCaller;
 use crate::service::error::{ErrorCode, ServiceError};
 use crate::service::iam::boundaries::move_boundary;
+use crate::service::iam::edit_record;
 use crate::service::iam::scan::list_page;
 use crate::service::iam::trust::{Renderer, to_stored};
 use crate::service::iam::{Iam, Listing, Paging, Rng, check_tags, merge_tags, quota};
@@ -445,17 +446,7 @@ pub(crate) async fn edit_role(
     name: &RoleName,
     edit: impl Fn(&mut RoleRecord) -> Result<(), ServiceError>,
 ) -> Result<RoleRecord, ServiceError> {
-    let edit = &edit;
-    let (updated, _) = commit_with_retry(&*iam.store, move || async move {
-        let role = load_role(&*iam.store, caller, name).await?;
-        let mut updated = role.record.clone();
-        edit(&mut updated)?;
-        let mut txn = Transaction::new();
-        txn.require_unchanged(&role).put(updated.clone());
-        Ok::<_, ServiceError>((txn, updated))
-    })
-    .await?;
-    Ok(updated)
+    edit_record(iam, || load_role(&*iam.store, caller, name), edit).await
 }
 
 #[cfg(test)]

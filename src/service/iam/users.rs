@@ -13,6 +13,7 @@ use crate::domain::ids::{Arn, IamPath, TagKey, UniqueId, UniqueIdPrefix, UserNam
 use crate::domain::policy::PrincipalKind;
 use crate::service::authz::AuthzCaller;
 use crate::service::error::{ErrorCode, ServiceError};
+use crate::service::iam::edit_record;
 use crate::service::iam::scan::list_page;
 use crate::service::iam::{Iam, Listing, Paging, Rng, check_tags, merge_tags, quota};
 use crate::service::store::model::{
@@ -446,17 +447,9 @@ async fn edit_user(
     name: &UserName,
     edit: impl Fn(&mut UserRecord) -> Result<(), ServiceError>,
 ) -> Result<(), ServiceError> {
-    let edit = &edit;
-    commit_with_retry(&*iam.store, move || async move {
-        let user = load_user(&*iam.store, caller, name).await?;
-        let mut updated = user.record.clone();
-        edit(&mut updated)?;
-        let mut txn = Transaction::new();
-        txn.require_unchanged(&user).put(updated);
-        Ok::<_, ServiceError>((txn, ()))
-    })
-    .await?;
-    Ok(())
+    edit_record(iam, || load_user(&*iam.store, caller, name), edit)
+        .await
+        .map(drop)
 }
 
 #[cfg(test)]

@@ -11,10 +11,11 @@ use super::load_device;
 use crate::domain::ids::{SerialNumber, TagKey};
 use crate::service::authz::AuthzCaller;
 use crate::service::error::ServiceError;
+use crate::service::iam::edit_record;
 use crate::service::iam::providers::remove_tags;
 use crate::service::iam::{Iam, check_tags, merge_tags};
+use crate::service::store::Tag;
 use crate::service::store::model::MfaDeviceRecord;
-use crate::service::store::{Tag, Transaction, commit_with_retry};
 
 /// TagMFADevice: adds or overwrites tags (at most 50 in all).
 ///
@@ -78,15 +79,7 @@ async fn edit_device(
     serial: &SerialNumber,
     edit: impl Fn(&mut MfaDeviceRecord) -> Result<(), ServiceError>,
 ) -> Result<(), ServiceError> {
-    let edit = &edit;
-    commit_with_retry(&*iam.store, move || async move {
-        let device = load_device(&*iam.store, caller, serial).await?;
-        let mut updated = device.record.clone();
-        edit(&mut updated)?;
-        let mut txn = Transaction::new();
-        txn.require_unchanged(&device).put(updated);
-        Ok::<_, ServiceError>((txn, ()))
-    })
-    .await?;
-    Ok(())
+    edit_record(iam, || load_device(&*iam.store, caller, serial), edit)
+        .await
+        .map(drop)
 }

@@ -13,6 +13,7 @@ use super::{MAX_PROVIDERS, remove_tags};
 use crate::domain::ids::{Arn, OidcProviderUrl, TagKey};
 use crate::service::authz::AuthzCaller;
 use crate::service::error::{ErrorCode, ServiceError};
+use crate::service::iam::edit_record;
 use crate::service::iam::scan::list_all;
 use crate::service::iam::{Iam, check_tags, merge_tags, quota};
 use crate::service::store::model::OidcProviderRecord;
@@ -383,15 +384,7 @@ async fn edit(
     arn: &Arn,
     change: impl Fn(&mut OidcProviderRecord) -> Result<(), ServiceError>,
 ) -> Result<(), ServiceError> {
-    let change = &change;
-    commit_with_retry(&*iam.store, move || async move {
-        let found = load(&*iam.store, caller, arn).await?;
-        let mut updated = found.record.clone();
-        change(&mut updated)?;
-        let mut txn = Transaction::new();
-        txn.require_unchanged(&found).put(updated);
-        Ok::<_, ServiceError>((txn, ()))
-    })
-    .await?;
-    Ok(())
+    edit_record(iam, || load(&*iam.store, caller, arn), change)
+        .await
+        .map(drop)
 }
