@@ -10,6 +10,7 @@
 //! back on every call. Only successes are kept. May import `domain`.
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::sync::{Arc, LazyLock};
 
 use parking_lot::Mutex;
@@ -19,11 +20,25 @@ use crate::domain::policy::{Policy, PolicyError, PolicyKind};
 /// Documents kept before the cache is emptied.
 const CAPACITY: usize = 4_096;
 
-/// `(id, kind, size limit, text)`.
-type Entry = (Box<str>, PolicyKind, usize, Box<str>);
+/// One cached document: what it was parsed from, and the result.
+struct Entry {
+    id: Box<str>,
+    kind: PolicyKind,
+    limit: Option<usize>,
+    text: Box<str>,
+    policy: Arc<Policy>,
+}
 
-static CACHE: LazyLock<Mutex<HashMap<Entry, Arc<Policy>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
+/// Entries by the hash of (id, kind, limit, text); a lookup hashes its
+/// borrowed arguments and compares them, so a hit allocates nothing.
+#[derive(Default)]
+struct Cache {
+    hasher: std::hash::RandomState,
+    entries: HashMap<u64, Vec<Entry>>,
+    len: usize,
+}
+
+static CACHE: LazyLock<Mutex<Cache>> = LazyLock::new(Mutex::default);
 
 /// `text` parsed as a policy of `kind` named `id`, at most `limit`
 /// characters (`None`: the kind's own limit).
@@ -37,19 +52,36 @@ pub fn parsed(
     text: &str,
     limit: Option<usize>,
 ) -> Result<Arc<Policy>, PolicyError> {
-    let key: Entry = (id.into(), kind, limit.unwrap_or(0), text.into());
-    if let Some(p) = CACHE.lock().get(&key) {
-        return Ok(Arc::clone(p));
-    }
+    let hash = {
+        let cache = CACHE.lock();
+        let hash = cache.hasher.hash_one((id, kind, limit, text));
+        let hit = cache.entries.get(&hash).and_then(|bucket| {
+            bucket
+                .iter()
+                .find(|e| *e.id == *id && e.kind == kind && e.limit == limit && *e.text == *text)
+        });
+        if let Some(e) = hit {
+            return Ok(Arc::clone(&e.policy));
+        }
+        hash
+    };
     let policy = Arc::new(match limit {
         Some(limit) => Policy::parse_with_limit(id, kind, text, limit)?,
         None => Policy::parse(id, kind, text)?,
     });
     let mut cache = CACHE.lock();
-    if cache.len() >= CAPACITY {
-        cache.clear();
+    if cache.len >= CAPACITY {
+        cache.entries.clear();
+        cache.len = 0;
     }
-    cache.insert(key, Arc::clone(&policy));
+    cache.len += 1;
+    cache.entries.entry(hash).or_default().push(Entry {
+        id: id.into(),
+        kind,
+        limit,
+        text: text.into(),
+        policy: Arc::clone(&policy),
+    });
     Ok(policy)
 }
 
