@@ -9,6 +9,7 @@
 pub mod clock;
 pub mod credential;
 pub mod ids;
+pub mod oidc;
 pub mod policy;
 pub mod seal;
 pub mod secret;
