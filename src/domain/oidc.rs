@@ -19,6 +19,8 @@ pub mod claims;
 mod error;
 pub mod jwks;
 pub mod ring_provider;
+#[cfg(test)]
+pub(crate) mod testing;
 mod token;
 
 pub use claims::{TimeLimits, TokenTags, VerifiedClaims};

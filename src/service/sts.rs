@@ -12,6 +12,9 @@
 //! - [`federation_token`] — GetFederationToken;
 //! - [`federated`] — what AssumeRoleWithWebIdentity and AssumeRoleWithSAML
 //!   share once the identity is verified: claim mapping, trust, minting;
+//! - [`web_identity`] — AssumeRoleWithWebIdentity up to the verified
+//!   identity: the provider by `iss`, its keys (the `IdpKeys` port), the
+//!   token checks of `domain::oidc`, AWS's codes for each refusal;
 //! - [`access_key_info`] — GetAccessKeyInfo;
 //! - [`auth_message`] — sealing denial records into `AccessDenied`
 //!   messages, and DecodeAuthorizationMessage;
@@ -36,6 +39,7 @@ pub mod mfa;
 pub mod session_policy;
 pub mod session_token;
 pub mod trust;
+pub mod web_identity;
 
 use std::sync::Arc;
 

@@ -10,6 +10,7 @@ mod federated;
 mod info;
 mod mfa;
 mod tokens;
+mod web_identity;
 
 use std::sync::Arc;
 use std::time::Duration;
