@@ -5,8 +5,12 @@
 //! directory (the default). Both implement every port of
 //! `service::store` and pass `service::store::conformance`.
 //!
+//! [`jwks`] fetches and caches the keys of OIDC providers (the
+//! `IdpKeys` port of web identity).
+//!
 //! May import `service` and `domain`, and storage and runtime crates
-//! (redb, tokio, parking_lot); never `api`.
+//! (redb, tokio, parking_lot, hyper, rustls, moka); never `api`.
 
 pub mod embedded;
+pub mod jwks;
 pub mod memory;

@@ -38,6 +38,7 @@ use crate::service::sts::{Sts, StsSettings};
 mod bootstrap;
 mod random;
 mod store;
+mod web_identity;
 
 /// Why the daemon cannot start or stopped.
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +62,10 @@ pub enum AppError {
     /// applied.
     #[error(transparent)]
     Bootstrap(#[from] BootstrapError),
+    /// The TLS client of federation fetches cannot be built (the CA
+    /// bundle).
+    #[error(transparent)]
+    Federation(#[from] crate::adapters::jwks::tls::TlsSetupError),
 }
 
 /// Reads and validates the bootstrap documents `config` names, without
@@ -141,6 +146,7 @@ pub async fn run(
         master_key: Arc::clone(&master_key),
     });
     bootstrap::apply(&config, &iam, &secrets.root.access_key_id).await?;
+    let web = Arc::new(web_identity::build(&config, Arc::clone(&clock))?);
     let state = Arc::new(build_state(
         &config,
         secrets.root,
@@ -149,6 +155,7 @@ pub async fn run(
         iam,
         clock,
         readiness.clone(),
+        web,
     ));
     readiness.set_ready();
 
@@ -180,6 +187,10 @@ pub async fn run(
 }
 
 /// Everything the HTTP layer shares.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the composition root hands each part it built over once"
+)]
 fn build_state(
     config: &Config,
     root: RootCredentials,
@@ -188,6 +199,7 @@ fn build_state(
     iam: Arc<Iam>,
     clock: Arc<dyn Clock>,
     readiness: Readiness,
+    web: Arc<crate::service::sts::web_identity::WebIdentity>,
 ) -> HttpState {
     let store = Arc::clone(&iam.store);
     let mut static_keys = StaticCredentials::new();
@@ -247,6 +259,7 @@ fn build_state(
     let mut dispatcher = Dispatcher::new();
     sts::register(&mut dispatcher, config.partition.clone());
     sts::register_actions(&mut dispatcher, Arc::clone(&sts_service));
+    sts::register_web_identity(&mut dispatcher, Arc::clone(&sts_service), web);
     crate::api::iam::register(&mut dispatcher, iam);
 
     HttpState {

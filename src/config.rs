@@ -227,6 +227,10 @@ impl Config {
             Some(r) => r,
             None => built_in(file::DEFAULT_REGION, "region")?,
         };
+        let mut federation = federation::federation_config(raw.federation, origin, text)?;
+        if let Some(ca) = get(source::FEDERATION_CA_FILE)? {
+            federation.oidc.ca_file = Some(PathBuf::from(ca));
+        }
         let secrets = SecretsConfig {
             master_key: master_key_source(&get, raw.store.master_key_file)?,
             root: root_source(&get)?,
@@ -259,7 +263,7 @@ impl Config {
                 tag_session_for_inherited_tags: raw.sts.tag_session_for_inherited_tags,
                 mfa_into_role_sessions: raw.sts.mfa_into_role_sessions,
             },
-            federation: federation::federation_config(raw.federation, origin, text)?,
+            federation,
         })
     }
 }

@@ -8,9 +8,11 @@
 //! Expiration}`, `AssumedRoleUser{AssumedRoleId, Arn}`,
 //! `FederatedUser{FederatedUserId, Arn}`, `PackedPolicySize` and
 //! `SourceIdentity` only when they apply (reference 1.3, 1.4, 2.2).
+//! AssumeRoleWithWebIdentity, unsigned, is in `web_identity`.
 //! Imports `service` and the api's own modules.
 
 mod decode;
+mod web_identity;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -27,6 +29,7 @@ use crate::service::sts::auth_message::{MAX_ENCODED_MESSAGE, decode_authorizatio
 use crate::service::sts::federation_token::get_federation_token;
 use crate::service::sts::session_token::get_session_token;
 use crate::service::sts::{Minted, Sts};
+pub use web_identity::register as register_web_identity;
 
 /// Registers GetCallerIdentity, which needs no store; `partition` names
 /// the ARNs it returns.

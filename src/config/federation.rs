@@ -3,14 +3,20 @@
 //! Owns: [`FederationConfig`] — the clock skew of token and assertion
 //! times, and each `[[federation.providers]]` entry: a provider ARN
 //! (`oidc-provider/…` or `saml-provider/…`, each named once) and its claim
-//! mapping, whose transitive keys must be keys it maps. Errors name the
-//! entry's line. Imports domain newtypes and the sibling modules only.
+//! mapping, whose transitive keys must be keys it maps, and for OIDC an
+//! inline JWKS (`jwks` or `jwks_file`, read and parsed here, so a bad one
+//! stops the start); plus the fetching of OIDC keys ([`OidcFetchConfig`]:
+//! the CA bundle, the loopback development switch, timeouts, cache TTL
+//! bounds, the refetch interval, the token age). Errors name the entry's
+//! line. Imports domain newtypes and the sibling modules only.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::error::ConfigError;
 use super::file::{FederationSection, ProviderSection};
 use crate::domain::ids::Arn;
+use crate::domain::oidc::KeySet;
 use crate::domain::sts::ClaimMapping;
 
 /// `[federation]`, validated.
@@ -20,6 +26,27 @@ pub struct FederationConfig {
     pub clock_skew: Duration,
     /// Per-provider settings, at most one per ARN.
     pub providers: Vec<ProviderConfig>,
+    /// Fetching OIDC provider keys.
+    pub oidc: OidcFetchConfig,
+}
+
+/// How OIDC discovery and JWKS are fetched and cached.
+#[derive(Debug, Clone, Default)]
+pub struct OidcFetchConfig {
+    /// CA certificates trusted besides the system's.
+    pub ca_file: Option<PathBuf>,
+    /// Plain http:// to loopback hosts (development only).
+    pub allow_insecure_loopback: bool,
+    /// Deadline of one fetch.
+    pub fetch_timeout: Duration,
+    /// Least time a key set is cached.
+    pub cache_min_ttl: Duration,
+    /// Longest time a key set is cached.
+    pub cache_max_ttl: Duration,
+    /// Least time between refetches for an unknown `kid`, per issuer.
+    pub refetch_interval: Duration,
+    /// Tokens issued longer ago are refused, when set.
+    pub max_token_age: Option<Duration>,
 }
 
 /// One `[[federation.providers]]` entry.
@@ -29,6 +56,8 @@ pub struct ProviderConfig {
     pub arn: Arn,
     /// What its claims or attributes become.
     pub claims: ClaimMapping,
+    /// OIDC: the key set given inline, used instead of discovery.
+    pub jwks: Option<KeySet>,
 }
 
 // === impl FederationConfig ===
@@ -64,9 +93,19 @@ pub(super) fn federation_config(
         }
         providers.push(provider);
     }
+    let o = raw.oidc;
     Ok(FederationConfig {
         clock_skew: Duration::from_secs(raw.clock_skew_secs.0),
         providers,
+        oidc: OidcFetchConfig {
+            ca_file: raw.ca_file,
+            allow_insecure_loopback: raw.allow_insecure_loopback,
+            fetch_timeout: Duration::from_secs(o.fetch_timeout_secs.0),
+            cache_min_ttl: Duration::from_secs(o.cache_min_ttl_secs.0),
+            cache_max_ttl: Duration::from_secs(o.cache_max_ttl_secs.0),
+            refetch_interval: Duration::from_secs(o.refetch_interval_secs.0),
+            max_token_age: o.max_token_age_secs.map(|b| Duration::from_secs(b.0)),
+        },
     })
 }
 
@@ -83,6 +122,7 @@ fn provider_config(p: ProviderSection) -> Result<ProviderConfig, (&'static str, 
             format!("{arn} is not the ARN of an IAM OIDC or SAML provider"),
         ));
     }
+    let jwks = inline_jwks(&arn, p.jwks, p.jwks_file)?;
     let c = p.claims;
     if let Some(k) = c.transitive.iter().find(|k| !c.tags.contains_key(*k)) {
         return Err((
@@ -116,5 +156,34 @@ fn provider_config(p: ProviderSection) -> Result<ProviderConfig, (&'static str, 
             source_identity: c.source_identity,
             keys: c.keys.into_iter().collect(),
         },
+        jwks,
     })
+}
+
+/// An entry's inline key set: `jwks` or the file `jwks_file`, for an OIDC
+/// provider only.
+fn inline_jwks(
+    arn: &Arn,
+    text: Option<String>,
+    file: Option<PathBuf>,
+) -> Result<Option<KeySet>, (&'static str, String)> {
+    let (key, bytes) = match (text, file) {
+        (None, None) => return Ok(None),
+        (Some(_), Some(_)) => {
+            return Err(("jwks_file", "set jwks or jwks_file, not both".to_owned()));
+        }
+        (Some(text), None) => ("jwks", text.into_bytes()),
+        (None, Some(path)) => (
+            "jwks_file",
+            std::fs::read(&path).map_err(|e| ("jwks_file", format!("{}: {e}", path.display())))?,
+        ),
+    };
+    if !arn.resource().starts_with("oidc-provider/") {
+        return Err((key, format!("{arn} is not an OIDC provider")));
+    }
+    let keys = KeySet::parse(&bytes).map_err(|e| (key, e.to_string()))?;
+    if keys.is_empty() {
+        return Err((key, "the key set has no usable signature key".to_owned()));
+    }
+    Ok(Some(keys))
 }

@@ -212,6 +212,31 @@ pub struct FederationSection {
     pub clock_skew_secs: Bounded<0, 3600>,
     /// `[[federation.providers]]`: settings of one IAM identity provider.
     pub providers: Vec<ProviderSection>,
+    /// A PEM bundle of CA certificates trusted, besides the system's, for
+    /// discovery, JWKS and metadata fetches (`STSD_FEDERATION_CA_FILE`
+    /// overrides it).
+    pub ca_file: Option<PathBuf>,
+    /// Development only: fetch over plain `http://` from loopback hosts.
+    pub allow_insecure_loopback: bool,
+    /// `[federation.oidc]`.
+    pub oidc: OidcSection,
+}
+
+/// `[federation.oidc]`: fetching and caching OIDC provider keys, and the
+/// token age.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OidcSection {
+    /// Deadline of one discovery or JWKS fetch, connection included.
+    pub fetch_timeout_secs: Bounded<1, 60>,
+    /// A key set is cached at least this long, whatever its headers say.
+    pub cache_min_ttl_secs: Bounded<0, 86_400>,
+    /// And at most this long.
+    pub cache_max_ttl_secs: Bounded<1, 604_800>,
+    /// Least time between two refetches for an unknown `kid`, per issuer.
+    pub refetch_interval_secs: Bounded<0, 3600>,
+    /// When set, tokens issued (`iat`) longer ago are refused.
+    pub max_token_age_secs: Option<Bounded<60, 31_536_000>>,
 }
 
 /// `[[federation.providers]]`.
@@ -223,6 +248,10 @@ pub struct ProviderSection {
     /// `[federation.providers.claims]`.
     #[serde(default)]
     pub claims: ClaimsSection,
+    /// OIDC only: the provider's JWKS, inline, used instead of discovery.
+    pub jwks: Option<String>,
+    /// OIDC only: a file holding the provider's JWKS, read at start.
+    pub jwks_file: Option<PathBuf>,
 }
 
 /// `[federation.providers.claims]`: claims or attributes → session.
@@ -276,6 +305,21 @@ impl Default for FederationSection {
         Self {
             clock_skew_secs: Bounded(300),
             providers: Vec::new(),
+            ca_file: None,
+            allow_insecure_loopback: false,
+            oidc: OidcSection::default(),
+        }
+    }
+}
+
+impl Default for OidcSection {
+    fn default() -> Self {
+        Self {
+            fetch_timeout_secs: Bounded(5),
+            cache_min_ttl_secs: Bounded(60),
+            cache_max_ttl_secs: Bounded(86_400),
+            refetch_interval_secs: Bounded(30),
+            max_token_age_secs: None,
         }
     }
 }

@@ -23,8 +23,12 @@ pub const MASTER_KEY: &str = "STSD_MASTER_KEY";
 /// `STSD_MASTER_KEY_FILE`: a 0600 file holding the master key in base64.
 pub const MASTER_KEY_FILE: &str = "STSD_MASTER_KEY_FILE";
 
+/// `STSD_FEDERATION_CA_FILE`: a PEM bundle of CA certificates trusted,
+/// besides the system's, for OIDC discovery, JWKS and metadata fetches.
+pub const FEDERATION_CA_FILE: &str = "STSD_FEDERATION_CA_FILE";
+
 /// Every variable stsd reads, for documentation and `check-config`.
-pub const ALL: [&str; 7] = [
+pub const ALL: [&str; 8] = [
     DATA_DIR,
     LISTEN,
     ACCOUNT_ID,
@@ -32,6 +36,7 @@ pub const ALL: [&str; 7] = [
     ROOT_SECRET_ACCESS_KEY,
     MASTER_KEY,
     MASTER_KEY_FILE,
+    FEDERATION_CA_FILE,
 ];
 
 /// A set of named string settings.

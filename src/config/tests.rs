@@ -348,3 +348,64 @@ keys = { groups = "groups" }
     );
     assert!(load("[federation]\nclock_skew_secs = 4000\n", &[]).is_err());
 }
+
+#[test]
+fn web_identity_fetching_and_inline_key_sets() {
+    let c = load("", &[]).unwrap();
+    let o = &c.federation.oidc;
+    assert_eq!(o.ca_file, None);
+    assert!(!o.allow_insecure_loopback);
+    assert_eq!(o.fetch_timeout, Duration::from_secs(5));
+    assert_eq!(o.refetch_interval, Duration::from_secs(30));
+    assert_eq!(o.max_token_age, None);
+
+    let jwks = r#"{"keys":[{"kty":"EC","kid":"k","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}"#;
+    let text = format!(
+        "[federation]\nca_file = \"/etc/ca.pem\"\nallow_insecure_loopback = true\n\
+         [federation.oidc]\nfetch_timeout_secs = 2\nrefetch_interval_secs = 0\nmax_token_age_secs = 600\n\
+         [[federation.providers]]\narn = \"arn:aws:iam::123456789012:oidc-provider/cluster.local\"\njwks = '{jwks}'\n"
+    );
+    let c = load(&text, &[]).unwrap();
+    let o = &c.federation.oidc;
+    assert_eq!(o.ca_file.as_deref(), Some(Path::new("/etc/ca.pem")));
+    assert!(o.allow_insecure_loopback);
+    assert_eq!(o.fetch_timeout, Duration::from_secs(2));
+    assert_eq!(o.refetch_interval, Duration::ZERO);
+    assert_eq!(o.max_token_age, Some(Duration::from_secs(600)));
+    assert_eq!(c.federation.providers[0].jwks.as_ref().unwrap().len(), 1);
+    // The environment names the CA file over the file.
+    let c = load(&text, &[("STSD_FEDERATION_CA_FILE", "/run/ca.pem")]).unwrap();
+    assert_eq!(
+        c.federation.oidc.ca_file.as_deref(),
+        Some(Path::new("/run/ca.pem"))
+    );
+
+    let bad = |text: &str, key: &str| {
+        let e = load(text, &[]).unwrap_err().to_string();
+        assert!(e.contains(key), "{e}");
+    };
+    let oidc = "[[federation.providers]]\narn = \"arn:aws:iam::123456789012:oidc-provider/x\"\n";
+    bad(
+        &format!("{oidc}jwks = 'nope'\n"),
+        "federation.providers[0].jwks",
+    );
+    bad(
+        &format!("{oidc}jwks = '{{\"keys\":[{{\"kty\":\"oct\",\"k\":\"AA\"}}]}}'\n"),
+        "no usable signature key",
+    );
+    bad(
+        &format!("{oidc}jwks = '{jwks}'\njwks_file = \"/x\"\n"),
+        "not both",
+    );
+    bad(
+        &format!("{oidc}jwks_file = \"/nonexistent/jwks.json\"\n"),
+        "federation.providers[0].jwks_file",
+    );
+    bad(
+        &format!(
+            "[[federation.providers]]\narn = \"arn:aws:iam::123456789012:saml-provider/A\"\njwks = '{jwks}'\n"
+        ),
+        "is not an OIDC provider",
+    );
+    assert!(load("[federation.oidc]\nfetch_timeout_secs = 0\n", &[]).is_err());
+}

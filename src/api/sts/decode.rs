@@ -12,6 +12,7 @@
 
 use crate::api::query::Scope;
 use crate::domain::ids::{Arn, TagKey};
+use crate::domain::oidc::{MAX_TOKEN_CHARS, MIN_TOKEN_CHARS, WebIdentityToken};
 use crate::domain::sts::duration::{MAX_ROLE_DURATION, MAX_TOKEN_DURATION, MIN_DURATION};
 use crate::service::error::{ErrorCode, ServiceError};
 use crate::service::store::Tag;
@@ -20,11 +21,13 @@ use crate::service::sts::federation_token::GetFederationToken;
 use crate::service::sts::mfa::MfaInput;
 use crate::service::sts::session_policy::SessionPolicies;
 use crate::service::sts::session_token::GetSessionToken;
+use crate::service::sts::web_identity::WebIdentityRequest;
 
 /// `sessionPolicyDocumentType`'s pattern.
 const POLICY_PATTERN: &str = r"[\u0009\u000A\u000D\u0020-\u00FF]+";
 
-/// GetFederationToken's `Policy` maximum (AssumeRole's model has none).
+/// GetFederationToken's (and AssumeRoleWithWebIdentity's) `Policy`
+/// maximum (AssumeRole's model has none).
 const MAX_FEDERATION_POLICY: usize = 2_048;
 
 /// AssumeRole's parameters.
@@ -57,6 +60,45 @@ pub(super) fn get_federation_token(p: &Scope<'_>) -> Result<GetFederationToken, 
         policies: policies(p, MAX_FEDERATION_POLICY)?,
         duration: duration(p, MAX_TOKEN_DURATION)?,
         tags: tags(p)?,
+    })
+}
+
+/// AssumeRoleWithWebIdentity's parameters. The token is never echoed in
+/// an error: a length outside 4–20,000 characters is a `ValidationError`
+/// naming `webIdentityToken` without its value. `ProviderId` is for
+/// OAuth 2.0 access tokens of Login with Amazon and Facebook, which stsd
+/// does not serve: `InvalidParameterValue`.
+pub(super) fn web_identity(p: &Scope<'_>) -> Result<WebIdentityRequest, ServiceError> {
+    if p.optional("ProviderId").is_some() {
+        return Err(ServiceError::new(
+            ErrorCode::InvalidParameterValue,
+            "ProviderId is only for OAuth 2.0 access tokens of www.amazon.com and graph.facebook.com, which this service does not accept; omit it for OpenID Connect ID tokens.",
+        ));
+    }
+    let token = p
+        .optional("WebIdentityToken")
+        .ok_or_else(|| p.missing("WebIdentityToken"))?;
+    let len = token.chars().count();
+    if !(MIN_TOKEN_CHARS..=MAX_TOKEN_CHARS).contains(&len) {
+        let bound = if len < MIN_TOKEN_CHARS {
+            format!("greater than or equal to {MIN_TOKEN_CHARS}")
+        } else {
+            format!("less than or equal to {MAX_TOKEN_CHARS}")
+        };
+        return Err(ServiceError::new(
+            ErrorCode::ValidationError,
+            format!(
+                "1 validation error detected: Value at '{}' failed to satisfy constraint: Member must have length {bound}",
+                p.member("WebIdentityToken")
+            ),
+        ));
+    }
+    Ok(WebIdentityRequest {
+        role_arn: arn(p, "RoleArn")?.ok_or_else(|| p.missing("RoleArn"))?,
+        session_name: p.parse_required("RoleSessionName")?,
+        token: WebIdentityToken::new(token.to_owned()),
+        duration: duration(p, MAX_ROLE_DURATION)?,
+        policies: policies(p, MAX_FEDERATION_POLICY)?,
     })
 }
 

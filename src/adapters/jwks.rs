@@ -1,0 +1,186 @@
+//! OIDC provider keys over HTTPS, cached: the adapter of the `IdpKeys`
+//! port (`service::sts::web_identity::keys`).
+//!
+//! Owns: [`HttpKeySource`] — discovery (`<iss>/.well-known/openid-configuration`,
+//! whose `issuer` must equal the token's `iss`), then its `jwks_uri`, each
+//! a bounded GET ([`fetch`]: https, private CA bundle ([`tls`]), timeouts,
+//! size limit); the key set cached per issuer in moka for the JWKS's
+//! `Cache-Control: max-age`, bounded by the configured minimum and maximum
+//! (an hour when the header is absent), concurrent misses sharing one
+//! fetch; and the refetch on an unknown `kid` at most once per
+//! `refetch_interval` per issuer, whatever the request rate, so tokens
+//! with made-up `kid`s cannot turn stsd into a load generator against the
+//! IdP. May import `service` and `domain`, hyper, rustls and moka; never
+//! `api`.
+
+pub mod fetch;
+pub mod tls;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use moka::Expiry;
+use moka::future::Cache;
+use parking_lot::Mutex;
+
+use crate::domain::clock::Clock;
+use crate::domain::ids::OidcProviderUrl;
+use crate::domain::oidc::KeySet;
+use crate::service::sts::web_identity::{IdpKeys, KeyError};
+use fetch::Fetcher;
+
+/// How long a key set is kept when its response says nothing.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(3600);
+/// At most this many issuers' key sets are cached.
+const MAX_ISSUERS: u64 = 1_000;
+
+/// The key source's settings.
+#[derive(Debug, Clone)]
+pub struct JwksSettings {
+    /// The shortest time a key set is cached, whatever its headers say.
+    pub min_ttl: Duration,
+    /// The longest.
+    pub max_ttl: Duration,
+    /// The least time between two refetches for an unknown `kid`, per
+    /// issuer.
+    pub refetch_interval: Duration,
+}
+
+/// Key sets fetched by discovery, cached.
+#[derive(Debug, Clone)]
+pub struct HttpKeySource {
+    fetcher: Fetcher,
+    cache: Cache<String, Cached>,
+    clock: Arc<dyn Clock>,
+    settings: JwksSettings,
+    /// When each issuer was last refetched for an unknown `kid`, seconds.
+    refetched: Arc<Mutex<HashMap<String, u64>>>,
+}
+
+/// A cached key set and how long it lives.
+#[derive(Debug, Clone)]
+struct Cached {
+    keys: Arc<KeySet>,
+    ttl: Duration,
+}
+
+/// Each entry lives for its own TTL.
+struct ByTtl;
+
+impl Expiry<String, Cached> for ByTtl {
+    #[expect(
+        clippy::disallowed_types,
+        reason = "moka's Expiry trait names its own creation instant; unused here"
+    )]
+    fn expire_after_create(
+        &self,
+        _key: &String,
+        value: &Cached,
+        _created_at: std::time::Instant,
+    ) -> Option<Duration> {
+        Some(value.ttl)
+    }
+}
+
+// === impl HttpKeySource ===
+
+impl HttpKeySource {
+    /// A source fetching with `fetcher`, timing refetches with `clock`.
+    pub fn new(fetcher: Fetcher, clock: Arc<dyn Clock>, settings: JwksSettings) -> Self {
+        Self {
+            fetcher,
+            cache: Cache::builder()
+                .max_capacity(MAX_ISSUERS)
+                .expire_after(ByTtl)
+                .build(),
+            clock,
+            settings,
+            refetched: Arc::default(),
+        }
+    }
+
+    /// Discovery, then the key set.
+    async fn fetch(&self, issuer: &str) -> Result<Cached, KeyError> {
+        let discovery_url = format!(
+            "{}/.well-known/openid-configuration",
+            issuer.trim_end_matches('/')
+        );
+        let discovery = self.fetcher.get(&discovery_url).await?;
+        #[derive(serde::Deserialize)]
+        struct Discovery {
+            issuer: String,
+            jwks_uri: String,
+        }
+        let doc: Discovery = serde_json::from_slice(&discovery.body).map_err(|_| {
+            KeyError::Unusable(format!(
+                "{discovery_url} is not a discovery document with issuer and jwks_uri"
+            ))
+        })?;
+        if doc.issuer != issuer {
+            return Err(KeyError::Unusable(format!(
+                "{discovery_url} names the issuer {}, not {issuer}",
+                doc.issuer.chars().take(256).collect::<String>()
+            )));
+        }
+        let jwks = self.fetcher.get(&doc.jwks_uri).await?;
+        let keys = KeySet::parse(&jwks.body)
+            .map_err(|e| KeyError::Unusable(format!("{}: {e}", doc.jwks_uri)))?;
+        let ttl = jwks.max_age.map_or(DEFAULT_TTL, Duration::from_secs).clamp(
+            self.settings.min_ttl,
+            self.settings.max_ttl.max(self.settings.min_ttl),
+        );
+        tracing::info!(
+            issuer,
+            keys = keys.len(),
+            ttl_secs = ttl.as_secs(),
+            "fetched the key set of an OIDC provider"
+        );
+        Ok(Cached {
+            keys: Arc::new(keys),
+            ttl,
+        })
+    }
+
+    /// Whether a refetch of `issuer` is due; records it when it is.
+    fn refetch_due(&self, issuer: &str) -> bool {
+        let now = self.clock.now().as_secs();
+        let mut last = self.refetched.lock();
+        let due = last
+            .get(issuer)
+            .is_none_or(|t| now.saturating_sub(*t) >= self.settings.refetch_interval.as_secs());
+        if due {
+            if last.len() >= 10 * usize::try_from(MAX_ISSUERS).unwrap_or(usize::MAX) {
+                last.clear();
+            }
+            last.insert(issuer.to_owned(), now);
+        }
+        due
+    }
+}
+
+#[async_trait]
+impl IdpKeys for HttpKeySource {
+    async fn keys(
+        &self,
+        issuer: &OidcProviderUrl,
+        unknown_kid: Option<&str>,
+    ) -> Result<Arc<KeySet>, KeyError> {
+        let key = issuer.as_str().to_owned();
+        let cached = self
+            .cache
+            .try_get_with(key.clone(), self.fetch(issuer.as_str()))
+            .await
+            .map_err(|e| (*e).clone())?;
+        let Some(kid) = unknown_kid else {
+            return Ok(cached.keys);
+        };
+        if cached.keys.has_kid(kid) || !self.refetch_due(&key) {
+            return Ok(cached.keys);
+        }
+        let fresh = self.fetch(issuer.as_str()).await?;
+        self.cache.insert(key, fresh.clone()).await;
+        Ok(fresh.keys)
+    }
+}
