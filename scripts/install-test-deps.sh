@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 # System packages (none are needed yet by the policy evaluator; the daemon,
 # federation and browser tests add theirs here).
-APT_PACKAGES=()
+APT_PACKAGES=(openssl)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -40,7 +40,7 @@ if ! "$VENV/bin/python" -c 'import sys' >/dev/null 2>&1 || [[ ! -x "$VENV/bin/pi
 fi
 py_hash="$(sha256sum "$PY_REQS" | cut -d' ' -f1)"
 if [[ "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$py_hash" ]] \
-   || ! "$VENV/bin/python" -c 'import boto3, pytest' >/dev/null 2>&1 \
+   || ! "$VENV/bin/python" -c 'import boto3, pytest, jwcrypto' >/dev/null 2>&1 \
    || [[ ! -x "$VENV/bin/aws" ]]; then
   rm -f "$VENV/.requirements.sha256"
   PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV/bin/pip" install -q --no-input -r "$PY_REQS"
@@ -63,7 +63,8 @@ JS_DIR="tests/js"
 JS_STAMP="$JS_DIR/node_modules/.stsd-lock.sha256"
 js_hash="$(sha256sum "$JS_DIR/package-lock.json" | cut -d' ' -f1)"
 if [[ "$(cat "$JS_STAMP" 2>/dev/null)" != "$js_hash" ]] \
-   || [[ ! -f "$JS_DIR/node_modules/@aws-sdk/client-sts/package.json" ]]; then
+   || [[ ! -f "$JS_DIR/node_modules/@aws-sdk/client-sts/package.json" ]] \
+   || [[ ! -f "$JS_DIR/node_modules/oidc-provider/package.json" ]]; then
   (cd "$JS_DIR" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
   echo "$js_hash" > "$JS_STAMP"
 fi
