@@ -1,5 +1,7 @@
-//! HTTP load generator: `GET /healthz`, signed `GetCallerIdentity` and
-//! signed `AssumeRole` against one running stsd, in the same run, over
+//! HTTP load generator: `GET /healthz`, signed `GetCallerIdentity`,
+//! signed `AssumeRole` and unsigned `AssumeRoleWithWebIdentity` (RS256,
+//! keys inline in the daemon's configuration: `load/web_identity.rs`)
+//! against one running stsd, in the same run, over
 //! HTTP/1.1 keep-alive connections on loopback (issue 4, "Performance").
 //!
 //! `cargo bench --bench load` starts the release (`bench` profile) daemon
@@ -58,6 +60,12 @@ use stsd::domain::secret::SecretAccessKey;
 use stsd::domain::sigv4::{
     AmzDate, Payload, RequestView, SignatureLocation, SigningParams, sign_request,
 };
+
+#[path = "load/web_identity.rs"]
+mod web_identity;
+
+/// The default account of a daemon this program starts.
+const ACCOUNT: &str = "123456789012";
 
 /// The root key of a daemon this program starts (the AWS documentation's
 /// example key; the daemon is private to the run).
@@ -148,6 +156,8 @@ fn start_daemon() -> (SocketAddr, Spawned) {
     let master = data_encoding::BASE64.encode(&master);
     let binary = PathBuf::from(env!("CARGO_BIN_EXE_stsd"));
     let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let config = dir.path().join("stsd.toml");
+    std::fs::write(&config, web_identity::daemon_config(ACCOUNT)).unwrap();
     let mut cmd = Command::new(&binary);
     for (k, _) in std::env::vars_os() {
         if k.to_string_lossy().starts_with("STSD_") {
@@ -156,6 +166,8 @@ fn start_daemon() -> (SocketAddr, Spawned) {
     }
     let child = cmd
         .args(["serve", "--listen", &addr.to_string()])
+        .arg("--config")
+        .arg(&config)
         .env("STSD_DATA_DIR", dir.path().join("data"))
         .env("STSD_MASTER_KEY", master)
         .env("STSD_ROOT_ACCESS_KEY_ID", ROOT_KEY_ID)
@@ -342,11 +354,29 @@ async fn setup(addr: SocketAddr, admin: &Creds) -> (Creds, String) {
     (creds, xml(&created, "Arn").to_owned())
 }
 
+/// Registers the bench's OIDC provider and a role trusting it; returns
+/// the role ARN and a token.
+async fn setup_web_identity(addr: SocketAddr, admin: &Creds) -> (Arc<str>, Arc<str>) {
+    let host = addr.to_string();
+    let mut c = connect(addr).await;
+    let role = format!("bench-web-{:x}", SystemClock.now().as_nanos() & 0xff_ffff);
+    let mut arn = String::new();
+    for call in web_identity::setup_calls(ACCOUNT, &role, "bench-workload", enc) {
+        let out = iam(&mut c, &host, admin, &call).await;
+        if call.starts_with("Action=CreateRole") {
+            arn = xml(&out, "Arn").to_owned();
+        }
+    }
+    let token = web_identity::token(SystemClock.now().as_secs(), "bench-workload");
+    (arn.into(), token.into())
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Workload {
     Healthz,
     GetCallerIdentity,
     AssumeRole,
+    WebIdentity,
 }
 
 impl Workload {
@@ -355,6 +385,7 @@ impl Workload {
             Self::Healthz => "GET /healthz",
             Self::GetCallerIdentity => "GetCallerIdentity (signed)",
             Self::AssumeRole => "AssumeRole (signed)",
+            Self::WebIdentity => "AssumeRoleWithWebIdentity",
         }
     }
 }
@@ -366,6 +397,9 @@ struct Target {
     host: Arc<str>,
     creds: Creds,
     role_arn: Arc<str>,
+    /// AssumeRoleWithWebIdentity's role and token, when the daemon serves
+    /// the bench's keys.
+    web: Option<(Arc<str>, Arc<str>)>,
 }
 
 impl Target {
@@ -387,6 +421,16 @@ impl Target {
                     enc(&self.role_arn)
                 ),
             ),
+            Workload::WebIdentity => {
+                let (role, token) = self.web.as_ref().unwrap();
+                Request::post("/")
+                    .header("host", &*self.host)
+                    .header("content-type", FORM)
+                    .body(Full::new(Bytes::from(web_identity::body(
+                        role, token, n, enc,
+                    ))))
+                    .unwrap()
+            }
         }
     }
 }
@@ -529,11 +573,17 @@ fn main() {
         .unwrap();
     rt.block_on(async {
         let (creds, role_arn) = setup(addr, &admin).await;
+        let web = if _daemon.is_some() {
+            Some(setup_web_identity(addr, &admin).await)
+        } else {
+            None
+        };
         let target = Target {
             addr,
             host: addr.to_string().into(),
             creds,
             role_arn: role_arn.into(),
+            web,
         };
         println!(
             "{} connections, {:.1} s warm-up + {:.1} s measured per workload, {} client thread(s){}",
@@ -544,7 +594,11 @@ fn main() {
             if s.smoke { " (smoke run: pass --bench for figures)" } else { "" }
         );
         let mut reports = Vec::new();
-        for w in [Workload::Healthz, Workload::GetCallerIdentity, Workload::AssumeRole] {
+        let mut workloads = vec![Workload::Healthz, Workload::GetCallerIdentity, Workload::AssumeRole];
+        if target.web.is_some() {
+            workloads.push(Workload::WebIdentity);
+        }
+        for w in workloads {
             // Probe first: an action the daemon does not serve is reported, not measured.
             let mut probe = connect(addr).await;
             let (status, body) = send(&mut probe, target.request(w, u64::MAX)).await;
