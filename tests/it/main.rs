@@ -22,6 +22,7 @@ mod iam_users;
 mod lifecycle;
 mod sdk_iam;
 mod sdk_sts;
+mod sdk_web_identity;
 mod serve;
 mod sessions;
 mod store;
