@@ -158,6 +158,29 @@ impl HttpKeySource {
         }
         due
     }
+
+    /// [`IdpKeys::keys`] for the issuer URL `issuer` (any scheme the
+    /// fetcher allows).
+    async fn keys_of(
+        &self,
+        issuer: &str,
+        unknown_kid: Option<&str>,
+    ) -> Result<Arc<KeySet>, KeyError> {
+        let cached = self
+            .cache
+            .try_get_with(issuer.to_owned(), self.fetch(issuer))
+            .await
+            .map_err(|e| (*e).clone())?;
+        let Some(kid) = unknown_kid else {
+            return Ok(cached.keys);
+        };
+        if cached.keys.has_kid(kid) || !self.refetch_due(issuer) {
+            return Ok(cached.keys);
+        }
+        let fresh = self.fetch(issuer).await?;
+        self.cache.insert(issuer.to_owned(), fresh.clone()).await;
+        Ok(fresh.keys)
+    }
 }
 
 #[async_trait]
@@ -167,20 +190,9 @@ impl IdpKeys for HttpKeySource {
         issuer: &OidcProviderUrl,
         unknown_kid: Option<&str>,
     ) -> Result<Arc<KeySet>, KeyError> {
-        let key = issuer.as_str().to_owned();
-        let cached = self
-            .cache
-            .try_get_with(key.clone(), self.fetch(issuer.as_str()))
-            .await
-            .map_err(|e| (*e).clone())?;
-        let Some(kid) = unknown_kid else {
-            return Ok(cached.keys);
-        };
-        if cached.keys.has_kid(kid) || !self.refetch_due(&key) {
-            return Ok(cached.keys);
-        }
-        let fresh = self.fetch(issuer.as_str()).await?;
-        self.cache.insert(key, fresh.clone()).await;
-        Ok(fresh.keys)
+        self.keys_of(issuer.as_str(), unknown_kid).await
     }
 }
+
+#[cfg(test)]
+mod tests;
