@@ -24,7 +24,14 @@
 //! - `STSD_BENCH_CONNECTIONS` (default 32), `STSD_BENCH_SECONDS` (measured
 //!   seconds per workload, default 10), `STSD_BENCH_WARMUP` (seconds,
 //!   default 2), `STSD_BENCH_CLIENT_THREADS` (the generator's tokio worker
-//!   threads, default 1: the daemon gets the other core).
+//!   threads, default 1: the daemon gets the other core),
+//!   `STSD_BENCH_DAEMON_CPUS` (a `taskset -c` CPU list for the daemon
+//!   this program starts; run the program itself under `taskset -c` with
+//!   the other CPUs to give each side its own cores),
+//!   `STSD_BENCH_WORKLOADS` (a comma list of `healthz`,
+//!   `get-caller-identity`, `assume-role`, `web-identity`; default all
+//!   (`web-identity` only with a daemon this program starts) — one alone is
+//!   handy under a profiler; ratios need `healthz`).
 //!
 //! Under `cargo test` (no `--bench` argument; `make test` runs every bench
 //! target that way) it is a smoke run: the test-profile daemon, two
@@ -79,6 +86,7 @@ struct Settings {
     measure: Duration,
     client_threads: usize,
     smoke: bool,
+    workloads: Vec<Workload>,
 }
 
 impl Settings {
@@ -100,6 +108,7 @@ impl Settings {
                 measure: Duration::from_millis(300),
                 client_threads: 1,
                 smoke,
+                workloads: Workload::ALL.to_vec(),
             };
         }
         Self {
@@ -108,6 +117,18 @@ impl Settings {
             measure: Duration::from_secs_f64(num("STSD_BENCH_SECONDS", 10.0)),
             client_threads: num("STSD_BENCH_CLIENT_THREADS", 1.0) as usize,
             smoke,
+            workloads: match std::env::var("STSD_BENCH_WORKLOADS") {
+                Ok(v) if !v.is_empty() => v
+                    .split(',')
+                    .map(|k| {
+                        Workload::ALL
+                            .into_iter()
+                            .find(|w| w.key() == k.trim())
+                            .unwrap_or_else(|| panic!("STSD_BENCH_WORKLOADS: unknown workload {k}"))
+                    })
+                    .collect(),
+                _ => Workload::ALL.to_vec(),
+            },
         }
     }
 }
@@ -158,7 +179,17 @@ fn start_daemon() -> (SocketAddr, Spawned) {
     let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
     let config = dir.path().join("stsd.toml");
     std::fs::write(&config, web_identity::daemon_config(ACCOUNT)).unwrap();
-    let mut cmd = Command::new(&binary);
+    // STSD_BENCH_DAEMON_CPUS pins the daemon (`taskset -c`), so that the
+    // generator, pinned by running the bench itself under `taskset`, does
+    // not take CPU time from it.
+    let mut cmd = match std::env::var("STSD_BENCH_DAEMON_CPUS") {
+        Ok(cpus) if !cpus.is_empty() => {
+            let mut c = Command::new("taskset");
+            c.args(["-c", &cpus]).arg(&binary);
+            c
+        }
+        _ => Command::new(&binary),
+    };
     for (k, _) in std::env::vars_os() {
         if k.to_string_lossy().starts_with("STSD_") {
             cmd.env_remove(k);
@@ -380,6 +411,23 @@ enum Workload {
 }
 
 impl Workload {
+    const ALL: [Self; 4] = [
+        Self::Healthz,
+        Self::GetCallerIdentity,
+        Self::AssumeRole,
+        Self::WebIdentity,
+    ];
+
+    /// The name `STSD_BENCH_WORKLOADS` uses.
+    fn key(self) -> &'static str {
+        match self {
+            Self::Healthz => "healthz",
+            Self::GetCallerIdentity => "get-caller-identity",
+            Self::AssumeRole => "assume-role",
+            Self::WebIdentity => "web-identity",
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Self::Healthz => "GET /healthz",
@@ -594,10 +642,13 @@ fn main() {
             if s.smoke { " (smoke run: pass --bench for figures)" } else { "" }
         );
         let mut reports = Vec::new();
-        let mut workloads = vec![Workload::Healthz, Workload::GetCallerIdentity, Workload::AssumeRole];
-        if target.web.is_some() {
-            workloads.push(Workload::WebIdentity);
-        }
+        // The web-identity workload needs the daemon this program
+        // started (its configuration serves the bench's keys).
+        let workloads = s
+            .workloads
+            .iter()
+            .copied()
+            .filter(|w| *w != Workload::WebIdentity || target.web.is_some());
         for w in workloads {
             // Probe first: an action the daemon does not serve is reported, not measured.
             let mut probe = connect(addr).await;
@@ -618,8 +669,7 @@ fn main() {
         let base = reports
             .iter()
             .find(|r| r.workload == Workload::Healthz)
-            .map(|r| r.rate)
-            .unwrap();
+            .map_or(f64::NAN, |r| r.rate);
         println!(
             "{:<28} {:>10} {:>9} {:>9} {:>10} {:>7} {:>9}",
             "workload", "req/s", "p50", "p99", "requests", "errors", "/healthz"
