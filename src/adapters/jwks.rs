@@ -7,7 +7,7 @@
 //! size limit); the key set cached per issuer in moka for the JWKS's
 //! `Cache-Control: max-age`, bounded by the configured minimum and maximum
 //! (an hour when the header is absent), concurrent misses sharing one
-//! fetch; and the refetch on an unknown `kid` at most once per
+//! fetch, a failed fetch remembered for [`FAILURE_HOLD`]; and the refetch on an unknown `kid` at most once per
 //! `refetch_interval` per issuer, whatever the request rate, so tokens
 //! with made-up `kid`s cannot turn stsd into a load generator against the
 //! IdP. May import `service` and `domain`, hyper, rustls and moka; never
@@ -35,6 +35,9 @@ use fetch::Fetcher;
 pub const DEFAULT_TTL: Duration = Duration::from_secs(3600);
 /// At most this many issuers' key sets are cached.
 const MAX_ISSUERS: u64 = 1_000;
+/// How long a failed fetch is remembered: requests in that time get the
+/// same error instead of hammering an IdP that is down.
+pub const FAILURE_HOLD: Duration = Duration::from_secs(5);
 
 /// The key source's settings.
 #[derive(Debug, Clone)]
@@ -52,7 +55,7 @@ pub struct JwksSettings {
 #[derive(Debug, Clone)]
 pub struct HttpKeySource {
     fetcher: Fetcher,
-    cache: Cache<String, Cached>,
+    cache: Cache<String, Result<Cached, KeyError>>,
     clock: Arc<dyn Clock>,
     settings: JwksSettings,
     /// When each issuer was last refetched for an unknown `kid`, seconds.
@@ -69,7 +72,7 @@ struct Cached {
 /// Each entry lives for its own TTL.
 struct ByTtl;
 
-impl Expiry<String, Cached> for ByTtl {
+impl Expiry<String, Result<Cached, KeyError>> for ByTtl {
     #[expect(
         clippy::disallowed_types,
         reason = "moka's Expiry trait names its own creation instant; unused here"
@@ -77,10 +80,10 @@ impl Expiry<String, Cached> for ByTtl {
     fn expire_after_create(
         &self,
         _key: &String,
-        value: &Cached,
+        value: &Result<Cached, KeyError>,
         _created_at: std::time::Instant,
     ) -> Option<Duration> {
-        Some(value.ttl)
+        Some(value.as_ref().map_or(FAILURE_HOLD, |c| c.ttl))
     }
 }
 
@@ -168,17 +171,19 @@ impl HttpKeySource {
     ) -> Result<Arc<KeySet>, KeyError> {
         let cached = self
             .cache
-            .try_get_with(issuer.to_owned(), self.fetch(issuer))
-            .await
-            .map_err(|e| (*e).clone())?;
+            .get_with(issuer.to_owned(), self.fetch(issuer))
+            .await?;
         let Some(kid) = unknown_kid else {
             return Ok(cached.keys);
         };
         if cached.keys.has_kid(kid) || !self.refetch_due(issuer) {
             return Ok(cached.keys);
         }
+        // A failed refetch keeps the set that works.
         let fresh = self.fetch(issuer).await?;
-        self.cache.insert(issuer.to_owned(), fresh.clone()).await;
+        self.cache
+            .insert(issuer.to_owned(), Ok(fresh.clone()))
+            .await;
         Ok(fresh.keys)
     }
 }

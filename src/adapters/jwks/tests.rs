@@ -161,32 +161,30 @@ async fn key_sets_are_cached_and_refetched_at_a_bounded_rate() {
     assert_eq!(hits(&routes, "/jwks"), 3);
 }
 
+/// The error of a first fetch whose JWKS answers `status` with `body`.
+async fn failure(status: &str, body: String) -> KeyError {
+    let (issuer, routes, _clock, source) = provider("").await;
+    route(&routes, "/jwks", status, "", body);
+    source.keys_of(&issuer, None).await.unwrap_err()
+}
+
 #[tokio::test]
 async fn each_failure_is_classed() {
-    let (issuer, routes, _clock, source) = provider("").await;
     let big = format!(r#"{{"keys":[],"pad":"{}"}}"#, "x".repeat(600 * 1024));
-    route(&routes, "/jwks", "200 OK", "", big);
-    let e = source.keys_of(&issuer, None).await.unwrap_err();
+    let e = failure("200 OK", big).await;
     assert!(
         matches!(&e, KeyError::Unusable(m) if m.contains("larger")),
         "{e:?}"
     );
-    route(
-        &routes,
-        "/jwks",
-        "503 Service Unavailable",
-        "",
-        String::new(),
-    );
-    let e = source.keys_of(&issuer, None).await.unwrap_err();
+    let e = failure("503 Service Unavailable", String::new()).await;
     assert!(matches!(e, KeyError::Unreachable(_)), "{e:?}");
-    route(&routes, "/jwks", "404 Not Found", "", String::new());
-    let e = source.keys_of(&issuer, None).await.unwrap_err();
+    let e = failure("404 Not Found", String::new()).await;
     assert!(matches!(e, KeyError::Unusable(_)), "{e:?}");
-    route(&routes, "/jwks", "200 OK", "", "not json".to_owned());
-    let e = source.keys_of(&issuer, None).await.unwrap_err();
+    let e = failure("200 OK", "not json".to_owned()).await;
     assert!(matches!(e, KeyError::Unusable(_)), "{e:?}");
+
     // A discovery document naming another issuer.
+    let (issuer, routes, _clock, source) = provider("").await;
     let other = serde_json::json!({"issuer": "https://elsewhere.example", "jwks_uri": format!("{issuer}/jwks")});
     route(
         &routes,
@@ -200,6 +198,25 @@ async fn each_failure_is_classed() {
         matches!(&e, KeyError::Unusable(m) if m.contains("names the issuer")),
         "{e:?}"
     );
+    // The failure is held: the IdP is not asked again at once, even when
+    // it has recovered.
+    let hits_before = hits(&routes, "/.well-known/openid-configuration");
+    let good = serde_json::json!({"issuer": issuer, "jwks_uri": format!("{issuer}/jwks")});
+    route(
+        &routes,
+        "/.well-known/openid-configuration",
+        "200 OK",
+        "",
+        good.to_string(),
+    );
+    for _ in 0..5 {
+        assert_eq!(source.keys_of(&issuer, None).await.unwrap_err(), e);
+    }
+    assert_eq!(
+        hits(&routes, "/.well-known/openid-configuration"),
+        hits_before
+    );
+
     // Nothing listens: unreachable.
     let closed = TcpListener::bind("127.0.0.1:0")
         .await
