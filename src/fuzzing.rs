@@ -219,6 +219,45 @@ fn check_round_trip(policy: &Policy) {
     }
 }
 
+/// The key set of the `web_identity_token` target: one P-256 key, `kid`
+/// `f`, from RFC 7515's example A.3.
+static FUZZ_JWKS: LazyLock<Option<crate::domain::oidc::KeySet>> = LazyLock::new(|| {
+    crate::domain::oidc::KeySet::parse(br#"{"keys":[{"kty":"EC","kid":"f","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}"#).ok()
+});
+
+/// Runs `data` (when it is UTF-8) through the web-identity token checks —
+/// `peek`, then `verify` against a fixed key set at a fixed time — and
+/// parses it as a JWKS; nothing may panic, and no token verifies (the
+/// fuzzer has no private key).
+#[doc(hidden)]
+pub fn web_identity_token(data: &[u8]) {
+    use crate::domain::oidc::{KeySet, TimeLimits, WebIdentityToken, peek, verify};
+    let _ = KeySet::parse(data);
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let token = WebIdentityToken::new(text.to_owned());
+    let (Ok(header), Some(keys)) = (peek(&token), FUZZ_JWKS.as_ref()) else {
+        return;
+    };
+    let limits = TimeLimits {
+        skew: 300,
+        max_age: Some(3600),
+    };
+    let verified = verify(
+        &token,
+        &header,
+        keys,
+        &["fuzz".to_owned()],
+        1_800_000_000,
+        limits,
+    );
+    assert!(
+        verified.is_err(),
+        "a token verified without the private key"
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -271,5 +310,19 @@ mod tests {
             println!("{}", seed.display());
             super::policy_document(&std::fs::read(&seed).unwrap());
         }
+    }
+
+    /// Every seed of the `web_identity_token` corpus runs through it; the
+    /// token seed gets as far as the signature.
+    #[test]
+    fn web_identity_token_seed_corpus() {
+        let seeds = seeds("web_identity_token");
+        assert!(seeds.len() >= 2, "{seeds:?}");
+        for seed in &seeds {
+            super::web_identity_token(&std::fs::read(seed).unwrap());
+        }
+        let token =
+            crate::domain::oidc::WebIdentityToken::new(std::fs::read_to_string(&seeds[0]).unwrap());
+        assert!(crate::domain::oidc::peek(&token).is_ok());
     }
 }
