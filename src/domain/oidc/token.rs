@@ -109,9 +109,19 @@ pub fn peek(token: &WebIdentityToken) -> Result<Unverified, TokenError> {
     if signature.is_empty() {
         return Err(malformed("the signature is empty"));
     }
-    let payload = json_segment(payload, "the payload is not base64url-encoded json")?;
-    let issuer = match payload.get("iss") {
-        Some(serde_json::Value::String(iss)) => iss.clone(),
+    // Only `iss` is read here: the other claims are skipped, not built
+    // (verification parses them again).
+    #[derive(serde::Deserialize)]
+    struct Issuer {
+        iss: Option<serde_json::Value>,
+    }
+    let payload: Issuer = BASE64URL_NOPAD
+        .decode(payload.as_bytes())
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .ok_or_else(|| malformed("the payload is not base64url-encoded json"))?;
+    let issuer = match payload.iss {
+        Some(serde_json::Value::String(iss)) => iss,
         Some(_) => {
             return Err(TokenError::InvalidClaim {
                 claim: "iss".to_owned(),
