@@ -10,6 +10,7 @@ pub mod clock;
 pub mod credential;
 pub mod ids;
 pub mod policy;
+pub mod saml;
 pub mod seal;
 pub mod secret;
 pub mod sigv4;
