@@ -32,6 +32,7 @@ use crate::service::authn::{
 use crate::service::iam::Iam;
 use crate::service::iam::bootstrap::BootstrapError;
 use crate::service::store::StoreError;
+use crate::service::sts::federated::FederationSettings;
 use crate::service::sts::{Sts, StsSettings};
 
 mod bootstrap;
@@ -229,6 +230,15 @@ fn build_state(
             tag_session_for_inherited_tags: config.sts.tag_session_for_inherited_tags,
             mfa_into_role_sessions: config.sts.mfa_into_role_sessions,
         },
+        federation: Arc::new(FederationSettings {
+            clock_skew_secs: config.federation.clock_skew.as_secs(),
+            mappings: config
+                .federation
+                .providers
+                .iter()
+                .map(|p| (p.arn.clone(), p.claims.clone()))
+                .collect(),
+        }),
     });
     let authenticator = Authenticator::new(lookup, clock, settings)
         .with_usage_log(store)

@@ -11,6 +11,7 @@
 //! Every key is documented in `config/stsd.full.toml`.
 
 pub mod error;
+pub mod federation;
 pub mod file;
 pub mod secrets;
 pub mod source;
@@ -20,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use error::ConfigError;
+use federation::FederationConfig;
 use file::FileConfig;
 pub use file::{DEFAULT_LISTEN, DEFAULT_PORT, LogLevel, StoreBackend};
 use secrets::{Getter, MasterKeySource, RootCredentialSource, master_key_source, root_source};
@@ -57,6 +59,8 @@ pub struct Config {
     pub sessions: SessionsConfig,
     /// STS behaviours the reference leaves open.
     pub sts: StsConfig,
+    /// AssumeRoleWithWebIdentity and AssumeRoleWithSAML.
+    pub federation: FederationConfig,
 }
 
 /// `[server]`, validated.
@@ -255,6 +259,7 @@ impl Config {
                 tag_session_for_inherited_tags: raw.sts.tag_session_for_inherited_tags,
                 mfa_into_role_sessions: raw.sts.mfa_into_role_sessions,
             },
+            federation: federation::federation_config(raw.federation, origin, text)?,
         })
     }
 }

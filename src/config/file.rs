@@ -9,6 +9,7 @@
 //!
 //! `config/stsd.full.toml` documents every key; keep the two in step.
 
+use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
@@ -16,7 +17,7 @@ use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 
 use crate::domain::credential::SealingKeyId;
-use crate::domain::ids::{AccountId, Partition, Region};
+use crate::domain::ids::{AccountId, Arn, Partition, Region, TagKey};
 use crate::domain::seal::SealKeyId;
 
 /// The documented default port of the Query API.
@@ -63,6 +64,8 @@ pub struct FileConfig {
     pub sessions: SessionsSection,
     /// `[sts]`.
     pub sts: StsSection,
+    /// `[federation]`.
+    pub federation: FederationSection,
 }
 
 /// `[server]`: the Query API listener.
@@ -201,6 +204,41 @@ pub struct StsSection {
     pub mfa_into_role_sessions: bool,
 }
 
+/// `[federation]`: AssumeRoleWithWebIdentity and AssumeRoleWithSAML.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FederationSection {
+    /// Clock skew allowed on the times of tokens and assertions, seconds.
+    pub clock_skew_secs: Bounded<0, 3600>,
+    /// `[[federation.providers]]`: settings of one IAM identity provider.
+    pub providers: Vec<ProviderSection>,
+}
+
+/// `[[federation.providers]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderSection {
+    /// The IAM provider's ARN (`oidc-provider/…` or `saml-provider/…`).
+    pub arn: Spanned<Arn>,
+    /// `[federation.providers.claims]`.
+    #[serde(default)]
+    pub claims: ClaimsSection,
+}
+
+/// `[federation.providers.claims]`: claims or attributes → session.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClaimsSection {
+    /// Session tag key → claim (or SAML attribute) name.
+    pub tags: BTreeMap<TagKey, String>,
+    /// Keys of `tags` that are transitive.
+    pub transitive: Vec<TagKey>,
+    /// The claim that becomes the source identity.
+    pub source_identity: Option<String>,
+    /// Condition key name (after the provider's prefix) → claim name.
+    pub keys: BTreeMap<String, String>,
+}
+
 /// An integer from `MIN` to `MAX`; out-of-range values fail while the file
 /// is parsed, so the error names the key's line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -229,6 +267,15 @@ impl Default for ServerSection {
             request_timeout_secs: Bounded(30),
             shutdown_grace_secs: Bounded(20),
             max_connections: Bounded(1024),
+        }
+    }
+}
+
+impl Default for FederationSection {
+    fn default() -> Self {
+        Self {
+            clock_skew_secs: Bounded(300),
+            providers: Vec::new(),
         }
     }
 }

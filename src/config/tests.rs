@@ -1,6 +1,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
+use crate::domain::ids::Arn;
 
 fn env(pairs: &[(&'static str, &'static str)]) -> BTreeMap<&'static str, &'static str> {
     pairs.iter().copied().collect()
@@ -294,4 +295,56 @@ fn bad_sealing_key_lists_name_their_line() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("unknown field `sealing_key`"), "{e}");
+}
+
+#[test]
+fn federation_providers_map_claims_and_are_checked() {
+    let c = load("", &[]).unwrap();
+    assert_eq!(c.federation.clock_skew, Duration::from_secs(300));
+    assert!(c.federation.providers.is_empty());
+
+    let good = r#"
+[federation]
+clock_skew_secs = 60
+[[federation.providers]]
+arn = "arn:aws:iam::123456789012:oidc-provider/idp.example.com"
+[federation.providers.claims]
+tags = { team = "groups", dept = "department" }
+transitive = ["team"]
+source_identity = "email"
+keys = { groups = "groups" }
+"#;
+    let c = load(good, &[]).unwrap();
+    assert_eq!(c.federation.clock_skew, Duration::from_secs(60));
+    let arn: Arn = "arn:aws:iam::123456789012:oidc-provider/idp.example.com"
+        .parse()
+        .unwrap();
+    let p = c.federation.provider(&arn).unwrap();
+    assert_eq!(p.claims.tags.len(), 2);
+    assert_eq!(p.claims.transitive.len(), 1);
+    assert_eq!(p.claims.source_identity.as_deref(), Some("email"));
+    assert_eq!(p.claims.keys, [("groups".to_owned(), "groups".to_owned())]);
+
+    let bad = |text: &str, key: &str| {
+        let e = load(text, &[]).unwrap_err().to_string();
+        assert!(e.contains(key), "{e}");
+        assert!(e.starts_with("stsd.toml:"), "{e}");
+    };
+    bad(
+        "[[federation.providers]]\narn = \"arn:aws:iam::123456789012:role/r\"\n",
+        "federation.providers[0].arn",
+    );
+    bad(
+        "[[federation.providers]]\narn = \"arn:aws:iam::123456789012:saml-provider/A\"\n[federation.providers.claims]\ntransitive = [\"team\"]\n",
+        "federation.providers[0].claims.transitive",
+    );
+    bad(
+        "[[federation.providers]]\narn = \"arn:aws:iam::123456789012:saml-provider/A\"\n[federation.providers.claims]\nkeys = { \"a:b\" = \"c\" }\n",
+        "federation.providers[0].claims.keys",
+    );
+    bad(
+        "[[federation.providers]]\narn = \"arn:aws:iam::123456789012:saml-provider/A\"\n[[federation.providers]]\narn = \"arn:aws:iam::123456789012:saml-provider/A\"\n",
+        "federation.providers[1].arn",
+    );
+    assert!(load("[federation]\nclock_skew_secs = 4000\n", &[]).is_err());
 }

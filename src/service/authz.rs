@@ -108,6 +108,26 @@ impl AuthzCaller {
         })
     }
 
+    /// A web-identity or SAML caller of a role of `account`, before its
+    /// session exists: no identity policies of its own (a trust policy must
+    /// allow it alone), `context` from [`AuthzCaller::transport_context`]
+    /// and its token's or assertion's keys.
+    pub fn federated(principal: Principal, account: AccountId, context: Context) -> Self {
+        Self {
+            principal,
+            policies: PolicySet::default(),
+            context,
+            account,
+        }
+    }
+
+    /// The time and transport keys every request carries.
+    pub fn transport_context(clock: &dyn Clock, transport: &Transport) -> Context {
+        let mut context = Context::new();
+        insert_transport(&mut context, clock, transport);
+        context
+    }
+
     /// The caller as the evaluator sees it.
     pub fn principal(&self) -> &Principal {
         &self.principal

@@ -10,6 +10,8 @@
 //!   and the caller's identity policies decided in [`trust`];
 //! - [`session_token`] — GetSessionToken;
 //! - [`federation_token`] — GetFederationToken;
+//! - [`federated`] — what AssumeRoleWithWebIdentity and AssumeRoleWithSAML
+//!   share once the identity is verified: claim mapping, trust, minting;
 //! - [`access_key_info`] — GetAccessKeyInfo;
 //! - [`auth_message`] — sealing denial records into `AccessDenied`
 //!   messages, and DecodeAuthorizationMessage;
@@ -30,6 +32,7 @@
 pub mod access_key_info;
 pub mod assume_role;
 pub mod auth_message;
+pub mod federated;
 pub mod federation_token;
 pub mod mfa;
 pub mod saml;
@@ -69,6 +72,8 @@ pub struct Sts {
     pub decode_key: Arc<MasterKey>,
     /// The choices reference 1.6 and 10 leave open.
     pub settings: StsSettings,
+    /// Clock skew and claim mappings of AssumeRoleWith*.
+    pub federation: Arc<federated::FederationSettings>,
 }
 
 /// The choices the reference leaves to the deployment.

@@ -73,6 +73,7 @@ fn session(account: AccountId, t0: u64) -> Session {
         expires_at: t0 + 3600,
         provider: None,
         chain_depth: 0,
+        provider_keys: Vec::new(),
     }
 }
 

@@ -57,6 +57,7 @@ fn session(principal: SessionPrincipal) -> Session {
         expires_at: now() + 3600,
         provider: None,
         chain_depth: 0,
+        provider_keys: Vec::new(),
     }
 }
 

@@ -6,8 +6,9 @@
 //! the principal (a kind byte, then its fields); the inline policy
 //! (optional), the policy ARNs, the tags (key, value), the transitive tag
 //! keys, the source identity (optional), the MFA serial and time
-//! (optional), the issue and expiry times, the provider (optional) and the
-//! chain depth (a byte). Integers and lengths are unsigned LEB128, minimal;
+//! (optional), the issue and expiry times, the provider (optional), the
+//! chain depth (a byte) and, from version 2, the provider's condition keys
+//! (key, value). Version 1 tokens (no provider keys) still decode. Integers and lengths are unsigned LEB128, minimal;
 //! strings are a length then UTF-8 bytes; lists a count then their items;
 //! an optional field a presence byte (0 or 1) then the field.
 //!
@@ -27,7 +28,10 @@ use crate::domain::ids::AccountId;
 use crate::domain::secret::SecretAccessKey;
 
 /// The version of the session encoding.
-pub(crate) const VERSION: u8 = 1;
+pub(crate) const VERSION: u8 = 2;
+
+/// The oldest version [`decode`] accepts: 1 has no provider keys.
+const OLDEST_VERSION: u8 = 1;
 
 /// Kind bytes of [`SessionPrincipal`].
 const ASSUMED_ROLE: u8 = 0;
@@ -91,6 +95,10 @@ pub(crate) fn encode(session: &Session) -> Zeroizing<Vec<u8>> {
     w.uint(session.expires_at);
     w.opt(session.provider.as_deref(), Writer::str);
     w.byte(session.chain_depth);
+    w.list(&session.provider_keys, |w, (k, v)| {
+        w.str(k);
+        w.str(v);
+    });
     w.0
 }
 
@@ -102,7 +110,8 @@ pub(crate) fn encode(session: &Session) -> Zeroizing<Vec<u8>> {
 /// [`Session::check`] error of a well-formed but invalid session.
 pub(crate) fn decode(bytes: &[u8]) -> Result<Session, CredentialError> {
     let mut r = Reader(bytes);
-    if r.byte()? != VERSION {
+    let version = r.byte()?;
+    if !(OLDEST_VERSION..=VERSION).contains(&version) {
         return Err(CredentialError::Malformed);
     }
     let access_key_id = r.parse()?;
@@ -153,6 +162,11 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Session, CredentialError> {
         expires_at: r.uint()?,
         provider: r.opt(Reader::string)?,
         chain_depth: r.byte()?,
+        provider_keys: if version >= 2 {
+            r.list(|r| Ok((r.string()?, r.string()?)))?
+        } else {
+            Vec::new()
+        },
     };
     if !r.0.is_empty() {
         return Err(CredentialError::Malformed);

@@ -54,6 +54,10 @@ pub struct Session {
     pub provider: Option<String>,
     /// 0 for a session from a long-term key; +1 per chained AssumeRole.
     pub chain_depth: u8,
+    /// The condition keys a federated identity passes on to every request
+    /// of its session (`saml:sub`, `<issuer>:sub`, mapped claims …), one
+    /// entry per value; empty for other sessions.
+    pub provider_keys: Vec<(String, String)>,
 }
 
 /// One session tag. Keys are case-insensitive for uniqueness and keep

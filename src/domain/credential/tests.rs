@@ -55,6 +55,7 @@ fn base(principal: SessionPrincipal) -> Session {
         expires_at: T0 + 3600,
         provider: None,
         chain_depth: 0,
+        provider_keys: Vec::new(),
     }
 }
 
@@ -99,6 +100,10 @@ fn full() -> Session {
     });
     s.provider = Some("arn:aws:iam::111122223333:saml-provider/Okta".into());
     s.chain_depth = 3;
+    s.provider_keys = vec![
+        ("saml:sub".into(), "alice".into()),
+        ("saml:sub_type".into(), "persistent".into()),
+    ];
     s
 }
 
@@ -449,6 +454,21 @@ fn arns_and_user_ids_follow_reference_1_3() {
 // --- the plaintext decoder on hostile input ---
 
 #[test]
+fn version_1_encodings_decode_without_provider_keys() {
+    // Version 1 ended after the chain depth: the same bytes as version 2
+    // without the (empty) provider-key list.
+    let mut s = full();
+    s.provider_keys.clear();
+    let mut v1 = codec::encode(&s).to_vec();
+    assert_eq!(v1.pop(), Some(0), "an empty list is one count byte");
+    v1[0] = 1;
+    assert_eq!(codec::decode(&v1).unwrap(), s);
+    // A version 1 body read as version 2 lacks the list.
+    v1[0] = codec::VERSION;
+    assert_eq!(codec::decode(&v1), Err(CredentialError::Malformed));
+}
+
+#[test]
 fn decoder_refuses_layout_faults() {
     let good = codec::encode(&full());
     assert_eq!(codec::decode(&good).unwrap(), full());
@@ -462,7 +482,7 @@ fn decoder_refuses_layout_faults() {
     }
     // Wrong version.
     let mut v = good.to_vec();
-    v[0] = 2;
+    v[0] = codec::VERSION + 1;
     assert_eq!(codec::decode(&v), Err(CredentialError::Malformed));
     // A length past the end: the access key id claims 127 bytes.
     let mut l = good.to_vec();

@@ -94,6 +94,30 @@ impl Context {
         }
     }
 
+    /// Adds `value` to `key` (any case): a new key is single-valued, a
+    /// second value makes it multivalued.
+    pub fn append(&mut self, key: &str, value: &str) {
+        let key = key.to_lowercase();
+        match self.find(&key) {
+            Ok(i) => {
+                if let Some(slot) = self.entries.get_mut(i) {
+                    let old = std::mem::replace(&mut slot.1, ContextValue::Multi(Vec::new()));
+                    slot.1 = match old {
+                        ContextValue::Single(v) => ContextValue::Multi(vec![v, value.into()]),
+                        ContextValue::Multi(mut vs) => {
+                            vs.push(value.into());
+                            ContextValue::Multi(vs)
+                        }
+                    };
+                }
+            }
+            Err(i) => self.entries.insert(
+                i,
+                (key.into_boxed_str(), ContextValue::Single(value.into())),
+            ),
+        }
+    }
+
     /// Removes `key` (any case).
     pub fn remove(&mut self, key: &str) {
         if let Ok(i) = self.find(&key.to_lowercase()) {
@@ -128,6 +152,18 @@ impl Context {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn append_turns_a_second_value_multivalued() {
+        let mut c = Context::new();
+        c.append("idp:AMR", "pwd");
+        assert_eq!(c.get("idp:amr"), Some(&ContextValue::from("pwd")));
+        c.append("idp:amr", "mfa");
+        c.append("IDP:amr", "hwk");
+        let values: Vec<&str> = c.get("idp:amr").unwrap().values().collect();
+        assert_eq!(values, ["pwd", "mfa", "hwk"]);
+        assert!(matches!(c.get("idp:amr"), Some(ContextValue::Multi(_))));
+    }
 
     #[test]
     fn keys_are_case_insensitive_values_are_not() {

@@ -143,6 +143,9 @@ fn insert_session_keys(context: &mut Context, clock: &dyn Clock, session: &Sessi
     if let Some(provider) = &session.provider {
         context.insert("aws:FederatedProvider", provider.as_str());
     }
+    for (key, value) in &session.provider_keys {
+        context.append(key, value);
+    }
 }
 
 /// The role `role_arn` as it is now, if it is still the role `role_id`.

@@ -20,7 +20,7 @@
 
 use crate::domain::credential::{Session, SessionPrincipal, SessionTag};
 use crate::domain::ids::{
-    Arn, ExternalId, PrincipalKind, RoleSessionName, SourceIdentity, TagKey, TagValue,
+    Arn, ExternalId, PrincipalKind, Region, RoleSessionName, SourceIdentity, TagKey, TagValue,
 };
 use crate::domain::sts::{plan_session_tags, role_session_duration};
 use crate::service::authn::{Caller, Identity};
@@ -160,10 +160,11 @@ pub async fn assume_role(
             expires_at: now + u64::from(duration),
             provider,
             chain_depth,
+            provider_keys: Vec::new(),
         },
         packed,
     )?;
-    record_use(sts, caller, &role).await;
+    record_use(sts, caller.region.clone(), &role).await;
     Ok(minted)
 }
 
@@ -225,7 +226,7 @@ pub(crate) fn device_owner(caller: &Caller) -> Option<CredentialOwner> {
 }
 
 /// The role `arn` names, if it exists (the ARN exactly, path included).
-async fn load_role(sts: &Sts, arn: &Arn) -> Result<Option<RoleRecord>, ServiceError> {
+pub(super) async fn load_role(sts: &Sts, arn: &Arn) -> Result<Option<RoleRecord>, ServiceError> {
     let (PrincipalKind::Role { name, .. }, Some(account)) =
         (arn.principal_kind(), arn.account_id())
     else {
@@ -237,12 +238,13 @@ async fn load_role(sts: &Sts, arn: &Arn) -> Result<Option<RoleRecord>, ServiceEr
         .filter(|r| r.arn == *arn))
 }
 
-/// Records the role's last use (`RoleLastUsed`); a failure is logged only.
-async fn record_use(sts: &Sts, caller: &Caller, role: &RoleRecord) {
+/// Records the role's last use (`RoleLastUsed`) from `region`; a failure
+/// is logged only.
+pub(super) async fn record_use(sts: &Sts, region: Option<Region>, role: &RoleRecord) {
     let used = LastUsed {
         date: Timestamp::now(&*sts.clock),
         service: Some("sts".to_owned()),
-        region: caller.region.clone(),
+        region,
     };
     if let Err(e) = sts
         .store

@@ -104,6 +104,7 @@ pub async fn get_federation_token(
             expires_at: now + u64::from(duration),
             provider: None,
             chain_depth: 0,
+            provider_keys: Vec::new(),
         },
         packed,
     )

@@ -72,6 +72,7 @@ pub async fn get_session_token(
             expires_at: now + u64::from(duration),
             provider: None,
             chain_depth: 0,
+            provider_keys: Vec::new(),
         },
         None,
     )

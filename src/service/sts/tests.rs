@@ -6,6 +6,7 @@
 
 mod assume;
 mod chaining;
+mod federated;
 mod info;
 mod mfa;
 mod tokens;
@@ -76,6 +77,7 @@ impl Env {
             keys: Arc::new(ring),
             decode_key: Arc::clone(&iam.master_key),
             settings: StsSettings::default(),
+            federation: Arc::default(),
         };
         Self { iam, sts, clock }
     }

@@ -54,6 +54,7 @@ fn role_session(seed: u8) -> Session {
         expires_at: u64::try_from(T0).unwrap() + 3600,
         provider: None,
         chain_depth: 0,
+        provider_keys: Vec::new(),
     }
 }
 

@@ -66,6 +66,7 @@ fn session(principal: SessionPrincipal) -> Session {
         expires_at: u64::try_from(T0).unwrap() + 3000,
         provider: None,
         chain_depth: 0,
+        provider_keys: Vec::new(),
     }
 }
 
@@ -248,7 +249,15 @@ async fn mfa_and_source_identity_keys() {
     });
     with.source_identity = Some("alice".into());
     with.provider = Some("arn:aws:iam::123456789012:saml-provider/Okta".into());
+    with.provider_keys = vec![
+        ("saml:sub".into(), "alice".into()),
+        ("saml:groups".into(), "dev".into()),
+        ("saml:groups".into(), "ops".into()),
+    ];
     let a = authz(vec![r.clone().into()], with.clone()).await;
+    assert_eq!(key(&a, "saml:sub").as_deref(), Some("alice"));
+    let groups: Vec<&str> = a.context().get("saml:groups").unwrap().values().collect();
+    assert_eq!(groups, ["dev", "ops"]);
     assert_eq!(
         key(&a, "aws:MultiFactorAuthPresent").as_deref(),
         Some("true")
