@@ -37,6 +37,7 @@ use crate::service::sts::{Sts, StsSettings};
 
 mod bootstrap;
 mod random;
+mod saml;
 mod store;
 
 /// Why the daemon cannot start or stopped.
@@ -141,8 +142,10 @@ pub async fn run(
         master_key: Arc::clone(&master_key),
     });
     bootstrap::apply(&config, &iam, &secrets.root.access_key_id).await?;
+    let saml = Arc::new(saml::build(&config, local, tls.is_some())?);
     let state = Arc::new(build_state(
         &config,
+        saml,
         secrets.root,
         secrets.additional_roots,
         master_key,
@@ -180,8 +183,13 @@ pub async fn run(
 }
 
 /// Everything the HTTP layer shares.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the composition root hands each part its own inputs"
+)]
 fn build_state(
     config: &Config,
+    saml: Arc<crate::service::sts::saml::Saml>,
     root: RootCredentials,
     additional_roots: Vec<(AccountId, RootCredentials)>,
     master_key: Arc<MasterKey>,
@@ -247,6 +255,7 @@ fn build_state(
     let mut dispatcher = Dispatcher::new();
     sts::register(&mut dispatcher, config.partition.clone());
     sts::register_actions(&mut dispatcher, Arc::clone(&sts_service));
+    sts::saml::register(&mut dispatcher, Arc::clone(&sts_service), saml);
     crate::api::iam::register(&mut dispatcher, iam);
 
     HttpState {

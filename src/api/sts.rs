@@ -7,10 +7,12 @@
 //! shapes them: `Credentials{AccessKeyId, SecretAccessKey, SessionToken,
 //! Expiration}`, `AssumedRoleUser{AssumedRoleId, Arn}`,
 //! `FederatedUser{FederatedUserId, Arn}`, `PackedPolicySize` and
-//! `SourceIdentity` only when they apply (reference 1.3, 1.4, 2.2).
+//! `SourceIdentity` only when they apply (reference 1.3, 1.4, 2.2);
+//! AssumeRoleWithSAML (unsigned) in [`saml`].
 //! Imports `service` and the api's own modules.
 
 mod decode;
+pub mod saml;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -6,6 +6,7 @@
 //! mapping, whose transitive keys must be keys it maps. Errors name the
 //! entry's line. Imports domain newtypes and the sibling modules only.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::error::ConfigError;
@@ -20,6 +21,19 @@ pub struct FederationConfig {
     pub clock_skew: Duration,
     /// Per-provider settings, at most one per ARN.
     pub providers: Vec<ProviderConfig>,
+    /// `[federation.saml]`.
+    pub saml: SamlConfig,
+}
+
+/// `[federation.saml]`, validated.
+#[derive(Debug, Clone, Default)]
+pub struct SamlConfig {
+    /// Accepted audiences (non-empty).
+    pub audiences: Vec<String>,
+    /// Accepted recipients; `None` for the defaults.
+    pub recipients: Option<Vec<String>>,
+    /// Refuse a replayed assertion ID.
+    pub reject_replay: bool,
 }
 
 /// One `[[federation.providers]]` entry.
@@ -29,6 +43,8 @@ pub struct ProviderConfig {
     pub arn: Arn,
     /// What its claims or attributes become.
     pub claims: ClaimMapping,
+    /// SAML providers: the SP key that decrypts their assertions.
+    pub saml_private_key_file: Option<PathBuf>,
 }
 
 // === impl FederationConfig ===
@@ -64,9 +80,24 @@ pub(super) fn federation_config(
         }
         providers.push(provider);
     }
+    let saml = raw.saml;
+    if saml.audiences.iter().all(String::is_empty) {
+        return Err(ConfigError::at_offset(
+            origin,
+            text,
+            None,
+            Some("federation.saml.audiences".into()),
+            "at least one audience is required".to_owned(),
+        ));
+    }
     Ok(FederationConfig {
         clock_skew: Duration::from_secs(raw.clock_skew_secs.0),
         providers,
+        saml: SamlConfig {
+            audiences: saml.audiences,
+            recipients: saml.recipients,
+            reject_replay: saml.reject_replay,
+        },
     })
 }
 
@@ -81,6 +112,12 @@ fn provider_config(p: ProviderSection) -> Result<ProviderConfig, (&'static str, 
         return Err((
             "arn",
             format!("{arn} is not the ARN of an IAM OIDC or SAML provider"),
+        ));
+    }
+    if p.saml_private_key_file.is_some() && !resource.starts_with("saml-provider/") {
+        return Err((
+            "saml_private_key_file",
+            format!("{arn} is not a SAML provider"),
         ));
     }
     let c = p.claims;
@@ -116,5 +153,6 @@ fn provider_config(p: ProviderSection) -> Result<ProviderConfig, (&'static str, 
             source_identity: c.source_identity,
             keys: c.keys.into_iter().collect(),
         },
+        saml_private_key_file: p.saml_private_key_file,
     })
 }

@@ -212,6 +212,21 @@ pub struct FederationSection {
     pub clock_skew_secs: Bounded<0, 3600>,
     /// `[[federation.providers]]`: settings of one IAM identity provider.
     pub providers: Vec<ProviderSection>,
+    /// `[federation.saml]`.
+    pub saml: SamlSection,
+}
+
+/// `[federation.saml]`: what AssumeRoleWithSAML accepts.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SamlSection {
+    /// Accepted `Audience` values (the broker's SP entity IDs).
+    pub audiences: Vec<String>,
+    /// Accepted `Recipient` values; `None`: the AWS sign-in endpoints and
+    /// the broker's own `/saml` URL.
+    pub recipients: Option<Vec<String>>,
+    /// Refuse an assertion ID already accepted, until it expires.
+    pub reject_replay: bool,
 }
 
 /// `[[federation.providers]]`.
@@ -223,6 +238,10 @@ pub struct ProviderSection {
     /// `[federation.providers.claims]`.
     #[serde(default)]
     pub claims: ClaimsSection,
+    /// SAML: the SP private key (PEM, mode 0600) that decrypts this
+    /// provider's `EncryptedAssertion`s.
+    #[serde(default)]
+    pub saml_private_key_file: Option<PathBuf>,
 }
 
 /// `[federation.providers.claims]`: claims or attributes → session.
@@ -276,6 +295,20 @@ impl Default for FederationSection {
         Self {
             clock_skew_secs: Bounded(300),
             providers: Vec::new(),
+            saml: SamlSection::default(),
+        }
+    }
+}
+
+impl Default for SamlSection {
+    fn default() -> Self {
+        Self {
+            audiences: vec![
+                "urn:amazon:webservices".to_owned(),
+                "https://signin.aws.amazon.com/saml".to_owned(),
+            ],
+            recipients: None,
+            reject_replay: true,
         }
     }
 }

@@ -38,6 +38,7 @@ from saml2.sigver import pre_encryption_part
 
 ENTITY_ID = "https://idp.example.org/saml"
 AWS_SP = "urn:amazon:webservices"
+OTHER_SP = "urn:example:other-sp"
 RECIPIENT = "https://signin.aws.amazon.com/saml"
 ATTR = "https://aws.amazon.com/SAML/Attributes/"
 AES256_CBC = "http://www.w3.org/2001/04/xmlenc#aes256-cbc"
@@ -125,7 +126,8 @@ class IdP:
             "cert_file": str(self.cert),
             "xmlsec_binary": XMLSEC1,
             "allow_unknown_attributes": True,
-            "metadata": {"inline": [sp_metadata(self.sp_cert)]},
+            # The broker, and a stranger SP (for responses meant for someone else).
+            "metadata": {"inline": [sp_metadata(self.sp_cert), sp_metadata(self.sp_cert, OTHER_SP)]},
             "service": {
                 "idp": {
                     "endpoints": {"single_sign_on_service": [("https://idp.example.org/sso", BINDING_HTTP_REDIRECT)]},

@@ -82,10 +82,13 @@ class Daemon:
         extra_env=None,
         tmp=None,
         additional_accounts=(OTHER_ACCOUNT,),
+        extra_config: str = "",
     ):
         # tmp: a TemporaryDirectory to share with an earlier daemon (restarts).
         self.tmp = tmp or tempfile.TemporaryDirectory(prefix="stsd-py-")
         self.additional_accounts = tuple(additional_accounts)
+        # TOML appended to the config file (e.g. [federation] tables).
+        self.extra_config = extra_config
         self.config_path = Path(self.tmp.name) / "stsd.toml"
         self.data_dir = Path(data_dir) if data_dir else Path(self.tmp.name) / "data"
         self.master_key = master_key or base64.b64encode(os.urandom(32)).decode()
@@ -116,7 +119,7 @@ class Daemon:
         (the data dir, listen address and secrets come from STSD_* and
         --listen)."""
         accounts = ", ".join(f'"{a}"' for a in self.additional_accounts)
-        return f"[accounts]\nadditional = [{accounts}]\n"
+        return f"[accounts]\nadditional = [{accounts}]\n" + self.extra_config
 
     def start(self) -> "Daemon":
         binary = stsd_bin()
@@ -469,6 +472,7 @@ IMPLEMENTED: frozenset[str] = frozenset(
 STS_IMPLEMENTED: frozenset[str] = frozenset(
     {
         "AssumeRole",
+        "AssumeRoleWithSAML",
         "DecodeAuthorizationMessage",
         "GetAccessKeyInfo",
         "GetCallerIdentity",

@@ -46,11 +46,13 @@ use self::aws::AwsAttributes;
 use self::decrypt::DecryptionKey;
 use self::error::SamlError;
 use self::metadata::MetadataCache;
-use super::Sts;
+use super::federated::{FederatedIdentity, FederatedKind, FederatedRequest, assume_role_federated};
 use super::session_policy::SessionPolicies;
+use super::{Minted, Sts};
 use crate::domain::ids::{Arn, SamlProviderName};
 use crate::domain::saml::{attribute_keys, name_qualifier};
 use crate::domain::secret::SamlAssertion;
+use crate::service::authz::Transport;
 use crate::service::error::ServiceError;
 use crate::service::store::model::SamlProviderRecord;
 use crate::service::store::{Key, ReplayScope, Timestamp, fetch};
@@ -61,24 +63,22 @@ pub const DEFAULT_AUDIENCES: &[&str] = &[
     "https://signin.aws.amazon.com/saml",
 ];
 
-/// The AWS sign-in endpoints of reference 8 (the broker adds its own URL).
+/// The AWS sign-in endpoints of reference 8 (`*` stands for a region);
+/// the deployment adds its own URL.
 pub const DEFAULT_RECIPIENTS: &[&str] = &[
     "https://signin.aws.amazon.com/saml",
+    "https://*.signin.aws.amazon.com/saml",
     "https://signin.aws.amazon.com/static/saml",
 ];
-
-/// The default clock skew, in seconds.
-pub const DEFAULT_SKEW_SECS: u32 = 300;
 
 /// The deployment's SAML choices.
 #[derive(Debug, Clone)]
 pub struct SamlSettings {
     /// Accepted `Audience` values (the broker's SP entity IDs).
     pub audiences: Vec<String>,
-    /// Accepted `Recipient` values (ACS URLs).
+    /// Accepted `Recipient` values (ACS URLs); a `*` matches one DNS
+    /// label (`[a-z0-9-]+`).
     pub recipients: Vec<String>,
-    /// Allowed clock skew on every time check, in seconds.
-    pub skew_secs: u32,
     /// Refuse an assertion ID already accepted (until it expires). AWS
     /// allows reuse within the validity window; stsd refuses by default.
     pub reject_replay: bool,
@@ -91,7 +91,6 @@ impl Default for SamlSettings {
         Self {
             audiences: DEFAULT_AUDIENCES.iter().map(|s| (*s).to_owned()).collect(),
             recipients: DEFAULT_RECIPIENTS.iter().map(|s| (*s).to_owned()).collect(),
-            skew_secs: DEFAULT_SKEW_SECS,
             reject_replay: true,
             decryption_keys: HashMap::new(),
         }
@@ -186,7 +185,7 @@ impl Saml {
         let verified = verify::verify(&document, &keys.certs, key)?;
         tracing::debug!(protection = ?verified.protection, "SAML signature verified");
         let now = i64::try_from(sts.now()).unwrap_or(i64::MAX);
-        let skew = i64::from(self.settings.skew_secs);
+        let skew = i64::try_from(sts.federation.clock_skew_secs).unwrap_or(i64::MAX);
         let expect = Expect {
             entity_id: &keys.entity_id,
             audiences: &self.settings.audiences,
@@ -236,6 +235,43 @@ impl Saml {
             Err(SamlError::Replayed.into())
         }
     }
+}
+
+/// AssumeRoleWithSAML: a role session for the verified assertion, and
+/// the subject fields of the response.
+///
+/// # Errors
+///
+/// `InvalidIdentityToken`, `ExpiredTokenException`, `IDPRejectedClaim`
+/// (the assertion), `AccessDenied` (the `Role` attribute, the trust
+/// policy), `ValidationError` (durations, a provider of another account),
+/// `MalformedPolicyDocument`, `PackedPolicyTooLarge`.
+pub async fn assume_role_with_saml(
+    sts: &Sts,
+    saml: &Saml,
+    transport: &Transport,
+    input: AssumeRoleWithSaml,
+) -> Result<(Minted, SamlSubject), ServiceError> {
+    let accepted = saml.accept(sts, &input).await?;
+    let request = FederatedRequest {
+        role_arn: input.role_arn,
+        session_name: accepted.aws.session_name,
+        duration: input.duration,
+        max_duration: accepted.max_duration,
+        policies: input.policies,
+        identity: FederatedIdentity {
+            kind: FederatedKind::Saml,
+            provider_arn: input.principal_arn,
+            key_prefix: "saml".to_owned(),
+            keys: accepted.keys,
+            claims: accepted.attributes,
+            tags: accepted.aws.tags,
+            transitive_tag_keys: accepted.aws.transitive_tag_keys,
+            source_identity: accepted.aws.source_identity,
+        },
+    };
+    let minted = assume_role_federated(sts, transport, request).await?;
+    Ok((minted, accepted.subject))
 }
 
 /// The document inside `SAMLAssertion` (whitespace in the base64 is

@@ -158,10 +158,27 @@ fn bearer<'a>(
     let recipient = data
         .attr("Recipient")
         .ok_or(SamlError::Confirmation("no Recipient"))?;
-    if !recipients.iter().any(|r| r == recipient) {
+    if !recipients.iter().any(|r| url_matches(r, recipient)) {
         return Err(SamlError::Recipient(recipient.to_owned()));
     }
     Ok((recipient.to_owned(), data))
+}
+
+/// Whether `url` is `pattern`, in which a `*` stands for one DNS label
+/// (`[a-z0-9-]+`).
+fn url_matches(pattern: &str, url: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == url,
+        Some((head, tail)) => url
+            .strip_prefix(head)
+            .and_then(|rest| rest.strip_suffix(tail))
+            .is_some_and(|label| {
+                !label.is_empty()
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            }),
+    }
 }
 
 /// A time attribute of `element`, in seconds since the epoch.
@@ -193,4 +210,26 @@ fn attributes(assertion: &Element) -> Vec<(String, Vec<String>)> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_matches;
+
+    #[test]
+    fn recipient_patterns() {
+        let p = "https://*.signin.aws.amazon.com/saml";
+        assert!(url_matches(
+            p,
+            "https://eu-west-1.signin.aws.amazon.com/saml"
+        ));
+        assert!(!url_matches(p, "https://.signin.aws.amazon.com/saml"));
+        assert!(!url_matches(
+            p,
+            "https://evil.com/x.signin.aws.amazon.com/saml"
+        ));
+        assert!(!url_matches(p, "https://a.b.signin.aws.amazon.com/saml"));
+        assert!(url_matches("https://x/saml", "https://x/saml"));
+        assert!(!url_matches("https://x/saml", "https://x/saml2"));
+    }
 }

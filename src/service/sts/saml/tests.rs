@@ -2,7 +2,10 @@
 //! signed and encrypted `tests/fixtures/saml/*.xml` (regenerate with
 //! `tests/python/saml_idp.py fixtures tests/fixtures/saml`); the checks
 //! run at the time they were issued (`issued.txt`), not the wall clock.
-#![expect(clippy::string_slice, reason = "the fixtures are ASCII; spans come from find")]
+#![expect(
+    clippy::string_slice,
+    reason = "the fixtures are ASCII; spans come from find"
+)]
 
 use super::assertion::{self, Claims, Expect};
 use super::aws::AwsAttributes;
