@@ -1,5 +1,6 @@
-//! HTTP load generator: `GET /healthz`, signed `GetCallerIdentity` and
-//! signed `AssumeRole` against one running stsd, in the same run, over
+//! HTTP load generator: `GET /healthz`, signed `GetCallerIdentity`,
+//! signed `AssumeRole` and unsigned `AssumeRoleWithSAML` (`load/saml.rs`)
+//! against one running stsd, in the same run, over
 //! HTTP/1.1 keep-alive connections on loopback (issue 4, "Performance").
 //!
 //! `cargo bench --bench load` starts the release (`bench` profile) daemon
@@ -58,6 +59,9 @@ use stsd::domain::secret::SecretAccessKey;
 use stsd::domain::sigv4::{
     AmzDate, Payload, RequestView, SignatureLocation, SigningParams, sign_request,
 };
+
+#[path = "load/saml.rs"]
+mod saml;
 
 /// The root key of a daemon this program starts (the AWS documentation's
 /// example key; the daemon is private to the run).
@@ -154,8 +158,12 @@ fn start_daemon() -> (SocketAddr, Spawned) {
             cmd.env_remove(k);
         }
     }
+    let config = dir.path().join("stsd.toml");
+    std::fs::write(&config, saml::daemon_config()).unwrap();
     let child = cmd
-        .args(["serve", "--listen", &addr.to_string()])
+        .args(["serve", "--config"])
+        .arg(&config)
+        .args(["--listen", &addr.to_string()])
         .env("STSD_DATA_DIR", dir.path().join("data"))
         .env("STSD_MASTER_KEY", master)
         .env("STSD_ROOT_ACCESS_KEY_ID", ROOT_KEY_ID)
@@ -347,6 +355,7 @@ enum Workload {
     Healthz,
     GetCallerIdentity,
     AssumeRole,
+    AssumeRoleWithSaml,
 }
 
 impl Workload {
@@ -355,6 +364,7 @@ impl Workload {
             Self::Healthz => "GET /healthz",
             Self::GetCallerIdentity => "GetCallerIdentity (signed)",
             Self::AssumeRole => "AssumeRole (signed)",
+            Self::AssumeRoleWithSaml => "AssumeRoleWithSAML",
         }
     }
 }
@@ -366,6 +376,7 @@ struct Target {
     host: Arc<str>,
     creds: Creds,
     role_arn: Arc<str>,
+    saml: Arc<saml::Pool>,
 }
 
 impl Target {
@@ -387,6 +398,7 @@ impl Target {
                     enc(&self.role_arn)
                 ),
             ),
+            Workload::AssumeRoleWithSaml => saml::request(&self.host, &self.saml, n),
         }
     }
 }
@@ -534,6 +546,7 @@ fn main() {
             host: addr.to_string().into(),
             creds,
             role_arn: role_arn.into(),
+            saml: saml::setup(addr, &admin, s.smoke).await,
         };
         println!(
             "{} connections, {:.1} s warm-up + {:.1} s measured per workload, {} client thread(s){}",
@@ -544,7 +557,12 @@ fn main() {
             if s.smoke { " (smoke run: pass --bench for figures)" } else { "" }
         );
         let mut reports = Vec::new();
-        for w in [Workload::Healthz, Workload::GetCallerIdentity, Workload::AssumeRole] {
+        for w in [
+            Workload::Healthz,
+            Workload::GetCallerIdentity,
+            Workload::AssumeRole,
+            Workload::AssumeRoleWithSaml,
+        ] {
             // Probe first: an action the daemon does not serve is reported, not measured.
             let mut probe = connect(addr).await;
             let (status, body) = send(&mut probe, target.request(w, u64::MAX)).await;
