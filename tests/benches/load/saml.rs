@@ -86,7 +86,11 @@ impl Pool {
 }
 
 /// An unsigned AssumeRoleWithSAML request.
-pub(crate) fn request(host: &str, pool: &Pool, n: u64) -> http::Request<http_body_util::Full<hyper::body::Bytes>> {
+pub(crate) fn request(
+    host: &str,
+    pool: &Pool,
+    n: u64,
+) -> http::Request<http_body_util::Full<hyper::body::Bytes>> {
     http::Request::post("/")
         .header("host", host)
         .header("content-type", FORM)
@@ -106,8 +110,10 @@ fn keypair() -> (PKey<Private>, X509) {
     b.set_subject_name(&name).unwrap();
     b.set_issuer_name(&name).unwrap();
     b.set_pubkey(&key).unwrap();
-    b.set_not_before(&Asn1Time::days_from_now(0).unwrap()).unwrap();
-    b.set_not_after(&Asn1Time::days_from_now(30).unwrap()).unwrap();
+    b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+        .unwrap();
+    b.set_not_after(&Asn1Time::days_from_now(30).unwrap())
+        .unwrap();
     b.sign(&key, MessageDigest::sha256()).unwrap();
     (key, b.build())
 }
@@ -205,7 +211,10 @@ pub(crate) async fn setup(addr: SocketAddr, admin: &Creds, smoke: bool) -> Arc<P
                 })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
     });
     println!(
         "signed {} SAML responses (RSA-SHA256, assertion-level); replay guard {}",
