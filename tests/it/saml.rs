@@ -43,10 +43,21 @@ fn idp_response(py: &Path, dir: &Path, role: &str, provider: &str, mode: &str) -
         .arg(script)
         .args(["response", "--dir"])
         .arg(dir)
-        .args(["--role-arn", role, "--provider-arn", provider, "--mode", mode])
+        .args([
+            "--role-arn",
+            role,
+            "--provider-arn",
+            provider,
+            "--mode",
+            mode,
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
