@@ -140,7 +140,13 @@ impl Params {
 impl<'a> Scope<'a> {
     /// The raw value of `name`, if present (possibly empty).
     pub fn optional(&self, name: &str) -> Option<&'a str> {
-        self.entries.get(&self.key(name)).map(String::as_str)
+        // Top-level names (most lookups) need no key to be built.
+        let value = if self.prefix.is_empty() {
+            self.entries.get(name)
+        } else {
+            self.entries.get(&self.key(name))
+        };
+        value.map(String::as_str)
     }
 
     /// The value of `name`.

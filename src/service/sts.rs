@@ -119,16 +119,17 @@ impl Sts {
         &self,
         make: impl FnOnce(&mut Rng<'_>) -> T,
     ) -> Result<T, ServiceError> {
-        // One read of the system CSPRNG serves a whole mint (key id,
-        // secret, nonce): each read is a system call. The pool is wiped
-        // as it is used and when dropped.
-        const POOL: usize = 256;
+        // One read of the system CSPRNG serves a whole mint (key id 5
+        // bytes, secret 30, nonce 12): each read is a system call, and the
+        // kernel's cost grows with the bytes asked for, so the pool is one
+        // ChaCha block. The pool is wiped as it is used and when dropped.
+        const POOL: usize = 64;
         let mut failure = None;
         let entropy = &self.entropy;
         let mut pool = zeroize::Zeroizing::new([0_u8; POOL]);
         let mut used = POOL;
-        let mut fill = |buf: &mut [u8]| {
-            for out in buf.iter_mut() {
+        let mut fill = |mut buf: &mut [u8]| {
+            while !buf.is_empty() {
                 if used == POOL {
                     if let Err(e) = entropy.fill(pool.as_mut_slice()) {
                         failure = Some(e);
@@ -136,10 +137,14 @@ impl Sts {
                     }
                     used = 0;
                 }
-                if let Some(b) = pool.get_mut(used) {
-                    *out = std::mem::take(b);
+                let n = buf.len().min(POOL - used);
+                let (out, rest) = std::mem::take(&mut buf).split_at_mut(n);
+                if let Some(src) = pool.get_mut(used..used + n) {
+                    out.copy_from_slice(src);
+                    src.fill(0);
                 }
-                used += 1;
+                used += n;
+                buf = rest;
             }
         };
         let value = make(&mut Rng(&mut fill));
@@ -168,11 +173,13 @@ impl Sts {
         build: impl FnOnce(AccessKeyId, SecretAccessKey) -> Session,
         packed_policy_size: Option<u32>,
     ) -> Result<Minted, ServiceError> {
-        let (id, secret) = self.random(|r| mint_keys(account, r))?;
-        let session = build(id, secret);
-        let token = self
-            .random(|r| self.keys.seal(&session, r))?
-            .map_err(ServiceError::internal)?;
+        let (session, token) = self.random(|r| {
+            let (id, secret) = mint_keys(account, r);
+            let session = build(id, secret);
+            let token = self.keys.seal(&session, r);
+            (session, token)
+        })?;
+        let token = token.map_err(ServiceError::internal)?;
         Ok(Minted {
             session,
             token,

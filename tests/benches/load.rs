@@ -23,7 +23,13 @@
 //! - `STSD_BENCH_CONNECTIONS` (default 32), `STSD_BENCH_SECONDS` (measured
 //!   seconds per workload, default 10), `STSD_BENCH_WARMUP` (seconds,
 //!   default 2), `STSD_BENCH_CLIENT_THREADS` (the generator's tokio worker
-//!   threads, default 1: the daemon gets the other core).
+//!   threads, default 1: the daemon gets the other core),
+//!   `STSD_BENCH_DAEMON_CPUS` (a `taskset -c` CPU list for the daemon
+//!   this program starts; run the program itself under `taskset -c` with
+//!   the other CPUs to give each side its own cores),
+//!   `STSD_BENCH_WORKLOADS` (a comma list of `healthz`,
+//!   `get-caller-identity`, `assume-role`, `assume-role-with-saml`; default all — one alone is
+//!   handy under a profiler; ratios need `healthz`).
 //!
 //! Under `cargo test` (no `--bench` argument; `make test` runs every bench
 //! target that way) it is a smoke run: the test-profile daemon, two
@@ -75,6 +81,7 @@ struct Settings {
     measure: Duration,
     client_threads: usize,
     smoke: bool,
+    workloads: Vec<Workload>,
 }
 
 impl Settings {
@@ -96,6 +103,7 @@ impl Settings {
                 measure: Duration::from_millis(300),
                 client_threads: 1,
                 smoke,
+                workloads: Workload::ALL.to_vec(),
             };
         }
         Self {
@@ -104,6 +112,18 @@ impl Settings {
             measure: Duration::from_secs_f64(num("STSD_BENCH_SECONDS", 10.0)),
             client_threads: num("STSD_BENCH_CLIENT_THREADS", 1.0) as usize,
             smoke,
+            workloads: match std::env::var("STSD_BENCH_WORKLOADS") {
+                Ok(v) if !v.is_empty() => v
+                    .split(',')
+                    .map(|k| {
+                        Workload::ALL
+                            .into_iter()
+                            .find(|w| w.key() == k.trim())
+                            .unwrap_or_else(|| panic!("STSD_BENCH_WORKLOADS: unknown workload {k}"))
+                    })
+                    .collect(),
+                _ => Workload::ALL.to_vec(),
+            },
         }
     }
 }
@@ -152,7 +172,17 @@ fn start_daemon() -> (SocketAddr, Spawned) {
     let master = data_encoding::BASE64.encode(&master);
     let binary = PathBuf::from(env!("CARGO_BIN_EXE_stsd"));
     let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let mut cmd = Command::new(&binary);
+    // STSD_BENCH_DAEMON_CPUS pins the daemon (`taskset -c`), so that the
+    // generator, pinned by running the bench itself under `taskset`, does
+    // not take CPU time from it.
+    let mut cmd = match std::env::var("STSD_BENCH_DAEMON_CPUS") {
+        Ok(cpus) if !cpus.is_empty() => {
+            let mut c = Command::new("taskset");
+            c.args(["-c", &cpus]).arg(&binary);
+            c
+        }
+        _ => Command::new(&binary),
+    };
     for (k, _) in std::env::vars_os() {
         if k.to_string_lossy().starts_with("STSD_") {
             cmd.env_remove(k);
@@ -359,6 +389,23 @@ enum Workload {
 }
 
 impl Workload {
+    const ALL: [Self; 4] = [
+        Self::Healthz,
+        Self::GetCallerIdentity,
+        Self::AssumeRole,
+        Self::AssumeRoleWithSaml,
+    ];
+
+    /// The name `STSD_BENCH_WORKLOADS` uses.
+    fn key(self) -> &'static str {
+        match self {
+            Self::Healthz => "healthz",
+            Self::GetCallerIdentity => "get-caller-identity",
+            Self::AssumeRole => "assume-role",
+            Self::AssumeRoleWithSaml => "assume-role-with-saml",
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Self::Healthz => "GET /healthz",
@@ -557,12 +604,7 @@ fn main() {
             if s.smoke { " (smoke run: pass --bench for figures)" } else { "" }
         );
         let mut reports = Vec::new();
-        for w in [
-            Workload::Healthz,
-            Workload::GetCallerIdentity,
-            Workload::AssumeRole,
-            Workload::AssumeRoleWithSaml,
-        ] {
+        for w in s.workloads.clone() {
             // Probe first: an action the daemon does not serve is reported, not measured.
             let mut probe = connect(addr).await;
             let (status, body) = send(&mut probe, target.request(w, u64::MAX)).await;
@@ -582,8 +624,7 @@ fn main() {
         let base = reports
             .iter()
             .find(|r| r.workload == Workload::Healthz)
-            .map(|r| r.rate)
-            .unwrap();
+            .map_or(f64::NAN, |r| r.rate);
         println!(
             "{:<28} {:>10} {:>9} {:>9} {:>10} {:>7} {:>9}",
             "workload", "req/s", "p50", "p99", "requests", "errors", "/healthz"

@@ -31,6 +31,24 @@ fn health_readiness_and_request_ids() {
         "{}",
         d.stderr()
     );
+    // A Query API line names the action and the error code too.
+    let r = d.post(b"Action=GetCallerIdentity&Version=2011-06-15", &[]);
+    let id = r.header("x-amzn-requestid").unwrap().to_owned();
+    std::thread::sleep(Duration::from_millis(100));
+    let log = d.stderr();
+    let line = log
+        .lines()
+        .find(|l| l.contains(&format!("\"request_id\":\"{id}\"")) && l.contains("\"status\""))
+        .unwrap_or_else(|| panic!("no request line for {id}: {log}"));
+    for field in [
+        "\"action\":\"GetCallerIdentity\"",
+        "\"code\":\"MissingAuthenticationToken\"",
+        "\"status\":403",
+        "\"method\":\"POST\"",
+        "\"path\":\"/\"",
+    ] {
+        assert!(line.contains(field), "{field} not in {line}");
+    }
 }
 
 #[test]

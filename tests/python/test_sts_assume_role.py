@@ -572,3 +572,40 @@ def test_session_calls_to_sts_are_authorized(iam, daemon):
     expect_error("AccessDenied", no.get_access_key_info, AccessKeyId=key, status=403)
     # GetCallerIdentity needs no permission.
     assert no.get_caller_identity()["Account"] == ACCOUNT
+
+
+# --- ProvidedContexts ---------------------------------------------------
+
+
+def test_provided_contexts_are_refused_not_ignored(iam, daemon):
+    # stsd trusts no context provider (their assertions are signed by AWS):
+    # a request that carries one is refused, never served without it.
+    me = assumer(iam, daemon)
+    role = make_role(iam)
+    provider = "arn:aws:iam::aws:contextProvider/IdentityCenter"
+    msg = expect_error(
+        "InvalidParameterValue",
+        me.client().assume_role,
+        RoleArn=role["Arn"],
+        RoleSessionName=uniq("ctx"),
+        ProvidedContexts=[{"ProviderArn": provider, "ContextAssertion": "x" * 40}],
+        status=400,
+    )
+    assert provider in msg
+    # Six contexts break the list limit; a short assertion its length.
+    expect_error(
+        "ValidationError",
+        me.client().assume_role,
+        RoleArn=role["Arn"],
+        RoleSessionName=uniq("ctx"),
+        ProvidedContexts=[{"ProviderArn": provider, "ContextAssertion": "abcd"}] * 6,
+        names=("providedContexts",),
+    )
+    expect_error(
+        "ValidationError",
+        me.client().assume_role,
+        RoleArn=role["Arn"],
+        RoleSessionName=uniq("ctx"),
+        ProvidedContexts=[{"ProviderArn": provider, "ContextAssertion": "abc"}],
+        names=("contextAssertion",),
+    )

@@ -16,7 +16,7 @@ use http::request::Parts;
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 
 use super::HttpState;
-use super::middleware::RequestId;
+use super::middleware::{LoggedAction, RequestId};
 use super::render::{self, Format};
 use super::server::Connection;
 use crate::api::dispatch::{Auth, Call, Service};
@@ -35,17 +35,24 @@ pub(super) async fn query_api(
     request: Request,
 ) -> Response {
     let format = Format::of(request.headers());
-    match handle(&state, &id, format, request).await {
+    let mut action = None;
+    let mut response = match handle(&state, &id, format, request, &mut action).await {
         Ok(response) => response,
         Err((service, err)) => render::error(service, &err, id.as_str(), format),
+    };
+    if let Some(action) = action {
+        response.extensions_mut().insert(LoggedAction(action));
     }
+    response
 }
 
+/// Runs the request; sets `action` once the request is routed.
 async fn handle(
     state: &HttpState,
     id: &RequestId,
     format: Format,
     request: Request,
+    action: &mut Option<&'static str>,
 ) -> Result<Response, Failure> {
     let (parts, body) = request.into_parts();
     let body = read_body(&parts, body, state.settings.body_limit)
@@ -61,7 +68,7 @@ async fn handle(
         .route(&params)
         .map_err(|e| (named, e))?
         .clone();
-    tracing::Span::current().record("action", route.action);
+    *action = Some(route.action);
     let fail = |e| (Some(route.service), e);
 
     let caller = match route.auth {

@@ -3,8 +3,14 @@
 //! Owns: [`RequestId`] (a UUID v4 per request, in the `x-amzn-RequestId`
 //! header, the log span and the response body), the request timeout (an
 //! AWS `ServiceUnavailable` error when it elapses), and the one log line
-//! per request: method, path (never the query, which may carry a presigned
-//! signature or session token), action, error code, status and latency.
+//! per request: request id, method, path (never the query, which may
+//! carry a presigned signature or session token), action, error code,
+//! status and latency. The action and the code reach it as response
+//! extensions ([`LoggedAction`], [`LoggedCode`]) rather than by recording
+//! them into the span, and the line is its own event outside the span:
+//! recording into a span makes the JSON formatter re-serialize the span's
+//! fields, and an event inside it re-parses them — work every request
+//! would pay for one line.
 
 use std::fmt;
 use std::sync::Arc;
@@ -14,7 +20,6 @@ use axum::middleware::Next;
 use axum::response::Response;
 use http::HeaderValue;
 use tracing::Instrument as _;
-use tracing::field::Empty;
 
 use super::HttpState;
 use super::render::{self, Format};
@@ -23,6 +28,14 @@ use crate::service::error::{ErrorCode, ServiceError};
 /// The id of one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestId(Arc<str>);
+
+/// The action a request was routed to, for the request's log line.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct LoggedAction(pub(super) &'static str);
+
+/// The AWS error code a request was answered with, for its log line.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct LoggedCode(pub(super) &'static str);
 
 /// The response header carrying the request id.
 pub const REQUEST_ID_HEADER: &str = "x-amzn-requestid";
@@ -66,14 +79,9 @@ pub(super) async fn around(
 ) -> Response {
     let id = RequestId::new();
     request.extensions_mut().insert(id.clone());
-    let span = tracing::info_span!(
-        "request",
-        request_id = %id,
-        method = %request.method(),
-        path = %request.uri().path(),
-        action = Empty,
-        code = Empty,
-    );
+    let span = tracing::info_span!("request", request_id = %id);
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
     let format = Format::of(request.headers());
     let started = tokio::time::Instant::now();
     let timeout = state.settings.request_timeout;
@@ -94,12 +102,31 @@ pub(super) async fn around(
     }
     let status = response.status().as_u16();
     let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    span.in_scope(|| {
-        if status >= 500 {
-            tracing::warn!(status, elapsed_ms, "request failed");
-        } else {
-            tracing::info!(status, elapsed_ms, "request");
-        }
-    });
+    let action = response.extensions().get::<LoggedAction>().map(|a| a.0);
+    let code = response.extensions().get::<LoggedCode>().map(|c| c.0);
+    let (method, path, id) = (method.as_str(), path.as_str(), id.as_str());
+    if status >= 500 {
+        tracing::warn!(
+            request_id = id,
+            method,
+            path,
+            action,
+            code,
+            status,
+            elapsed_ms,
+            "request failed"
+        );
+    } else {
+        tracing::info!(
+            request_id = id,
+            method,
+            path,
+            action,
+            code,
+            status,
+            elapsed_ms,
+            "request"
+        );
+    }
     response
 }

@@ -13,6 +13,8 @@ use crate::api::error::wire;
 use crate::api::xml::{self, XmlResponse};
 use crate::service::error::ServiceError;
 
+use super::middleware::LoggedCode;
+
 /// The response format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Format {
@@ -77,7 +79,6 @@ pub(super) fn error(
     if let Some(cause) = err.cause() {
         tracing::error!(request_id, code = code.as_str(), cause = %cause, "internal error");
     }
-    tracing::Span::current().record("code", code.as_str());
     let ns = service.unwrap_or(Service::Sts).namespace();
     let body = match format {
         Format::Xml => xml::render_error(
@@ -91,5 +92,7 @@ pub(super) fn error(
             xml::render_error_json(w.fault.as_str(), code.as_str(), err.message(), request_id)
         }
     };
-    (w.status, [(CONTENT_TYPE, format.content_type())], body).into_response()
+    let mut response = (w.status, [(CONTENT_TYPE, format.content_type())], body).into_response();
+    response.extensions_mut().insert(LoggedCode(code.as_str()));
+    response
 }

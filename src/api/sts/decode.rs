@@ -39,7 +39,39 @@ pub(super) fn assume_role(p: &Scope<'_>) -> Result<AssumeRole, ServiceError> {
         external_id: p.parse("ExternalId")?,
         mfa: mfa(p)?,
         source_identity: p.parse("SourceIdentity")?,
+        provided_contexts: provided_contexts(p)?,
     })
+}
+
+/// `ProvidedContexts.member.N`: at most 5, each a `ProviderArn` (an ARN of
+/// 20–2048 characters) and a `ContextAssertion` (4–2048 characters).
+/// Only the provider ARNs are kept: the service decides whether it
+/// trusts them.
+fn provided_contexts(p: &Scope<'_>) -> Result<Vec<Arn>, ServiceError> {
+    let contexts = p.struct_list("ProvidedContexts")?;
+    if contexts.len() > 5 {
+        return Err(ServiceError::validation(
+            &format!("[{} items]", contexts.len()),
+            &p.member("ProvidedContexts"),
+            "Member must have length less than or equal to 5",
+        ));
+    }
+    contexts
+        .iter()
+        .map(|c| {
+            let arn = arn(c, "ProviderArn")?.ok_or_else(|| c.missing("ProviderArn"))?;
+            if arn.as_str().len() < 20 {
+                return Err(ServiceError::validation(
+                    arn.as_str(),
+                    &c.member("ProviderArn"),
+                    "Member must have length greater than or equal to 20",
+                ));
+            }
+            c.string("ContextAssertion", 4, 2048)?
+                .ok_or_else(|| c.missing("ContextAssertion"))?;
+            Ok(arn)
+        })
+        .collect()
 }
 
 /// GetSessionToken's parameters.

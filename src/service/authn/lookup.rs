@@ -2,7 +2,7 @@
 //!
 //! Owns: [`StoreCredentials`], the lookup over the identity store (the
 //! `AccessKeyIndex` port, then the owning user's record) that unseals the
-//! secret under the master key; [`StaticCredentials`], the keys known from
+//! secret under the master key, once per revision of those records; [`StaticCredentials`], the keys known from
 //! configuration (the default account's root credentials from the
 //! environment or the data directory); and [`Chain`], which asks several
 //! lookups in turn so the composition root can put the static keys in
@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use parking_lot::Mutex;
 
 use super::{CredentialLookup, Identity, KeyStatus, StoredKey};
 use crate::domain::ids::{AccessKeyId, AccountId};
@@ -19,7 +20,7 @@ use crate::domain::seal::{self, MasterKey, SealPurpose};
 use crate::domain::secret::SecretAccessKey;
 use crate::service::error::ServiceError;
 use crate::service::store::model::{AccessKeyStatus, CredentialOwner, UserRecord};
-use crate::service::store::{AccessKeyIndex, EntityReader, Key, fetch};
+use crate::service::store::{AccessKeyIndex, EntityReader, Key, Revision, fetch};
 
 /// A fixed set of keys.
 #[derive(Debug, Default)]
@@ -31,7 +32,23 @@ pub struct StaticCredentials {
 pub struct StoreCredentials<S: ?Sized> {
     store: Arc<S>,
     master_key: Arc<MasterKey>,
+    /// Keys already unsealed, by id, with the revisions of the key record
+    /// and of its user's record they were built from: an entry serves only
+    /// while both records are unchanged, so a deactivated key, a rotated
+    /// secret or a recreated user is never served from it.
+    unsealed: Mutex<HashMap<AccessKeyId, Unsealed>>,
 }
+
+/// An entry of [`StoreCredentials::unsealed`].
+struct Unsealed {
+    key_revision: Revision,
+    user_revision: Option<Revision>,
+    key: Arc<StoredKey>,
+}
+
+/// Unsealed keys kept before the map is emptied (entries are cheap to
+/// rebuild).
+const UNSEALED_CAPACITY: usize = 16_384;
 
 /// Lookups asked in order; the first that knows the key answers.
 #[derive(Default)]
@@ -76,7 +93,11 @@ impl CredentialLookup for StaticCredentials {
 impl<S: AccessKeyIndex + EntityReader + ?Sized> StoreCredentials<S> {
     /// Keys of `store`, whose secrets are sealed under `master_key`.
     pub fn new(store: Arc<S>, master_key: Arc<MasterKey>) -> Self {
-        Self { store, master_key }
+        Self {
+            store,
+            master_key,
+            unsealed: Mutex::new(HashMap::new()),
+        }
     }
 }
 
@@ -92,22 +113,32 @@ impl<S: AccessKeyIndex + EntityReader + ?Sized> CredentialLookup for StoreCreden
         let Some(found) = self.store.access_key(id).await? else {
             return Ok(None);
         };
+        let key_revision = found.revision;
         let record = found.record;
-        let owner = match &record.owner {
-            CredentialOwner::Root => Identity::Root,
+        let (owner, user_revision) = match &record.owner {
+            CredentialOwner::Root => (Identity::Root, None),
             CredentialOwner::User(name) => {
                 let key = Key::user(record.account, name);
                 // A key whose user is gone signs for nobody.
                 let Some(user) = fetch::<UserRecord>(self.store.as_ref(), &key).await? else {
                     return Ok(None);
                 };
-                Identity::User {
+                let owner = Identity::User {
                     name: user.record.name,
                     unique_id: user.record.id,
                     path: user.record.path,
-                }
+                };
+                (owner, Some(user.revision))
             }
         };
+        if let Some(hit) = self
+            .unsealed
+            .lock()
+            .get(id)
+            .filter(|u| u.key_revision == key_revision && u.user_revision == user_revision)
+        {
+            return Ok(Some(Arc::clone(&hit.key)));
+        }
         let opened = seal::open(
             &self.master_key,
             &SealPurpose::access_key_secret(id),
@@ -121,12 +152,25 @@ impl<S: AccessKeyIndex + EntityReader + ?Sized> CredentialLookup for StoreCreden
             AccessKeyStatus::Active => KeyStatus::Active,
             AccessKeyStatus::Inactive => KeyStatus::Inactive,
         };
-        Ok(Some(Arc::new(StoredKey {
+        let key = Arc::new(StoredKey {
             secret,
             status,
             account: record.account,
             owner,
-        })))
+        });
+        let mut unsealed = self.unsealed.lock();
+        if unsealed.len() >= UNSEALED_CAPACITY {
+            unsealed.clear();
+        }
+        unsealed.insert(
+            id.clone(),
+            Unsealed {
+                key_revision,
+                user_revision,
+                key: Arc::clone(&key),
+            },
+        );
+        Ok(Some(key))
     }
 }
 

@@ -14,7 +14,8 @@
 //! caller's session (0 from a long-term key), MFA from this call's code
 //! or else carried from the calling session ([`super::StsSettings`]).
 //! A role that does not exist is refused like a trust policy that does not
-//! name the caller. The role's last use is recorded (best effort).
+//! name the caller. `ProvidedContexts` are refused: stsd trusts no context
+//! provider (their assertions are AWS-signed). The role's last use is recorded (best effort).
 //! May import `domain`, `service::authn`, `service::authz`,
 //! `service::error`, `service::store` and the sibling modules.
 
@@ -55,6 +56,8 @@ pub struct AssumeRole {
     pub mfa: MfaInput,
     /// `SourceIdentity`.
     pub source_identity: Option<SourceIdentity>,
+    /// The `ProviderArn` of each `ProvidedContexts` entry.
+    pub provided_contexts: Vec<Arn>,
 }
 
 /// AssumeRole: a session of `input.role_arn` for `caller`.
@@ -72,6 +75,7 @@ pub async fn assume_role(
     input: AssumeRole,
 ) -> Result<Minted, ServiceError> {
     refuse_caller(sts, caller, &input.role_arn)?;
+    refuse_contexts(&input.provided_contexts)?;
     let calling = caller.session();
     let requested: Vec<(TagKey, TagValue)> = input
         .tags
@@ -190,6 +194,22 @@ fn refuse_caller(sts: &Sts, caller: &Caller, role_arn: &Arn) -> Result<(), Servi
             )),
             SessionPrincipal::AssumedRole { .. } | SessionPrincipal::User { .. } => Ok(()),
         },
+    }
+}
+
+/// Refuses `ProvidedContexts`: their assertions are signed by AWS's
+/// trusted context providers (IAM Identity Center), which stsd cannot
+/// verify, so it trusts none rather than ignore what a caller meant to
+/// bind to the session.
+fn refuse_contexts(providers: &[Arn]) -> Result<(), ServiceError> {
+    match providers.first() {
+        None => Ok(()),
+        Some(arn) => Err(ServiceError::new(
+            ErrorCode::InvalidParameterValue,
+            format!(
+                "ProvidedContexts: {arn} is not a context provider this service trusts (stsd trusts none)."
+            ),
+        )),
     }
 }
 

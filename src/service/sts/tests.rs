@@ -269,6 +269,7 @@ pub(super) fn assume(role: &RoleRecord, session: &str) -> AssumeRole {
         external_id: None,
         mfa: MfaInput::default(),
         source_identity: None,
+        provided_contexts: vec![],
     }
 }
 
@@ -324,23 +325,60 @@ pub(super) fn arn(env: &Env, caller: &Caller) -> String {
 /// The start time of the tests, in seconds.
 pub(super) const NOW: u64 = T0.unsigned_abs();
 
+/// Entropy that counts: 0, 1, 2, … (wrapping), and how many reads.
+#[derive(Debug, Default)]
+struct Counting {
+    next: std::sync::atomic::AtomicU8,
+    reads: std::sync::atomic::AtomicUsize,
+}
+
+impl crate::service::iam::Entropy for Counting {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), ServiceError> {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.reads.fetch_add(1, Relaxed);
+        for b in buf {
+            *b = self.next.fetch_add(1, Relaxed);
+        }
+        Ok(())
+    }
+}
+
 #[tokio::test]
 async fn one_pool_serves_a_mint_and_refills_past_its_end() {
     use crate::domain::ids::RandomSource as _;
-    let env = Env::new().await;
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut env = Env::new().await;
+    let counting = Arc::new(Counting::default());
+    env.sts.entropy = counting.clone();
     let (a, b) = env
         .sts
         .random(|r| {
-            let mut a = [0_u8; 200];
-            let mut b = [0_u8; 200];
+            let mut a = [0_u8; 50];
+            let mut b = [0_u8; 150];
             r.fill(&mut a);
             r.fill(&mut b);
             (a, b)
         })
         .unwrap();
-    // 400 bytes cross the 256-byte pool: no byte run repeats, none is zero
-    // throughout (a refill happened and nothing was served twice).
-    assert_ne!(a[..56], b[..56]);
-    assert!(b[56..].iter().any(|&x| x != 0));
-    assert_ne!(a[..], b[..]);
+    // Every byte is served once, in order, across refills of the pool.
+    let expect: Vec<u8> = (0..200_u8).collect();
+    assert_eq!([&a[..], &b[..]].concat(), expect);
+    assert_eq!(
+        counting.reads.load(Relaxed),
+        4,
+        "200 bytes from a 64-byte pool"
+    );
+
+    // A whole mint (key id, secret, nonce) is one read.
+    counting.reads.store(0, Relaxed);
+    let role = env
+        .role(
+            "r",
+            &trust("arn:aws:iam::123456789012:root", &["sts:AssumeRole"], ""),
+        )
+        .await;
+    let user = env.user("u", Some(&allow("sts:AssumeRole", "*"))).await;
+    counting.reads.store(0, Relaxed);
+    env.assume(&user, assume(&role, "session")).await.unwrap();
+    assert_eq!(counting.reads.load(Relaxed), 1);
 }

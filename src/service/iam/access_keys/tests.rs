@@ -65,6 +65,10 @@ async fn secret_is_sealed_and_opens_through_the_lookup() {
     let found = lookup.lookup(&k.record.id).await.unwrap().unwrap();
     assert_eq!(found.secret.expose_secret(), k.secret.expose_secret());
     assert_eq!(found.status, KeyStatus::Active);
+    // Unsealed once: the records are unchanged, so the same key serves.
+    let again = lookup.lookup(&k.record.id).await.unwrap().unwrap();
+    assert!(std::sync::Arc::ptr_eq(&found, &again));
+    // A change of either record (here the key's status) is seen at once.
     update_access_key(
         &iam,
         &root,

@@ -234,6 +234,10 @@ pub async fn enable_mfa_device(
         });
         updated.last_accepted_step = Some(step.max(updated.last_accepted_step.unwrap_or(0)));
         updated.drift_steps = 0;
+        // Two good codes prove the device: STS's brute-force count and
+        // lock start afresh.
+        updated.failed_codes = 0;
+        updated.locked_until = None;
         let mut txn = Transaction::new();
         owner.put_with(&mut txn, |list| list.push(updated.serial.clone()));
         txn.require_unchanged(&fresh).put(updated);
@@ -309,6 +313,9 @@ pub async fn resync_mfa_device(
         let mut updated = fresh.record.clone();
         updated.last_accepted_step = Some(step.max(updated.last_accepted_step.unwrap_or(0)));
         updated.drift_steps = drift;
+        // As for EnableMFADevice: the device is proven, the lock lifts.
+        updated.failed_codes = 0;
+        updated.locked_until = None;
         let mut txn = Transaction::new();
         txn.require_unchanged(&fresh).put(updated);
         Ok::<_, ServiceError>((txn, ()))

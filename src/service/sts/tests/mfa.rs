@@ -128,6 +128,55 @@ async fn too_many_wrong_codes_lock_the_device_for_a_while() {
 }
 
 #[tokio::test]
+async fn resync_with_two_good_codes_lifts_the_lock() {
+    use crate::service::iam::mfa::assign::resync_mfa_device;
+    let env = Env::new().await;
+    let alice = env.user("alice", None).await;
+    let (serial, seed) = env.mfa_device(&alice, "alice-phone").await;
+    let input = |code: &str| GetSessionToken {
+        duration: None,
+        mfa: MfaInput {
+            serial: Some(serial.as_str().parse().unwrap()),
+            code: Some(code.parse().unwrap()),
+        },
+    };
+    let good = env.code(&seed);
+    let wrong = if good == "123456" { "654321" } else { "123456" };
+    for _ in 0..MAX_FAILED_CODES {
+        let _ = get_session_token(&env.sts, &alice, input(wrong)).await;
+    }
+    assert_err(
+        get_session_token(&env.sts, &alice, input(&good)).await,
+        ErrorCode::AccessDenied,
+        "MultiFactorAuthentication failed: too many invalid one time pass codes",
+    );
+    // The root resyncs the device with the last two codes (no drift).
+    let root = env.authz(&env.root()).await;
+    let step = totp::step(env.clock.now().as_secs());
+    let codes = CodePair {
+        code1: totp::code_at_step(&seed, step - 1, 6).parse().unwrap(),
+        code2: totp::code_at_step(&seed, step, 6).parse().unwrap(),
+    };
+    let name = Some("alice".parse().unwrap());
+    resync_mfa_device(
+        &env.iam,
+        &root,
+        name,
+        &serial.as_str().parse().unwrap(),
+        &codes,
+    )
+    .await
+    .unwrap();
+    // A step on (past the codes resync used), a good code works without
+    // waiting out the lock.
+    env.clock.advance(Duration::from_secs(totp::STEP_SECS));
+    let m = get_session_token(&env.sts, &alice, input(&env.code(&seed)))
+        .await
+        .unwrap();
+    assert!(m.session.mfa.is_some());
+}
+
+#[tokio::test]
 async fn mfa_from_get_session_token_satisfies_a_role_that_requires_it() {
     let env = Env::new().await;
     let alice = env.user("alice", Some(&allow("sts:AssumeRole", "*"))).await;
