@@ -7,7 +7,11 @@ cd "$(dirname "$0")/.."
 
 # System packages (none are needed yet by the policy evaluator; the daemon,
 # federation and browser tests add theirs here).
-APT_PACKAGES=(openssl)
+# SAML: samael's `xmlsec` feature builds against libxml2 and xmlsec1
+# (bindgen needs libclang); pysaml2 signs and encrypts with the xmlsec1
+# binary (tests/python/saml_idp.py).
+# Web identity: openssl (tests/fixtures/oidc/gen-keys.sh).
+APT_PACKAGES=(libclang-dev libxml2-dev libxmlsec1-dev libxmlsec1-openssl openssl pkg-config xmlsec1)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -37,6 +37,7 @@ use crate::service::sts::{Sts, StsSettings};
 
 mod bootstrap;
 mod random;
+mod saml;
 mod store;
 mod web_identity;
 
@@ -147,8 +148,10 @@ pub async fn run(
     });
     bootstrap::apply(&config, &iam, &secrets.root.access_key_id).await?;
     let web = Arc::new(web_identity::build(&config, Arc::clone(&clock))?);
+    let saml = Arc::new(saml::build(&config, local, tls.is_some())?);
     let state = Arc::new(build_state(
         &config,
+        saml,
         secrets.root,
         secrets.additional_roots,
         master_key,
@@ -189,10 +192,11 @@ pub async fn run(
 /// Everything the HTTP layer shares.
 #[expect(
     clippy::too_many_arguments,
-    reason = "the composition root hands each part it built over once"
+    reason = "the composition root hands each part its own inputs"
 )]
 fn build_state(
     config: &Config,
+    saml: Arc<crate::service::sts::saml::Saml>,
     root: RootCredentials,
     additional_roots: Vec<(AccountId, RootCredentials)>,
     master_key: Arc<MasterKey>,
@@ -260,6 +264,7 @@ fn build_state(
     sts::register(&mut dispatcher, config.partition.clone());
     sts::register_actions(&mut dispatcher, Arc::clone(&sts_service));
     sts::register_web_identity(&mut dispatcher, Arc::clone(&sts_service), web);
+    sts::saml::register(&mut dispatcher, Arc::clone(&sts_service), saml);
     crate::api::iam::register(&mut dispatcher, iam);
 
     HttpState {

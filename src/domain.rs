@@ -11,6 +11,7 @@ pub mod credential;
 pub mod ids;
 pub mod oidc;
 pub mod policy;
+pub mod saml;
 pub mod seal;
 pub mod secret;
 pub mod sigv4;

@@ -7,11 +7,13 @@
 //! shapes them: `Credentials{AccessKeyId, SecretAccessKey, SessionToken,
 //! Expiration}`, `AssumedRoleUser{AssumedRoleId, Arn}`,
 //! `FederatedUser{FederatedUserId, Arn}`, `PackedPolicySize` and
-//! `SourceIdentity` only when they apply (reference 1.3, 1.4, 2.2).
-//! AssumeRoleWithWebIdentity, unsigned, is in `web_identity`.
+//! `SourceIdentity` only when they apply (reference 1.3, 1.4, 2.2);
+//! AssumeRoleWithSAML (unsigned) in [`saml`]; AssumeRoleWithWebIdentity
+//! (unsigned) in `web_identity`.
 //! Imports `service` and the api's own modules.
 
 mod decode;
+pub mod saml;
 mod web_identity;
 
 use std::future::Future;

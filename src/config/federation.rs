@@ -28,6 +28,19 @@ pub struct FederationConfig {
     pub providers: Vec<ProviderConfig>,
     /// Fetching OIDC provider keys.
     pub oidc: OidcFetchConfig,
+    /// `[federation.saml]`.
+    pub saml: SamlConfig,
+}
+
+/// `[federation.saml]`, validated.
+#[derive(Debug, Clone, Default)]
+pub struct SamlConfig {
+    /// Accepted audiences (non-empty).
+    pub audiences: Vec<String>,
+    /// Accepted recipients; `None` for the defaults.
+    pub recipients: Option<Vec<String>>,
+    /// Refuse a replayed assertion ID.
+    pub reject_replay: bool,
 }
 
 /// How OIDC discovery and JWKS are fetched and cached.
@@ -58,6 +71,8 @@ pub struct ProviderConfig {
     pub claims: ClaimMapping,
     /// OIDC: the key set given inline, used instead of discovery.
     pub jwks: Option<KeySet>,
+    /// SAML providers: the SP key that decrypts their assertions.
+    pub saml_private_key_file: Option<PathBuf>,
 }
 
 // === impl FederationConfig ===
@@ -94,6 +109,16 @@ pub(super) fn federation_config(
         providers.push(provider);
     }
     let o = raw.oidc;
+    let saml = raw.saml;
+    if saml.audiences.iter().all(String::is_empty) {
+        return Err(ConfigError::at_offset(
+            origin,
+            text,
+            None,
+            Some("federation.saml.audiences".into()),
+            "at least one audience is required".to_owned(),
+        ));
+    }
     Ok(FederationConfig {
         clock_skew: Duration::from_secs(raw.clock_skew_secs.0),
         providers,
@@ -105,6 +130,11 @@ pub(super) fn federation_config(
             cache_max_ttl: Duration::from_secs(o.cache_max_ttl_secs.0),
             refetch_interval: Duration::from_secs(o.refetch_interval_secs.0),
             max_token_age: o.max_token_age_secs.map(|b| Duration::from_secs(b.0)),
+        },
+        saml: SamlConfig {
+            audiences: saml.audiences,
+            recipients: saml.recipients,
+            reject_replay: saml.reject_replay,
         },
     })
 }
@@ -123,6 +153,12 @@ fn provider_config(p: ProviderSection) -> Result<ProviderConfig, (&'static str, 
         ));
     }
     let jwks = inline_jwks(&arn, p.jwks, p.jwks_file)?;
+    if p.saml_private_key_file.is_some() && !resource.starts_with("saml-provider/") {
+        return Err((
+            "saml_private_key_file",
+            format!("{arn} is not a SAML provider"),
+        ));
+    }
     let c = p.claims;
     if let Some(k) = c.transitive.iter().find(|k| !c.tags.contains_key(*k)) {
         return Err((
@@ -157,6 +193,7 @@ fn provider_config(p: ProviderSection) -> Result<ProviderConfig, (&'static str, 
             keys: c.keys.into_iter().collect(),
         },
         jwks,
+        saml_private_key_file: p.saml_private_key_file,
     })
 }
 

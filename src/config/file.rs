@@ -220,6 +220,21 @@ pub struct FederationSection {
     pub allow_insecure_loopback: bool,
     /// `[federation.oidc]`.
     pub oidc: OidcSection,
+    /// `[federation.saml]`.
+    pub saml: SamlSection,
+}
+
+/// `[federation.saml]`: what AssumeRoleWithSAML accepts.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SamlSection {
+    /// Accepted `Audience` values (the broker's SP entity IDs).
+    pub audiences: Vec<String>,
+    /// Accepted `Recipient` values; `None`: the AWS sign-in endpoints and
+    /// the broker's own `/saml` URL.
+    pub recipients: Option<Vec<String>>,
+    /// Refuse an assertion ID already accepted, until it expires.
+    pub reject_replay: bool,
 }
 
 /// `[federation.oidc]`: fetching and caching OIDC provider keys, and the
@@ -252,6 +267,10 @@ pub struct ProviderSection {
     pub jwks: Option<String>,
     /// OIDC only: a file holding the provider's JWKS, read at start.
     pub jwks_file: Option<PathBuf>,
+    /// SAML: the SP private key (PEM, mode 0600) that decrypts this
+    /// provider's `EncryptedAssertion`s.
+    #[serde(default)]
+    pub saml_private_key_file: Option<PathBuf>,
 }
 
 /// `[federation.providers.claims]`: claims or attributes → session.
@@ -308,6 +327,20 @@ impl Default for FederationSection {
             ca_file: None,
             allow_insecure_loopback: false,
             oidc: OidcSection::default(),
+            saml: SamlSection::default(),
+        }
+    }
+}
+
+impl Default for SamlSection {
+    fn default() -> Self {
+        Self {
+            audiences: vec![
+                "urn:amazon:webservices".to_owned(),
+                "https://signin.aws.amazon.com/saml".to_owned(),
+            ],
+            recipients: None,
+            reject_replay: true,
         }
     }
 }

@@ -144,6 +144,16 @@ impl fmt::Debug for RootCredentials {
     }
 }
 
+/// Reads a secret file (at most 16 KiB) that only its owner may access:
+/// the SP private keys of SAML providers.
+///
+/// # Errors
+///
+/// The file cannot be read, or group or others may access it.
+pub fn read_private_file(path: &Path) -> Result<Zeroizing<String>, ConfigError> {
+    read_private(path)
+}
+
 /// Reads or generates the secrets `config` names. Generation writes 0600
 /// files in the data directory (created 0700 when missing) and never
 /// overwrites one.

@@ -4,7 +4,8 @@
 //! [`SessionToken`] (the opaque token that travels in `X-Amz-Security-Token`),
 //! [`SigningKey`] (the 32-byte SigV4 key derived from a secret for one
 //! date, region and service; derived in [`crate::domain::sigv4`]), and the
-//! MFA secrets [`TotpSeed`] and [`TotpCode`] (in `secret/mfa.rs`).
+//! MFA secrets [`TotpSeed`] and [`TotpCode`] (in `secret/mfa.rs`), and
+//! [`SamlAssertion`] (in `secret/saml.rs`).
 //!
 //! Every type here:
 //! - prints a placeholder from `Debug` and implements neither `Display` nor
@@ -19,6 +20,7 @@
 //! reference §3.3 and §10.
 
 mod mfa;
+mod saml;
 
 use std::fmt;
 
@@ -29,6 +31,7 @@ use zeroize::{Zeroize, Zeroizing};
 use crate::domain::ids::RandomSource;
 
 pub use mfa::{TOTP_CODE_LEN, TotpCode, TotpSeed};
+pub use saml::SamlAssertion;
 
 /// Length of an AWS secret access key, in characters.
 pub const SECRET_ACCESS_KEY_LEN: usize = 40;

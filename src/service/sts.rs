@@ -21,7 +21,9 @@
 //! - [`mfa`] — the `SerialNumber` + `TokenCode` check, its replay guard
 //!   and its brute-force limit;
 //! - [`session_policy`] — the `Policy` and `PolicyArns` parameters and
-//!   `PackedPolicySize`.
+//!   `PackedPolicySize`;
+//! - [`saml`] — AssumeRoleWithSAML: the assertion verified, checked and
+//!   turned into a federated identity.
 //!
 //! Operations take the authenticated [`Caller`] and, where the caller's
 //! policies are consulted, its [`AuthzCaller`]; they return the minted
@@ -36,6 +38,7 @@ pub mod auth_message;
 pub mod federated;
 pub mod federation_token;
 pub mod mfa;
+pub mod saml;
 pub mod session_policy;
 pub mod session_token;
 pub mod trust;

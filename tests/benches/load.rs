@@ -1,6 +1,7 @@
 //! HTTP load generator: `GET /healthz`, signed `GetCallerIdentity`,
-//! signed `AssumeRole` and unsigned `AssumeRoleWithWebIdentity` (RS256,
-//! keys inline in the daemon's configuration: `load/web_identity.rs`)
+//! signed `AssumeRole`, unsigned `AssumeRoleWithSAML` (`load/saml.rs`) and
+//! unsigned `AssumeRoleWithWebIdentity` (RS256, keys inline in the
+//! daemon's configuration: `load/web_identity.rs`)
 //! against one running stsd, in the same run, over
 //! HTTP/1.1 keep-alive connections on loopback (issue 4, "Performance").
 //!
@@ -29,8 +30,9 @@
 //!   this program starts; run the program itself under `taskset -c` with
 //!   the other CPUs to give each side its own cores),
 //!   `STSD_BENCH_WORKLOADS` (a comma list of `healthz`,
-//!   `get-caller-identity`, `assume-role`, `web-identity`; default all
-//!   (`web-identity` only with a daemon this program starts) — one alone is
+//!   `get-caller-identity`, `assume-role`, `assume-role-with-saml`,
+//!   `web-identity`; default all (`web-identity` only with a daemon this
+//!   program starts) — one alone is
 //!   handy under a profiler; ratios need `healthz`).
 //!
 //! Under `cargo test` (no `--bench` argument; `make test` runs every bench
@@ -68,6 +70,8 @@ use stsd::domain::sigv4::{
     AmzDate, Payload, RequestView, SignatureLocation, SigningParams, sign_request,
 };
 
+#[path = "load/saml.rs"]
+mod saml;
 #[path = "load/web_identity.rs"]
 mod web_identity;
 
@@ -177,8 +181,6 @@ fn start_daemon() -> (SocketAddr, Spawned) {
     let master = data_encoding::BASE64.encode(&master);
     let binary = PathBuf::from(env!("CARGO_BIN_EXE_stsd"));
     let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let config = dir.path().join("stsd.toml");
-    std::fs::write(&config, web_identity::daemon_config(ACCOUNT)).unwrap();
     // STSD_BENCH_DAEMON_CPUS pins the daemon (`taskset -c`), so that the
     // generator, pinned by running the bench itself under `taskset`, does
     // not take CPU time from it.
@@ -195,10 +197,13 @@ fn start_daemon() -> (SocketAddr, Spawned) {
             cmd.env_remove(k);
         }
     }
+    let config = dir.path().join("stsd.toml");
+    let text = saml::daemon_config() + &web_identity::daemon_config(ACCOUNT);
+    std::fs::write(&config, text).unwrap();
     let child = cmd
-        .args(["serve", "--listen", &addr.to_string()])
-        .arg("--config")
+        .args(["serve", "--config"])
         .arg(&config)
+        .args(["--listen", &addr.to_string()])
         .env("STSD_DATA_DIR", dir.path().join("data"))
         .env("STSD_MASTER_KEY", master)
         .env("STSD_ROOT_ACCESS_KEY_ID", ROOT_KEY_ID)
@@ -407,14 +412,16 @@ enum Workload {
     Healthz,
     GetCallerIdentity,
     AssumeRole,
+    AssumeRoleWithSaml,
     WebIdentity,
 }
 
 impl Workload {
-    const ALL: [Self; 4] = [
+    const ALL: [Self; 5] = [
         Self::Healthz,
         Self::GetCallerIdentity,
         Self::AssumeRole,
+        Self::AssumeRoleWithSaml,
         Self::WebIdentity,
     ];
 
@@ -424,6 +431,7 @@ impl Workload {
             Self::Healthz => "healthz",
             Self::GetCallerIdentity => "get-caller-identity",
             Self::AssumeRole => "assume-role",
+            Self::AssumeRoleWithSaml => "assume-role-with-saml",
             Self::WebIdentity => "web-identity",
         }
     }
@@ -433,6 +441,7 @@ impl Workload {
             Self::Healthz => "GET /healthz",
             Self::GetCallerIdentity => "GetCallerIdentity (signed)",
             Self::AssumeRole => "AssumeRole (signed)",
+            Self::AssumeRoleWithSaml => "AssumeRoleWithSAML",
             Self::WebIdentity => "AssumeRoleWithWebIdentity",
         }
     }
@@ -445,6 +454,7 @@ struct Target {
     host: Arc<str>,
     creds: Creds,
     role_arn: Arc<str>,
+    saml: Arc<saml::Pool>,
     /// AssumeRoleWithWebIdentity's role and token, when the daemon serves
     /// the bench's keys.
     web: Option<(Arc<str>, Arc<str>)>,
@@ -469,6 +479,7 @@ impl Target {
                     enc(&self.role_arn)
                 ),
             ),
+            Workload::AssumeRoleWithSaml => saml::request(&self.host, &self.saml, n),
             Workload::WebIdentity => {
                 let (role, token) = self.web.as_ref().unwrap();
                 Request::post("/")
@@ -631,6 +642,7 @@ fn main() {
             host: addr.to_string().into(),
             creds,
             role_arn: role_arn.into(),
+            saml: saml::setup(addr, &admin, s.smoke).await,
             web,
         };
         println!(

@@ -20,6 +20,7 @@ mod iam_mfa;
 mod iam_roles;
 mod iam_users;
 mod lifecycle;
+mod saml;
 mod sdk_iam;
 mod sdk_sts;
 mod sdk_web_identity;

@@ -27,7 +27,7 @@ const MAY_ASSUME: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allo
 /// The `SdkConfig` every client and provider here is built from: stsd's
 /// endpoint, an explicit behavior version, the rustls/ring client, tokio's
 /// sleep and the system clock, and `credentials`.
-fn sdk_config(d: &Daemon, credentials: SharedCredentialsProvider) -> SdkConfig {
+pub(crate) fn sdk_config(d: &Daemon, credentials: SharedCredentialsProvider) -> SdkConfig {
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(Provider::Rustls(CryptoMode::Ring))
         .build_https();
@@ -42,7 +42,7 @@ fn sdk_config(d: &Daemon, credentials: SharedCredentialsProvider) -> SdkConfig {
         .build()
 }
 
-fn sts(d: &Daemon, credentials: Credentials) -> aws_sdk_sts::Client {
+pub(crate) fn sts(d: &Daemon, credentials: Credentials) -> aws_sdk_sts::Client {
     let conf = sdk_config(d, SharedCredentialsProvider::new(credentials));
     aws_sdk_sts::Client::new(&conf)
 }
@@ -51,7 +51,7 @@ fn static_credentials(id: &str, secret: &str) -> Credentials {
     Credentials::new(id, secret, None, None, "stsd-test")
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

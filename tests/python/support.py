@@ -87,6 +87,8 @@ class Daemon:
         # tmp: a TemporaryDirectory to share with an earlier daemon (restarts).
         self.tmp = tmp or tempfile.TemporaryDirectory(prefix="stsd-py-")
         self.additional_accounts = tuple(additional_accounts)
+        # TOML appended to the config file (e.g. [federation] tables).
+        self.extra_config = extra_config
         self.config_path = Path(self.tmp.name) / "stsd.toml"
         self.data_dir = Path(data_dir) if data_dir else Path(self.tmp.name) / "data"
         self.master_key = master_key or base64.b64encode(os.urandom(32)).decode()
@@ -472,6 +474,7 @@ IMPLEMENTED: frozenset[str] = frozenset(
 STS_IMPLEMENTED: frozenset[str] = frozenset(
     {
         "AssumeRole",
+        "AssumeRoleWithSAML",
         "AssumeRoleWithWebIdentity",
         "DecodeAuthorizationMessage",
         "GetAccessKeyInfo",

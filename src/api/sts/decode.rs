@@ -28,7 +28,7 @@ const POLICY_PATTERN: &str = r"[\u0009\u000A\u000D\u0020-\u00FF]+";
 
 /// GetFederationToken's (and AssumeRoleWithWebIdentity's) `Policy`
 /// maximum (AssumeRole's model has none).
-const MAX_FEDERATION_POLICY: usize = 2_048;
+pub(super) const MAX_FEDERATION_POLICY: usize = 2_048;
 
 /// AssumeRole's parameters.
 pub(super) fn assume_role(p: &Scope<'_>) -> Result<AssumeRole, ServiceError> {
@@ -135,7 +135,7 @@ pub(super) fn web_identity(p: &Scope<'_>) -> Result<WebIdentityRequest, ServiceE
 }
 
 /// `name` as an `arnType` parameter.
-fn arn(p: &Scope<'_>, name: &str) -> Result<Option<Arn>, ServiceError> {
+pub(super) fn arn(p: &Scope<'_>, name: &str) -> Result<Option<Arn>, ServiceError> {
     p.optional(name)
         .map(|v| {
             Arn::from_param(v).map_err(|e| {
@@ -149,7 +149,7 @@ fn arn(p: &Scope<'_>, name: &str) -> Result<Option<Arn>, ServiceError> {
 }
 
 /// `Policy` (at most `max` characters) and `PolicyArns.member.N.arn`.
-fn policies(p: &Scope<'_>, max: usize) -> Result<SessionPolicies, ServiceError> {
+pub(super) fn policies(p: &Scope<'_>, max: usize) -> Result<SessionPolicies, ServiceError> {
     let policy = p.string("Policy", 1, max)?;
     if let Some(text) = policy
         && !text
@@ -174,7 +174,7 @@ fn policies(p: &Scope<'_>, max: usize) -> Result<SessionPolicies, ServiceError> 
 }
 
 /// `DurationSeconds`, at least 900 and at most `max`.
-fn duration(p: &Scope<'_>, max: u32) -> Result<Option<u32>, ServiceError> {
+pub(super) fn duration(p: &Scope<'_>, max: u32) -> Result<Option<u32>, ServiceError> {
     Ok(
         p.integer("DurationSeconds", i64::from(MIN_DURATION), i64::from(max))?
             .and_then(|n| u32::try_from(n).ok()),
