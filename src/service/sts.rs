@@ -102,6 +102,32 @@ impl Default for StsSettings {
     }
 }
 
+/// What an AssumeRole* session carries besides its keys, its role and its
+/// times: [`Sts::mint_role_session`] fills in the rest.
+#[derive(Debug, Default)]
+pub(crate) struct RoleSession {
+    /// The session name (the last segment of the assumed-role ARN).
+    pub(crate) session_name: String,
+    /// `Policy` and `PolicyArns`.
+    pub(crate) policies: session_policy::SessionPolicies,
+    /// Session tags.
+    pub(crate) tags: Vec<crate::domain::credential::SessionTag>,
+    /// Transitive keys among `tags`.
+    pub(crate) transitive_tag_keys: Vec<String>,
+    /// The source identity.
+    pub(crate) source_identity: Option<String>,
+    /// The MFA the session carries.
+    pub(crate) mfa: Option<crate::domain::credential::MfaInfo>,
+    /// Lifetime in seconds.
+    pub(crate) lifetime: u32,
+    /// The federated provider.
+    pub(crate) provider: Option<String>,
+    /// 0 from a long-term key or a federated identity; +1 per chained call.
+    pub(crate) chain_depth: u8,
+    /// The provider's condition keys the session keeps.
+    pub(crate) provider_keys: Vec<(String, String)>,
+}
+
 /// A minted session and its token.
 #[derive(Debug)]
 pub struct Minted {
@@ -161,6 +187,46 @@ impl Sts {
     /// Now, in whole seconds.
     pub(crate) fn now(&self) -> u64 {
         self.clock.now().as_secs()
+    }
+
+    /// Mints a session of `role` described by `s`, issued now.
+    ///
+    /// # Errors
+    ///
+    /// As [`Sts::mint`].
+    pub(crate) fn mint_role_session(
+        &self,
+        role: &crate::service::store::model::RoleRecord,
+        s: RoleSession,
+        packed_policy_size: Option<u32>,
+    ) -> Result<Minted, ServiceError> {
+        let now = self.now();
+        let principal = crate::domain::credential::SessionPrincipal::AssumedRole {
+            role_arn: role.arn.clone(),
+            role_id: role.id.clone(),
+            session_name: s.session_name,
+        };
+        self.mint(
+            role.account,
+            move |access_key_id, secret| Session {
+                access_key_id,
+                secret,
+                account: role.account,
+                principal,
+                policy: s.policies.policy,
+                policy_arns: s.policies.policy_arns,
+                tags: s.tags,
+                transitive_tag_keys: s.transitive_tag_keys,
+                source_identity: s.source_identity,
+                mfa: s.mfa,
+                issued_at: now,
+                expires_at: now + u64::from(s.lifetime),
+                provider: s.provider,
+                chain_depth: s.chain_depth,
+                provider_keys: s.provider_keys,
+            },
+            packed_policy_size,
+        )
     }
 
     /// Mints a session of `account`: fresh keys, the session `build`

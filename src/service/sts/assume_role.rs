@@ -19,7 +19,7 @@
 //! May import `domain`, `service::authn`, `service::authz`,
 //! `service::error`, `service::store` and the sibling modules.
 
-use crate::domain::credential::{Session, SessionPrincipal, SessionTag};
+use crate::domain::credential::{SessionPrincipal, SessionTag};
 use crate::domain::ids::{
     Arn, ExternalId, PrincipalKind, Region, RoleSessionName, SourceIdentity, TagKey, TagValue,
 };
@@ -33,7 +33,7 @@ use crate::service::store::{Key, LastUsed, Tag, Timestamp, fetch};
 use super::mfa::{self, MfaInput};
 use super::session_policy::SessionPolicies;
 use super::trust::{self, TrustRequest};
-use super::{Minted, Sts};
+use super::{Minted, RoleSession, Sts};
 
 /// AssumeRole's parameters.
 #[derive(Debug)]
@@ -137,37 +137,20 @@ pub async fn assume_role(
             .filter(|_| sts.settings.mfa_into_role_sessions)
             .and_then(|s| s.mfa.clone())
     });
-    let now = sts.now();
-    let provider = calling.and_then(|s| s.provider.clone());
-    let chain_depth = calling.map_or(0, |s| s.chain_depth.saturating_add(1));
-    let (role_arn, role_id) = (role.arn.clone(), role.id.clone());
-    let session_name = input.session_name.to_string();
-    let policies = input.policies;
-    let minted = sts.mint(
-        role.account,
-        move |access_key_id, secret| Session {
-            access_key_id,
-            secret,
-            account: role.account,
-            principal: SessionPrincipal::AssumedRole {
-                role_arn,
-                role_id,
-                session_name,
-            },
-            policy: policies.policy,
-            policy_arns: policies.policy_arns,
-            tags: session_tags,
-            transitive_tag_keys: plan.transitive_keys,
-            source_identity,
-            mfa,
-            issued_at: now,
-            expires_at: now + u64::from(duration),
-            provider,
-            chain_depth,
-            provider_keys: Vec::new(),
-        },
-        packed,
-    )?;
+    let session = RoleSession {
+        session_name: input.session_name.to_string(),
+        policies: input.policies,
+        tags: session_tags,
+        transitive_tag_keys: plan.transitive_keys,
+        source_identity,
+        mfa,
+        lifetime: duration,
+        // A chained session keeps its federated provider and its keys.
+        provider: calling.and_then(|s| s.provider.clone()),
+        chain_depth: calling.map_or(0, |s| s.chain_depth.saturating_add(1)),
+        provider_keys: calling.map(|s| s.provider_keys.clone()).unwrap_or_default(),
+    };
+    let minted = sts.mint_role_session(&role, session, packed)?;
     record_use(sts, caller.region.clone(), &role).await;
     Ok(minted)
 }

@@ -24,18 +24,17 @@
 //! `service::store` and the sibling modules.
 
 use crate::domain::clock::Clock;
-use crate::domain::credential::{Session, SessionPrincipal, SessionTag};
+use crate::domain::credential::SessionTag;
 use crate::domain::ids::{Arn, RoleSessionName, SourceIdentity, TagKey, TagValue};
-use crate::domain::policy::{Context, PolicyKind, Principal, PrincipalKind};
+use crate::domain::policy::{Context, Principal, PrincipalKind};
 use crate::domain::sts::{ClaimMapping, StsRuleError, plan_session_tags, role_session_duration};
 use crate::service::authz::{AuthzCaller, Transport};
 use crate::service::error::{ErrorCode, ServiceError};
-use crate::service::policy_cache;
 use crate::service::store::model::RoleRecord;
 
 use super::assume_role::{load_role, record_use};
 use super::session_policy::SessionPolicies;
-use super::{Minted, Sts};
+use super::{Minted, RoleSession, Sts};
 
 /// Which exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,36 +179,22 @@ pub async fn assume_role_federated(
     if let Some(cap) = max_duration {
         lifetime = lifetime.min(cap);
     }
-    let now = sts.now();
-    let provider_keys = session_keys(&identity, &mapped_keys);
-    let (role_arn, role_id) = (role.arn.clone(), role.id.clone());
-    let source_identity = identity.source_identity.map(|s| s.as_str().to_owned());
-    let provider = Some(identity.provider_arn.to_string());
-    let minted = sts.mint(
-        role.account,
-        move |access_key_id, secret| Session {
-            access_key_id,
-            secret,
-            account: role.account,
-            principal: SessionPrincipal::AssumedRole {
-                role_arn,
-                role_id,
-                session_name: session_name.to_string(),
-            },
-            policy: policies.policy,
-            policy_arns: policies.policy_arns,
-            tags: session_tags,
-            transitive_tag_keys: plan.transitive_keys,
-            source_identity,
-            mfa: None,
-            issued_at: now,
-            expires_at: now + u64::from(lifetime),
-            provider,
-            chain_depth: 0,
-            provider_keys,
-        },
-        packed,
-    )?;
+    let session = RoleSession {
+        session_name: session_name.to_string(),
+        policies,
+        tags: session_tags,
+        transitive_tag_keys: plan.transitive_keys,
+        source_identity: identity
+            .source_identity
+            .as_ref()
+            .map(|s| s.as_str().to_owned()),
+        mfa: None,
+        lifetime,
+        provider: Some(identity.provider_arn.to_string()),
+        chain_depth: 0,
+        provider_keys: session_keys(&identity, &mapped_keys),
+    };
+    let minted = sts.mint_role_session(&role, session, packed)?;
     record_use(sts, transport.region.clone(), &role).await;
     Ok(minted)
 }
@@ -258,13 +243,7 @@ fn decide_trust(
     identity: &FederatedIdentity,
 ) -> Result<(), ServiceError> {
     let kind = identity.kind;
-    let trust = policy_cache::parsed(
-        role.arn.as_str(),
-        PolicyKind::Trust,
-        &role.assume_role_policy,
-        Some(usize::MAX),
-    )
-    .map_err(ServiceError::internal)?;
+    let trust = super::trust::trust_policy(role)?;
     let provider = identity.provider_arn.as_str();
     let account = role.account.to_string();
     let principal = Principal::federated(kind.principal_kind(), provider, Some(&account));

@@ -277,6 +277,12 @@ pub(super) fn assume(role: &RoleRecord, session: &str) -> AssumeRole {
 /// A trust policy allowing `actions` to the `AWS` principal `principal`,
 /// with the `Condition` block `condition` (JSON, or empty).
 pub(super) fn trust(principal: &str, actions: &[&str], condition: &str) -> String {
+    trust_for("AWS", principal, actions, condition)
+}
+
+/// A trust policy allowing `actions` to the principal `principal` of type
+/// `kind` (`AWS`, `Federated`), with the `Condition` block `condition`.
+pub(super) fn trust_for(kind: &str, principal: &str, actions: &[&str], condition: &str) -> String {
     let actions: Vec<String> = actions.iter().map(|a| format!("\"{a}\"")).collect();
     let condition = if condition.is_empty() {
         String::new()
@@ -284,7 +290,7 @@ pub(super) fn trust(principal: &str, actions: &[&str], condition: &str) -> Strin
         format!(",\"Condition\":{condition}")
     };
     format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{principal}"}},"Action":[{}]{condition}}}]}}"#,
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"{kind}":"{principal}"}},"Action":[{}]{condition}}}]}}"#,
         actions.join(",")
     )
 }

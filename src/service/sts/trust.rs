@@ -21,7 +21,7 @@
 //! May import `domain`, `service::authz` and `service::error`.
 
 use crate::domain::ids::{Arn, ExternalId, RoleSessionName, TagKey};
-use crate::domain::policy::{Context, Outcome, PolicyKind, Reason};
+use crate::domain::policy::{Context, Outcome, Policy, PolicyKind, Reason};
 use crate::domain::sts::AuthorizationRecord;
 use crate::service::authz::AuthzCaller;
 use crate::service::error::{ErrorCode, ServiceError};
@@ -65,13 +65,7 @@ pub fn decide(
     role: &RoleRecord,
     request: &TrustRequest<'_>,
 ) -> Result<(), ServiceError> {
-    let trust = policy_cache::parsed(
-        role.arn.as_str(),
-        PolicyKind::Trust,
-        &role.assume_role_policy,
-        Some(usize::MAX),
-    )
-    .map_err(ServiceError::internal)?;
+    let trust = trust_policy(role)?;
     let context = context(caller, Some(role), request);
     let side = Some((&*trust, role.account));
     caller.authorize_with("sts:AssumeRole", role.arn.as_str(), side, &context)?;
@@ -83,6 +77,21 @@ pub fn decide(
         caller.authorize_with("sts:SetSourceIdentity", role.arn.as_str(), side, &context)?;
     }
     Ok(())
+}
+
+/// `role`'s trust policy, parsed (once per distinct document).
+///
+/// # Errors
+///
+/// `InternalFailure` when the stored document no longer parses.
+pub(crate) fn trust_policy(role: &RoleRecord) -> Result<std::sync::Arc<Policy>, ServiceError> {
+    policy_cache::parsed(
+        role.arn.as_str(),
+        PolicyKind::Trust,
+        &role.assume_role_policy,
+        Some(usize::MAX),
+    )
+    .map_err(ServiceError::internal)
 }
 
 /// The refusal of an AssumeRole of a role that does not exist: the same

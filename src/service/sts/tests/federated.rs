@@ -15,16 +15,7 @@ const PROVIDER: &str = "arn:aws:iam::123456789012:oidc-provider/idp.example.com/
 const PREFIX: &str = "idp.example.com/tenant";
 
 fn federated_trust(actions: &[&str], condition: &str) -> String {
-    let actions: Vec<String> = actions.iter().map(|a| format!("\"{a}\"")).collect();
-    let condition = if condition.is_empty() {
-        String::new()
-    } else {
-        format!(",\"Condition\":{condition}")
-    };
-    format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Federated":"{PROVIDER}"}},"Action":[{}]{condition}}}]}}"#,
-        actions.join(",")
-    )
+    trust_for("Federated", PROVIDER, actions, condition)
 }
 
 fn identity(sub: &str) -> FederatedIdentity {
@@ -310,4 +301,33 @@ async fn the_claim_mapping_makes_tags_source_identity_and_kept_keys() {
         .map(|(_, v)| v.as_str())
         .collect();
     assert_eq!(groups, ["dev", "ops"]);
+}
+
+#[tokio::test]
+async fn a_chained_session_keeps_the_provider_and_its_keys() {
+    let env = Env::new().await;
+    let first = env
+        .role_in(
+            testing::account(),
+            "web",
+            &federated_trust(&["sts:AssumeRoleWithWebIdentity"], ""),
+            Some(&allow("sts:AssumeRole", "*")),
+            None,
+        )
+        .await;
+    let minted = exchange(&env, request(&first, identity("u-1")))
+        .await
+        .unwrap();
+    let next = env
+        .role(
+            "next",
+            &trust("arn:aws:iam::123456789012:root", &["sts:AssumeRole"], ""),
+        )
+        .await;
+    let caller = env.session_caller(&minted);
+    let chained = env.assume(&caller, assume(&next, "chained")).await.unwrap();
+    assert_eq!(chained.session.chain_depth, 1);
+    assert_eq!(chained.session.provider.as_deref(), Some(PROVIDER));
+    assert_eq!(chained.session.provider_keys, minted.session.provider_keys);
+    assert!(!chained.session.provider_keys.is_empty());
 }

@@ -94,32 +94,43 @@ async fn another_users_device_is_refused_without_spending_its_attempts() {
     );
 }
 
-#[tokio::test]
-async fn too_many_wrong_codes_lock_the_device_for_a_while() {
-    let env = Env::new().await;
-    let alice = env.user("alice", None).await;
-    let (serial, seed) = env.mfa_device(&alice, "alice-phone").await;
-    let input = |code: &str| GetSessionToken {
+/// GetSessionToken with `serial`'s `code`.
+fn with_code(serial: &Arn, code: &str) -> GetSessionToken {
+    GetSessionToken {
         duration: None,
         mfa: MfaInput {
             serial: Some(serial.as_str().parse().unwrap()),
             code: Some(code.parse().unwrap()),
         },
-    };
-    let good = env.code(&seed);
+    }
+}
+
+/// Spends every attempt of `caller`'s device on wrong codes; then even the
+/// good code is refused.
+async fn lock(env: &Env, caller: &Caller, serial: &Arn, seed: &[u8]) {
+    let good = env.code(seed);
     let wrong = if good == "123456" { "654321" } else { "123456" };
     for _ in 0..MAX_FAILED_CODES {
         assert_err(
-            get_session_token(&env.sts, &alice, input(wrong)).await,
+            get_session_token(&env.sts, caller, with_code(serial, wrong)).await,
             ErrorCode::AccessDenied,
             "MultiFactorAuthentication failed with invalid MFA one time pass code.",
         );
     }
     assert_err(
-        get_session_token(&env.sts, &alice, input(&good)).await,
+        get_session_token(&env.sts, caller, with_code(serial, &good)).await,
         ErrorCode::AccessDenied,
         "MultiFactorAuthentication failed: too many invalid one time pass codes",
     );
+}
+
+#[tokio::test]
+async fn too_many_wrong_codes_lock_the_device_for_a_while() {
+    let env = Env::new().await;
+    let alice = env.user("alice", None).await;
+    let (serial, seed) = env.mfa_device(&alice, "alice-phone").await;
+    let input = |code: &str| with_code(&serial, code);
+    lock(&env, &alice, &serial, &seed).await;
     env.clock.advance(Duration::from_secs(LOCKOUT_SECS));
     let m = get_session_token(&env.sts, &alice, input(&env.code(&seed)))
         .await
@@ -133,23 +144,7 @@ async fn resync_with_two_good_codes_lifts_the_lock() {
     let env = Env::new().await;
     let alice = env.user("alice", None).await;
     let (serial, seed) = env.mfa_device(&alice, "alice-phone").await;
-    let input = |code: &str| GetSessionToken {
-        duration: None,
-        mfa: MfaInput {
-            serial: Some(serial.as_str().parse().unwrap()),
-            code: Some(code.parse().unwrap()),
-        },
-    };
-    let good = env.code(&seed);
-    let wrong = if good == "123456" { "654321" } else { "123456" };
-    for _ in 0..MAX_FAILED_CODES {
-        let _ = get_session_token(&env.sts, &alice, input(wrong)).await;
-    }
-    assert_err(
-        get_session_token(&env.sts, &alice, input(&good)).await,
-        ErrorCode::AccessDenied,
-        "MultiFactorAuthentication failed: too many invalid one time pass codes",
-    );
+    lock(&env, &alice, &serial, &seed).await;
     // The root resyncs the device with the last two codes (no drift).
     let root = env.authz(&env.root()).await;
     let step = totp::step(env.clock.now().as_secs());
@@ -170,7 +165,7 @@ async fn resync_with_two_good_codes_lifts_the_lock() {
     // A step on (past the codes resync used), a good code works without
     // waiting out the lock.
     env.clock.advance(Duration::from_secs(totp::STEP_SECS));
-    let m = get_session_token(&env.sts, &alice, input(&env.code(&seed)))
+    let m = get_session_token(&env.sts, &alice, with_code(&serial, &env.code(&seed)))
         .await
         .unwrap();
     assert!(m.session.mfa.is_some());
