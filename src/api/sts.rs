@@ -63,10 +63,7 @@ pub fn register_actions(d: &mut Dispatcher, sts: Arc<Sts>) {
         let minted = assume_role(&sts, call.caller()?, &authz, input).await?;
         let mut r = credentials(&minted);
         let session = &minted.session;
-        r.structure("AssumedRoleUser", |u| {
-            u.string("AssumedRoleId", session.user_id())
-                .string("Arn", session.arn(&sts.partition).as_str());
-        });
+        assumed_role_user(&mut r, &minted, &sts.partition);
         packed_size(&mut r, &minted);
         r.opt_string("SourceIdentity", session.source_identity.clone());
         Ok(r)
@@ -157,6 +154,15 @@ fn credentials(minted: &Minted) -> XmlResponse {
             );
     });
     r
+}
+
+/// `AssumedRoleUser{AssumedRoleId, Arn}` of a role session.
+fn assumed_role_user(r: &mut XmlResponse, minted: &Minted, partition: &Partition) {
+    let session = &minted.session;
+    r.structure("AssumedRoleUser", |u| {
+        u.string("AssumedRoleId", session.user_id())
+            .string("Arn", session.arn(partition).as_str());
+    });
 }
 
 /// `PackedPolicySize`, when the request passed session policies or tags.

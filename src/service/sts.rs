@@ -128,6 +128,19 @@ pub(crate) struct RoleSession {
     pub(crate) provider_keys: Vec<(String, String)>,
 }
 
+/// The session tags of a tag plan.
+pub(crate) fn session_tags(
+    plan: &crate::domain::sts::SessionTagPlan,
+) -> Vec<crate::domain::credential::SessionTag> {
+    plan.tags
+        .iter()
+        .map(|(key, value)| crate::domain::credential::SessionTag {
+            key: key.clone(),
+            value: value.clone(),
+        })
+        .collect()
+}
+
 /// A minted session and its token.
 #[derive(Debug)]
 pub struct Minted {

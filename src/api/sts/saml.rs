@@ -13,7 +13,7 @@
 use std::sync::Arc;
 
 use super::decode::{self, MAX_FEDERATION_POLICY};
-use super::{credentials, packed_size};
+use super::{assumed_role_user, credentials, packed_size};
 use crate::api::dispatch::{Auth, Call, Dispatcher, Service};
 use crate::api::query::Scope;
 use crate::domain::secret::SamlAssertion;
@@ -39,10 +39,7 @@ pub fn register(d: &mut Dispatcher, sts: Arc<Sts>, saml: Arc<Saml>) {
                     assume_role_with_saml(&sts, &saml, &call.transport, input).await?;
                 let mut r = credentials(&minted);
                 let session = &minted.session;
-                r.structure("AssumedRoleUser", |u| {
-                    u.string("AssumedRoleId", session.user_id())
-                        .string("Arn", session.arn(&sts.partition).as_str());
-                });
+                assumed_role_user(&mut r, &minted, &sts.partition);
                 packed_size(&mut r, &minted);
                 r.string("Subject", subject.subject)
                     .string("SubjectType", subject.subject_type)

@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use super::{credentials, decode, packed_size};
+use super::{assumed_role_user, credentials, decode, packed_size};
 use crate::api::dispatch::{Auth, Call, Dispatcher, Service};
 use crate::service::sts::Sts;
 use crate::service::sts::web_identity::{WebIdentity, assume_role_with_web_identity};
@@ -30,10 +30,7 @@ pub fn register(d: &mut Dispatcher, sts: Arc<Sts>, web: Arc<WebIdentity>) {
                 let session = &out.minted.session;
                 let mut r = credentials(&out.minted);
                 r.string("SubjectFromWebIdentityToken", out.subject.as_str());
-                r.structure("AssumedRoleUser", |u| {
-                    u.string("AssumedRoleId", session.user_id())
-                        .string("Arn", session.arn(&sts.partition).as_str());
-                });
+                assumed_role_user(&mut r, &out.minted, &sts.partition);
                 packed_size(&mut r, &out.minted);
                 r.string("Provider", out.provider.as_str())
                     .string("Audience", out.audience.as_str());

@@ -19,7 +19,7 @@
 //! May import `domain`, `service::authn`, `service::authz`,
 //! `service::error`, `service::store` and the sibling modules.
 
-use crate::domain::credential::{SessionPrincipal, SessionTag};
+use crate::domain::credential::SessionPrincipal;
 use crate::domain::ids::{
     Arn, ExternalId, PrincipalKind, Region, RoleSessionName, SourceIdentity, TagKey, TagValue,
 };
@@ -100,14 +100,7 @@ pub async fn assume_role(
         calling.and_then(|s| s.source_identity.as_deref()),
         input.source_identity.as_ref(),
     )?;
-    let session_tags: Vec<SessionTag> = plan
-        .tags
-        .iter()
-        .map(|(key, value)| SessionTag {
-            key: key.clone(),
-            value: value.clone(),
-        })
-        .collect();
+    let session_tags = super::session_tags(&plan);
     let role_account = input.role_arn.account_id().unwrap_or(caller.account);
     input.policies.check(&*sts.store, role_account).await?;
     let packed = input.policies.packed_size(&session_tags)?;

@@ -24,7 +24,6 @@
 //! `service::store` and the sibling modules.
 
 use crate::domain::clock::Clock;
-use crate::domain::credential::SessionTag;
 use crate::domain::ids::{Arn, RoleSessionName, SourceIdentity, TagKey, TagValue};
 use crate::domain::policy::{Context, Principal, PrincipalKind};
 use crate::domain::sts::{ClaimMapping, StsRuleError, plan_session_tags, role_session_duration};
@@ -158,14 +157,7 @@ pub async fn assume_role_federated(
     let (identity, mapped_keys) = map_claims(sts, identity)?;
     let plan = plan_session_tags(&identity.tags, &identity.transitive_tag_keys, &[], &[])
         .map_err(identity_rule)?;
-    let session_tags: Vec<SessionTag> = plan
-        .tags
-        .iter()
-        .map(|(key, value)| SessionTag {
-            key: key.clone(),
-            value: value.clone(),
-        })
-        .collect();
+    let session_tags = super::session_tags(&plan);
     let Some(account) = role_account else {
         return Err(not_authorized(kind));
     };
