@@ -277,29 +277,19 @@ fn trust_context(
             many => c.insert(key, many.to_vec()),
         }
     }
-    c.insert("sts:RoleSessionName", session_name.as_str());
     c.insert("aws:FederatedProvider", identity.provider_arn.as_str());
-    if !identity.tags.is_empty() {
-        for (k, v) in &identity.tags {
-            c.insert(&format!("aws:RequestTag/{k}"), v.as_str());
-        }
-        let keys: Vec<String> = identity.tags.iter().map(|(k, _)| k.to_string()).collect();
-        c.insert("aws:TagKeys", keys);
-    }
-    if !identity.transitive_tag_keys.is_empty() {
-        let keys: Vec<String> = identity
-            .transitive_tag_keys
-            .iter()
-            .map(TagKey::to_string)
-            .collect();
-        c.insert("sts:TransitiveTagKeys", keys);
-    }
-    if let Some(source) = &identity.source_identity {
-        c.insert("sts:SourceIdentity", source.as_str());
-    }
-    for t in &role.tags {
-        c.insert(&format!("aws:ResourceTag/{}", t.key), t.value.as_str());
-    }
+    let tags = identity.tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    super::trust::insert_request_keys(
+        &mut c,
+        session_name,
+        tags,
+        &identity.transitive_tag_keys,
+        identity
+            .source_identity
+            .as_ref()
+            .map(SourceIdentity::as_str),
+        Some(role),
+    );
     c
 }
 

@@ -94,6 +94,38 @@ pub(crate) fn trust_policy(role: &RoleRecord) -> Result<std::sync::Arc<Policy>, 
     .map_err(ServiceError::internal)
 }
 
+/// The keys every AssumeRole* trust decision carries: `sts:RoleSessionName`,
+/// the session's tags as `aws:RequestTag/*` and `aws:TagKeys`,
+/// `sts:TransitiveTagKeys`, `sts:SourceIdentity`, and the role's tags as
+/// `aws:ResourceTag/*`.
+pub(crate) fn insert_request_keys<'a>(
+    c: &mut Context,
+    session_name: &RoleSessionName,
+    tags: impl ExactSizeIterator<Item = (&'a str, &'a str)> + Clone,
+    transitive_keys: &[TagKey],
+    source_identity: Option<&str>,
+    role: Option<&RoleRecord>,
+) {
+    c.insert("sts:RoleSessionName", session_name.as_str());
+    if tags.len() > 0 {
+        for (k, v) in tags.clone() {
+            c.insert(&format!("aws:RequestTag/{k}"), v);
+        }
+        let keys: Vec<String> = tags.map(|(k, _)| k.to_owned()).collect();
+        c.insert("aws:TagKeys", keys);
+    }
+    if !transitive_keys.is_empty() {
+        let keys: Vec<String> = transitive_keys.iter().map(TagKey::to_string).collect();
+        c.insert("sts:TransitiveTagKeys", keys);
+    }
+    if let Some(source) = source_identity {
+        c.insert("sts:SourceIdentity", source);
+    }
+    for t in role.map(|r| r.tags.as_slice()).unwrap_or_default() {
+        c.insert(&format!("aws:ResourceTag/{}", t.key), t.value.as_str());
+    }
+}
+
 /// The refusal of an AssumeRole of a role that does not exist: the same
 /// text as a trust policy that does not name the caller, so a caller learns
 /// nothing about which roles exist.
@@ -136,28 +168,17 @@ pub fn no_such_role(
 /// The caller's context with the keys of this AssumeRole.
 fn context(caller: &AuthzCaller, role: Option<&RoleRecord>, r: &TrustRequest<'_>) -> Context {
     let mut c = caller.context().clone();
-    c.insert("sts:RoleSessionName", r.session_name.as_str());
+    let tags = r.tags.iter().map(|t| (t.key.as_str(), t.value.as_str()));
+    insert_request_keys(
+        &mut c,
+        r.session_name,
+        tags,
+        r.transitive_keys,
+        r.source_identity,
+        role,
+    );
     if let Some(id) = r.external_id {
         c.insert("sts:ExternalId", id.as_str());
-    }
-    if !r.tags.is_empty() {
-        for t in r.tags {
-            c.insert(&format!("aws:RequestTag/{}", t.key), t.value.as_str());
-        }
-        let keys: Vec<String> = r.tags.iter().map(|t| t.key.to_string()).collect();
-        c.insert("aws:TagKeys", keys);
-    }
-    if !r.transitive_keys.is_empty() {
-        let keys: Vec<String> = r.transitive_keys.iter().map(TagKey::to_string).collect();
-        c.insert("sts:TransitiveTagKeys", keys);
-    }
-    if let Some(source) = r.source_identity {
-        c.insert("sts:SourceIdentity", source);
-    }
-    if let Some(role) = role {
-        for t in &role.tags {
-            c.insert(&format!("aws:ResourceTag/{}", t.key), t.value.as_str());
-        }
     }
     // Inherited transitive tags override the role's tags of the same key
     // (context keys are case-insensitive, so the later insert wins).
