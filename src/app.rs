@@ -27,8 +27,11 @@ use crate::domain::credential::{KeyRing, SealingKey};
 use crate::domain::ids::AccountId;
 use crate::domain::seal::MasterKey;
 use crate::service::authn::{
-    Authenticator, AuthnSettings, Chain, CredentialLookup, StaticCredentials, StoreCredentials,
+    Authenticator, AuthnSettings, CacheSizes, Chain, CredentialLookup, StaticCredentials,
+    StoreCredentials,
 };
+use crate::service::authorize::{AuthorizeSettings, Authorizer};
+use crate::service::authz::IdentityCache;
 use crate::service::iam::Iam;
 use crate::service::iam::bootstrap::BootstrapError;
 use crate::service::store::StoreError;
@@ -145,6 +148,7 @@ pub async fn run(
         partition: config.partition.clone(),
         entropy: Arc::new(ring::rand::SystemRandom::new()),
         master_key: Arc::clone(&master_key),
+        identities: Arc::new(IdentityCache::new(config.caches.identities)),
     });
     bootstrap::apply(&config, &iam, &secrets.root.access_key_id).await?;
     let web = Arc::new(web_identity::build(&config, Arc::clone(&clock))?);
@@ -255,10 +259,29 @@ fn build_state(
                 .map(|p| (p.arn.clone(), p.claims.clone()))
                 .collect(),
         }),
+        identities: Arc::clone(&iam.identities),
     });
-    let authenticator = Authenticator::new(lookup, clock, settings)
-        .with_usage_log(store)
-        .with_sessions(sessions);
+    let usage: Arc<dyn crate::service::store::UsageLog> = store.clone();
+    let authenticator = Arc::new(
+        Authenticator::new(lookup, Arc::clone(&clock), settings)
+            .with_usage_log(usage)
+            .with_sessions(sessions)
+            .with_cache_sizes(CacheSizes {
+                sessions: config.caches.sessions,
+                signing_keys: config.caches.signing_keys,
+            }),
+    );
+    let authorizer = Arc::new(Authorizer {
+        authenticator: Arc::clone(&authenticator),
+        store,
+        identities: Arc::clone(&iam.identities),
+        clock,
+        partition: config.partition.clone(),
+        settings: AuthorizeSettings {
+            answer_ttl: config.authorize_answer_ttl,
+        },
+        iam: Arc::clone(&iam),
+    });
 
     let mut dispatcher = Dispatcher::new();
     sts::register(&mut dispatcher, config.partition.clone());
@@ -270,6 +293,7 @@ fn build_state(
     HttpState {
         dispatcher,
         authenticator,
+        authorizer: Some(authorizer),
         readiness,
         settings: HttpSettings {
             body_limit: config.server.body_limit,

@@ -61,6 +61,21 @@ pub struct Config {
     pub sts: StsConfig,
     /// AssumeRoleWithWebIdentity and AssumeRoleWithSAML.
     pub federation: FederationConfig,
+    /// `[caches]`.
+    pub caches: CachesConfig,
+    /// `[authorize]`: how long a caller may cache an Authorize answer.
+    pub authorize_answer_ttl: Duration,
+}
+
+/// `[caches]`, validated: entries per request-path cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CachesConfig {
+    /// Opened session tokens.
+    pub sessions: u64,
+    /// Derived signing keys.
+    pub signing_keys: u64,
+    /// Loaded identities.
+    pub identities: u64,
 }
 
 /// `[server]`, validated.
@@ -264,6 +279,12 @@ impl Config {
                 mfa_into_role_sessions: raw.sts.mfa_into_role_sessions,
             },
             federation,
+            caches: CachesConfig {
+                sessions: raw.caches.sessions.0,
+                signing_keys: raw.caches.signing_keys.0,
+                identities: raw.caches.identities.0,
+            },
+            authorize_answer_ttl: Duration::from_secs(raw.authorize.answer_ttl_secs.0),
         })
     }
 }

@@ -6,6 +6,7 @@
 //! here; the domain stays synchronous.
 
 pub mod authn;
+pub mod authorize;
 pub mod authz;
 pub mod error;
 pub mod get_caller_identity;

@@ -266,6 +266,12 @@ impl StoreGeneration for EmbeddedStore {
     async fn generation(&self) -> Result<u64, StoreError> {
         self.run(tables::generation).await
     }
+
+    fn changes_seen(&self) -> u64 {
+        // Only this process writes the file; the record cache counts
+        // every commit it ends.
+        self.records.begin()
+    }
 }
 
 #[async_trait]

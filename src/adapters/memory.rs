@@ -254,6 +254,10 @@ impl StoreGeneration for MemoryStore {
     async fn generation(&self) -> Result<u64, StoreError> {
         Ok(self.state.lock().generation)
     }
+
+    fn changes_seen(&self) -> u64 {
+        self.state.lock().generation
+    }
 }
 
 #[async_trait]

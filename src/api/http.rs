@@ -17,13 +17,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 
 use super::dispatch::Dispatcher;
 use super::query;
 use crate::service::authn::Authenticator;
+use crate::service::authorize::Authorizer;
 use crate::service::sts::auth_message::MessageSealer;
 
+pub mod authorize;
 mod handler;
 pub mod health;
 mod middleware;
@@ -40,8 +42,10 @@ pub use server::{ServerSettings, serve};
 pub struct HttpState {
     /// The action table.
     pub dispatcher: Dispatcher,
-    /// Verifies signed requests.
-    pub authenticator: Authenticator,
+    /// Verifies signed requests (shared with Authorize).
+    pub authenticator: Arc<Authenticator>,
+    /// The Authorize service (`POST /v1/authorize`); `None`: not served.
+    pub authorizer: Option<Arc<Authorizer>>,
     /// Whether to report ready.
     pub readiness: Readiness,
     /// Limits.
@@ -66,6 +70,7 @@ pub struct HttpSettings {
 pub fn router(state: Arc<HttpState>) -> Router {
     Router::new()
         .route("/", get(handler::query_api).post(handler::query_api))
+        .route("/v1/authorize", post(authorize::authorize))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(health::not_found)

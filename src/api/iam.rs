@@ -64,7 +64,8 @@ pub(crate) async fn caller(iam: &Iam, call: &Call) -> Result<AuthzCaller, Servic
             return Err(invalid_token());
         }
     }
-    AuthzCaller::load(
+    AuthzCaller::load_cached(
+        &iam.identities,
         &*iam.store,
         &*iam.clock,
         &iam.partition,

@@ -130,7 +130,8 @@ where
 
 /// The call's caller, with its policies loaded.
 async fn authz(sts: &Sts, call: &Call) -> Result<AuthzCaller, ServiceError> {
-    AuthzCaller::load(
+    AuthzCaller::load_cached(
+        &sts.identities,
         &*sts.store,
         &*sts.clock,
         &sts.partition,

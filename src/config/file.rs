@@ -66,6 +66,31 @@ pub struct FileConfig {
     pub sts: StsSection,
     /// `[federation]`.
     pub federation: FederationSection,
+    /// `[caches]`.
+    pub caches: CachesSection,
+    /// `[authorize]`.
+    pub authorize: AuthorizeSection,
+}
+
+/// `[caches]`: sizes of the request-path caches (entries).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CachesSection {
+    /// Opened session tokens.
+    pub sessions: Bounded<1, 10_000_000>,
+    /// Derived SigV4 signing keys (one per key, day, region, service).
+    pub signing_keys: Bounded<1, 10_000_000>,
+    /// Loaded identities (principal, policies, identity keys).
+    pub identities: Bounded<1, 10_000_000>,
+}
+
+/// `[authorize]`: the Authorize service.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthorizeSection {
+    /// How long a caller may cache an answer, seconds (never past the
+    /// credentials' expiry); 0: not at all.
+    pub answer_ttl_secs: Bounded<0, 3600>,
 }
 
 /// `[server]`: the Query API listener.
@@ -353,6 +378,24 @@ impl Default for OidcSection {
             cache_max_ttl_secs: Bounded(86_400),
             refetch_interval_secs: Bounded(30),
             max_token_age_secs: None,
+        }
+    }
+}
+
+impl Default for CachesSection {
+    fn default() -> Self {
+        Self {
+            sessions: Bounded(10_000),
+            signing_keys: Bounded(16_384),
+            identities: Bounded(10_000),
+        }
+    }
+}
+
+impl Default for AuthorizeSection {
+    fn default() -> Self {
+        Self {
+            answer_ttl_secs: Bounded(5),
         }
     }
 }

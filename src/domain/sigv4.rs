@@ -41,7 +41,7 @@ pub use client::{SignatureLocation, SignedRequest, SigningParams, sign_request};
 pub use date::{AmzDate, BasicFormat};
 pub use error::{ECHO_LIMIT, Sigv4Error};
 pub use presigned::MAX_EXPIRES;
-pub use request::{Payload, RequestView};
+pub use request::{Payload, RequestView, UNSIGNED_PAYLOAD};
 pub use signing_key::{Signature, sign};
 pub use string_to_sign::{ALGORITHM, TERMINATOR, string_to_sign};
 pub use verify::{Verified, VerifyPolicy, verify, verify_with_secret};

@@ -92,7 +92,7 @@ pub enum Identity {
     /// Temporary credentials: the session opened from the request's
     /// security token (an assumed role, a federated user, or a
     /// GetSessionToken session of a user or root).
-    Session(Box<Session>),
+    Session(Arc<Session>),
 }
 
 /// The authenticated caller of a request.
@@ -128,6 +128,25 @@ pub struct Authenticator {
     usage: Option<Arc<dyn UsageLog>>,
     sessions: Option<Arc<KeyRing>>,
     keys: key_cache::SigningKeyCache,
+    opened: session::SessionCache,
+}
+
+/// Sizes of the authenticator's caches (`[caches]`).
+#[derive(Debug, Clone, Copy)]
+pub struct CacheSizes {
+    /// Opened session tokens.
+    pub sessions: u64,
+    /// Derived signing keys (one per key, day, region and service).
+    pub signing_keys: u64,
+}
+
+impl Default for CacheSizes {
+    fn default() -> Self {
+        Self {
+            sessions: session::DEFAULT_CAPACITY,
+            signing_keys: key_cache::DEFAULT_CAPACITY,
+        }
+    }
 }
 
 // === impl Caller ===
@@ -181,7 +200,16 @@ impl Authenticator {
             usage: None,
             sessions: None,
             keys: key_cache::SigningKeyCache::default(),
+            opened: session::SessionCache::default(),
         }
+    }
+
+    /// Bounds its caches by `sizes`.
+    #[must_use]
+    pub fn with_cache_sizes(mut self, sizes: CacheSizes) -> Self {
+        self.keys = key_cache::SigningKeyCache::with_capacity(sizes.signing_keys);
+        self.opened = session::SessionCache::with_capacity(sizes.sessions);
+        self
     }
 
     /// Accepts session credentials (`ASIA…` + `X-Amz-Security-Token`)
@@ -216,9 +244,26 @@ impl Authenticator {
         request: &RequestView<'_>,
         service: &str,
     ) -> Result<Caller, ServiceError> {
+        self.authenticate_in(request, service, None).await
+    }
+
+    /// As [`Authenticator::authenticate`], with the credential scope's
+    /// region required to be one of `regions` when given (otherwise one of
+    /// the configured regions): how `Authorize` checks a request signed
+    /// for another service's region.
+    ///
+    /// # Errors
+    ///
+    /// As [`Authenticator::authenticate`].
+    pub async fn authenticate_in(
+        &self,
+        request: &RequestView<'_>,
+        service: &str,
+        regions: Option<&[String]>,
+    ) -> Result<Caller, ServiceError> {
         let policy = VerifyPolicy {
             service: service.to_owned(),
-            regions: self.settings.regions.clone(),
+            regions: regions.map_or_else(|| self.settings.regions.clone(), <[String]>::to_vec),
             max_skew: self.settings.max_skew,
             max_presigned_lifetime: self.settings.max_presigned_lifetime,
             normalize_path: true,

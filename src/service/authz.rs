@@ -32,10 +32,13 @@ use crate::service::authn::{Caller, Identity};
 use crate::service::error::{ErrorCode, ServiceError};
 use crate::service::policy_cache;
 use crate::service::store::model::{GroupRecord, ManagedPolicyRecord, UserRecord};
-use crate::service::store::{EntityReader, Key, Tag, fetch};
+use crate::service::store::{EntityReader, Key, StoreGeneration, Tag, fetch};
 
+mod cache;
 mod resource;
 mod session;
+
+pub use cache::IdentityCache;
 
 /// What the transport knows about the request (reference 7.1).
 #[derive(Debug, Clone, Default)]
@@ -48,20 +51,37 @@ pub struct Transport {
     pub region: Option<Region>,
 }
 
+/// What a caller's identity brings to every decision, whatever the time
+/// and the transport: its principal, its policies and its identity keys
+/// (principal ARN, account, type, user id, tags, session keys). Loaded
+/// from the store once, then shared by every request of that identity
+/// until the store changes (`cache`).
+#[derive(Debug)]
+pub struct LoadedIdentity {
+    principal: Principal,
+    policies: PolicySet,
+    /// The identity's keys; no time or transport key.
+    context: Context,
+    account: AccountId,
+    /// When the session's MFA code was checked (`aws:MultiFactorAuthAge`
+    /// is computed per request from it).
+    mfa_at: Option<u64>,
+    /// The principal's tags as `aws:PrincipalTag/*` sees them (session
+    /// tags over the role's or user's), keys in their own case.
+    tags: Vec<(String, String)>,
+}
+
 /// A caller with its policies and context loaded, ready to authorize.
 #[derive(Debug, Clone)]
 pub struct AuthzCaller {
-    principal: Principal,
-    policies: PolicySet,
+    identity: Arc<LoadedIdentity>,
     context: Context,
-    account: AccountId,
 }
 
-// === impl AuthzCaller ===
+// === impl LoadedIdentity ===
 
-impl AuthzCaller {
-    /// Loads `caller`'s policies from `store` and builds its context, with
-    /// the time from `clock` and the transport facts of `transport`.
+impl LoadedIdentity {
+    /// Loads `caller`'s policies from `store` and builds its identity keys.
     ///
     /// # Errors
     ///
@@ -71,10 +91,8 @@ impl AuthzCaller {
     /// stored policy no longer parses.
     pub async fn load(
         store: &(impl EntityReader + ?Sized),
-        clock: &dyn Clock,
         partition: &Partition,
         caller: &Caller,
-        transport: &Transport,
     ) -> Result<Self, ServiceError> {
         let account = caller.account;
         let arn = caller.arn(partition).to_string();
@@ -82,7 +100,8 @@ impl AuthzCaller {
         context.insert("aws:PrincipalArn", arn.as_str());
         context.insert("aws:PrincipalAccount", account.as_str());
         context.insert("aws:userid", caller.user_id());
-        insert_transport(&mut context, clock, transport);
+        let mut mfa_at = None;
+        let mut tags = Vec::new();
         let (principal, policies) = match &caller.identity {
             Identity::Root => {
                 context.insert("aws:PrincipalType", "Account");
@@ -94,18 +113,104 @@ impl AuthzCaller {
                 context.insert("aws:PrincipalType", "User");
                 context.insert("aws:username", user.name.as_str());
                 insert_tags(&mut context, &user.tags);
+                push_tags(&mut tags, &user.tags);
                 let id = user.id.to_string();
                 let p = Principal::user(&arn, Some(&id));
                 (p, user_policies(store, &user).await?)
             }
-            Identity::Session(s) => session::load(store, clock, partition, s, &mut context).await?,
+            Identity::Session(s) => {
+                mfa_at = s.mfa.as_ref().map(|m| m.authenticated_at);
+                session::load(store, partition, s, &mut context, &mut tags).await?
+            }
         };
         Ok(Self {
             principal,
             policies,
             context,
             account,
+            mfa_at,
+            tags,
         })
+    }
+
+    /// The identity as the evaluator sees it.
+    pub fn principal(&self) -> &Principal {
+        &self.principal
+    }
+
+    /// The identity's policies.
+    pub fn policies(&self) -> &PolicySet {
+        &self.policies
+    }
+
+    /// The identity's keys (no time or transport key).
+    pub fn context(&self) -> &Context {
+        &self.context
+    }
+
+    /// The identity's account.
+    pub fn account(&self) -> AccountId {
+        self.account
+    }
+
+    /// The principal's tags (session tags over the role's or user's).
+    pub fn tags(&self) -> &[(String, String)] {
+        &self.tags
+    }
+}
+
+// === impl AuthzCaller ===
+
+impl AuthzCaller {
+    /// Loads `caller`'s policies from `store` and builds its context, with
+    /// the time from `clock` and the transport facts of `transport`.
+    ///
+    /// # Errors
+    ///
+    /// As [`LoadedIdentity::load`].
+    pub async fn load(
+        store: &(impl EntityReader + ?Sized),
+        clock: &dyn Clock,
+        partition: &Partition,
+        caller: &Caller,
+        transport: &Transport,
+    ) -> Result<Self, ServiceError> {
+        let identity = LoadedIdentity::load(store, partition, caller).await?;
+        Ok(Self::for_request(Arc::new(identity), clock, transport))
+    }
+
+    /// As [`AuthzCaller::load`], with the identity from `cache` while the
+    /// store is unchanged since it was loaded.
+    ///
+    /// # Errors
+    ///
+    /// As [`LoadedIdentity::load`].
+    pub async fn load_cached(
+        cache: &IdentityCache,
+        store: &(impl EntityReader + StoreGeneration + ?Sized),
+        clock: &dyn Clock,
+        partition: &Partition,
+        caller: &Caller,
+        transport: &Transport,
+    ) -> Result<Self, ServiceError> {
+        let identity = cache.load(store, partition, caller).await?;
+        Ok(Self::for_request(identity, clock, transport))
+    }
+
+    /// The caller `identity` on a request at `clock`'s time over
+    /// `transport`: its keys plus the time and transport keys.
+    pub fn for_request(
+        identity: Arc<LoadedIdentity>,
+        clock: &dyn Clock,
+        transport: &Transport,
+    ) -> Self {
+        let mut context = identity.context.clone();
+        insert_transport(&mut context, clock, transport);
+        if let Some(at) = identity.mfa_at {
+            let now = u64::try_from(clock.now_secs()).unwrap_or(0);
+            context.insert("aws:MultiFactorAuthAge", now.saturating_sub(at).to_string());
+        }
+        Self { identity, context }
     }
 
     /// A web-identity or SAML caller of a role of `account`, before its
@@ -113,11 +218,17 @@ impl AuthzCaller {
     /// allow it alone), `context` from [`AuthzCaller::transport_context`]
     /// and its token's or assertion's keys.
     pub fn federated(principal: Principal, account: AccountId, context: Context) -> Self {
-        Self {
+        let identity = LoadedIdentity {
             principal,
             policies: PolicySet::default(),
-            context,
+            context: Context::new(),
             account,
+            mfa_at: None,
+            tags: Vec::new(),
+        };
+        Self {
+            identity: Arc::new(identity),
+            context,
         }
     }
 
@@ -130,17 +241,27 @@ impl AuthzCaller {
 
     /// The caller as the evaluator sees it.
     pub fn principal(&self) -> &Principal {
-        &self.principal
+        &self.identity.principal
+    }
+
+    /// The caller's policies.
+    pub fn policies(&self) -> &PolicySet {
+        &self.identity.policies
     }
 
     /// The caller's account.
     pub fn account(&self) -> AccountId {
-        self.account
+        self.identity.account
+    }
+
+    /// The caller's tags (session tags over the role's or user's).
+    pub fn tags(&self) -> &[(String, String)] {
+        &self.identity.tags
     }
 
     /// The caller's ARN.
     pub fn arn(&self) -> &str {
-        &self.principal.arn
+        &self.identity.principal.arn
     }
 
     /// The request context built at load time.
@@ -172,8 +293,8 @@ impl AuthzCaller {
             with_extra = c;
             &with_extra
         };
-        let request = Request::new(&self.principal, action, resource, context);
-        let decision = evaluate(&self.policies, ResourceSide::default(), &request);
+        let request = Request::new(self.principal(), action, resource, context);
+        let decision = evaluate(self.policies(), ResourceSide::default(), &request);
         if decision.is_allowed() {
             return Ok(());
         }
@@ -233,6 +354,14 @@ fn insert_tags(context: &mut Context, tags: &[Tag]) {
         let key = format!("aws:PrincipalTag/{}", tag.key.as_str());
         context.insert(&key, tag.value.as_str());
     }
+}
+
+/// Adds `tags` to `out`.
+fn push_tags(out: &mut Vec<(String, String)>, tags: &[Tag]) {
+    out.extend(
+        tags.iter()
+            .map(|t| (t.key.as_str().to_owned(), t.value.as_str().to_owned())),
+    );
 }
 
 /// `2026-11-23T14:12:04Z` for `secs` after the epoch.

@@ -72,6 +72,9 @@ pub struct Iam {
     pub entropy: Arc<dyn Entropy>,
     /// Seals access key secrets and MFA seeds at rest.
     pub master_key: Arc<MasterKey>,
+    /// Callers' loaded policies, until the store changes (shared with
+    /// STS and Authorize).
+    pub identities: Arc<crate::service::authz::IdentityCache>,
 }
 
 /// Reads a record with `load`, applies `edit` to it and commits the result

@@ -168,6 +168,15 @@ pub trait StoreGeneration: Send + Sync {
     /// The current generation. A commit that returned before this call is
     /// reflected in it: a later call returns a larger number.
     async fn generation(&self) -> Result<u64, StoreError>;
+
+    /// A number that increases whenever this process learns that the
+    /// store changed: after each of its own commits (embedded, memory),
+    /// or an invalidation from another replica (shared stores). Cheap and
+    /// synchronous: request-path caches ([`crate::service::authz`]'s
+    /// loaded identities) note it before loading and trust an entry only
+    /// while it is unchanged. A commit's change is counted before the
+    /// commit returns.
+    fn changes_seen(&self) -> u64;
 }
 
 /// The accounts the store knows.

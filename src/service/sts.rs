@@ -78,6 +78,9 @@ pub struct Sts {
     pub settings: StsSettings,
     /// Clock skew and claim mappings of AssumeRoleWith*.
     pub federation: Arc<federated::FederationSettings>,
+    /// Callers' loaded policies, until the store changes (shared with IAM
+    /// and Authorize).
+    pub identities: Arc<crate::service::authz::IdentityCache>,
 }
 
 /// The choices the reference leaves to the deployment.

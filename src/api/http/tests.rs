@@ -44,7 +44,8 @@ fn state(body_limit: usize, timeout: Duration) -> Arc<HttpState> {
     readiness.set_ready();
     Arc::new(HttpState {
         dispatcher,
-        authenticator,
+        authenticator: Arc::new(authenticator),
+        authorizer: None,
         readiness,
         settings: HttpSettings {
             body_limit,

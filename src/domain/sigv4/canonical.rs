@@ -13,7 +13,7 @@
 
 use super::encoding::{canonical_component, encode_into, hex_str, hex32, sha256_hex};
 use super::error::Sigv4Error;
-use super::request::{Payload, RequestView};
+use super::request::{Payload, RequestView, UNSIGNED_PAYLOAD};
 
 /// Appends the canonical request for `view`, signing `signed_headers`
 /// (the `;`-separated list as the client sent it).
@@ -41,6 +41,10 @@ pub(crate) fn write_canonical_request(
     let hash = match view.payload {
         Payload::Bytes(body) => sha256_hex(body),
         Payload::Sha256(digest) => hex32(&digest),
+        Payload::Unsigned => {
+            out.push_str(UNSIGNED_PAYLOAD);
+            return Ok(());
+        }
     };
     out.push_str(hex_str(&hash));
     Ok(())

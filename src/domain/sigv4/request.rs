@@ -36,7 +36,14 @@ pub enum Payload<'a> {
     Bytes(&'a [u8]),
     /// The SHA-256 digest of the body, computed by the transport.
     Sha256([u8; 32]),
+    /// The body is not signed: the canonical request's payload line is
+    /// the literal `UNSIGNED-PAYLOAD` (S3, and presigned S3 URLs). Only a
+    /// transport that accepts unsigned bodies passes it.
+    Unsigned,
 }
+
+/// The payload line of a request whose body is not signed.
+pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 
 /// Header values that `Debug` never prints: they are either bearer material
 /// or, within the skew window, replayable.
@@ -102,6 +109,7 @@ impl fmt::Debug for Payload<'_> {
         match self {
             Self::Bytes(b) => write!(f, "Bytes(<{} bytes>)", b.len()),
             Self::Sha256(_) => f.write_str("Sha256(..)"),
+            Self::Unsigned => f.write_str("Unsigned"),
         }
     }
 }

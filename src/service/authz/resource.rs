@@ -37,7 +37,7 @@ impl AuthzCaller {
         context: &Context,
     ) -> Result<(), ServiceError> {
         let owner = side.map(|(_, account)| account);
-        let mut request = Request::new(&self.principal, action, resource, context);
+        let mut request = Request::new(self.principal(), action, resource, context);
         if let Some(owner) = &owner {
             request = request.with_resource_account(owner.as_str());
         }
@@ -45,7 +45,7 @@ impl AuthzCaller {
             policy: side.map(|(p, _)| p),
             rcps: &[],
         };
-        let decision = evaluate(&self.policies, resource_side, &request);
+        let decision = evaluate(self.policies(), resource_side, &request);
         if decision.is_allowed() {
             return Ok(());
         }
@@ -62,10 +62,11 @@ impl AuthzCaller {
     ) -> ServiceError {
         let message = format!(
             "User: {} is not authorized to perform: {action} on resource: {resource} {}",
-            self.principal.arn,
+            self.principal().arn,
             decision.reason.explain(action)
         );
-        let record = AuthorizationRecord::new(decision, &self.principal, action, resource, context);
+        let record =
+            AuthorizationRecord::new(decision, self.principal(), action, resource, context);
         ServiceError::new(ErrorCode::AccessDenied, message).with_denial(record)
     }
 }

@@ -26,9 +26,9 @@
 use std::sync::Arc;
 
 use super::{
-    allow_nothing, insert_tags, iso8601, managed, parse_inline, user_policies, user_record,
+    allow_nothing, insert_tags, iso8601, managed, parse_inline, push_tags, user_policies,
+    user_record,
 };
-use crate::domain::clock::Clock;
 use crate::domain::credential::{MAX_TOKEN_LEN, Session, SessionPrincipal};
 use crate::domain::ids::{AccountId, Arn, Partition, PrincipalKind, UniqueId};
 use crate::domain::policy::{Context, Policy, PolicyKind, PolicySet, Principal};
@@ -45,12 +45,12 @@ const ALLOW_ALL: &str =
 /// The principal and policies of `session`, adding its keys to `context`.
 pub(super) async fn load(
     store: &(impl EntityReader + ?Sized),
-    clock: &dyn Clock,
     partition: &Partition,
     session: &Session,
     context: &mut Context,
+    tags: &mut Vec<(String, String)>,
 ) -> Result<(Principal, PolicySet), ServiceError> {
-    insert_session_keys(context, clock, session);
+    insert_session_keys(context, session);
     let account = session.account;
     let arn = session.arn(partition);
     let (principal, mut policies) = match &session.principal {
@@ -63,6 +63,7 @@ pub(super) async fn load(
             let set = match current_role(store, account, role_arn, role_id).await? {
                 Some(role) => {
                     insert_tags(context, &role.tags);
+                    push_tags(tags, &role.tags);
                     role_policies(store, &role).await?
                 }
                 None => PolicySet::default(),
@@ -73,6 +74,7 @@ pub(super) async fn load(
             let user = user_record(store, account, name, Some(user_id)).await?;
             context.insert("aws:username", user.name.as_str());
             insert_tags(context, &user.tags);
+            push_tags(tags, &user.tags);
             let p = Principal::user(user.arn.as_str(), Some(user.id.as_str()));
             (p, user_policies(store, &user).await?)
         }
@@ -93,6 +95,7 @@ pub(super) async fn load(
                         .map_err(|_| super::invalid_client_token())?;
                     let user = user_record(store, account, &name, Some(&id)).await?;
                     insert_tags(context, &user.tags);
+                    push_tags(tags, &user.tags);
                     user_policies(store, &user).await?
                 }
                 _ => PolicySet {
@@ -115,13 +118,16 @@ pub(super) async fn load(
     // keys are case-insensitive, so inserting them last overrides.
     for tag in &session.tags {
         context.insert(&format!("aws:PrincipalTag/{}", tag.key), tag.value.as_str());
+        tags.retain(|(k, _)| !k.eq_ignore_ascii_case(tag.key.as_str()));
+        tags.push((tag.key.to_string(), tag.value.to_string()));
     }
     policies.session = session_policies(store, account, session).await?;
     Ok((principal, policies))
 }
 
-/// The keys every session request carries.
-fn insert_session_keys(context: &mut Context, clock: &dyn Clock, session: &Session) {
+/// The keys every session request carries, but `aws:MultiFactorAuthAge`
+/// (which moves with the clock: [`super::AuthzCaller::for_request`]).
+fn insert_session_keys(context: &mut Context, session: &Session) {
     context.insert("aws:PrincipalType", session.principal_type());
     let mfa = if session.mfa.is_some() {
         "true"
@@ -129,11 +135,6 @@ fn insert_session_keys(context: &mut Context, clock: &dyn Clock, session: &Sessi
         "false"
     };
     context.insert("aws:MultiFactorAuthPresent", mfa);
-    if let Some(m) = &session.mfa {
-        let now = u64::try_from(clock.now_secs()).unwrap_or(0);
-        let age = now.saturating_sub(m.authenticated_at);
-        context.insert("aws:MultiFactorAuthAge", age.to_string());
-    }
     if let Some(time) = i64::try_from(session.issued_at).ok().and_then(iso8601) {
         context.insert("aws:TokenIssueTime", time);
     }

@@ -42,6 +42,7 @@ pub(crate) async fn iam() -> (Iam, Arc<FixedClock>) {
             SealKeyId::new("k1").unwrap(),
             [7; 32],
         )),
+        identities: Arc::default(),
     };
     (iam, clock)
 }

@@ -79,6 +79,7 @@ impl Env {
             decode_key: Arc::clone(&iam.master_key),
             settings: StsSettings::default(),
             federation: Arc::default(),
+            identities: Arc::default(),
         };
         Self { iam, sts, clock }
     }
@@ -213,7 +214,7 @@ impl Env {
         Caller {
             account: session.account,
             access_key_id: session.access_key_id.clone(),
-            identity: Identity::Session(Box::new(session)),
+            identity: Identity::Session(Arc::new(session)),
             region: None,
         }
     }

@@ -126,7 +126,7 @@ async fn a_session_signed_request_verifies_in_headers_and_query() {
     ] {
         let (h, q) = signed(s.access_key_id.as_str(), &s.secret, &token, location);
         let caller = run(&a, &h, &q, "sts").await.unwrap();
-        assert_eq!(caller.identity, Identity::Session(Box::new(s.clone())));
+        assert_eq!(caller.identity, Identity::Session(Arc::new(s.clone())));
         assert_eq!(caller.account, account());
         assert_eq!(caller.access_key_id, s.access_key_id);
         assert_eq!(

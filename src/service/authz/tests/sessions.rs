@@ -90,7 +90,7 @@ fn caller(s: Session) -> Caller {
     Caller {
         account: account(),
         access_key_id: s.access_key_id.clone(),
-        identity: Identity::Session(Box::new(s)),
+        identity: Identity::Session(Arc::new(s)),
         region: None,
     }
 }
