@@ -214,7 +214,6 @@ impl Authorizer {
             &decision,
             &authz,
             &caller,
-            &self.partition,
             &input.action,
             &input.resource,
             ttl,

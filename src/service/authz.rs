@@ -60,8 +60,9 @@ pub struct Transport {
 pub struct LoadedIdentity {
     principal: Principal,
     policies: PolicySet,
-    /// The identity's keys; no time or transport key.
-    context: Context,
+    /// The identity's keys; no time or transport key. Shared as the base
+    /// of every request's context.
+    context: Arc<Context>,
     account: AccountId,
     /// When the session's MFA code was checked (`aws:MultiFactorAuthAge`
     /// is computed per request from it).
@@ -126,7 +127,7 @@ impl LoadedIdentity {
         Ok(Self {
             principal,
             policies,
-            context,
+            context: Arc::new(context),
             account,
             mfa_at,
             tags,
@@ -204,7 +205,7 @@ impl AuthzCaller {
         clock: &dyn Clock,
         transport: &Transport,
     ) -> Self {
-        let mut context = identity.context.clone();
+        let mut context = Context::layered(Arc::clone(&identity.context));
         insert_transport(&mut context, clock, transport);
         if let Some(at) = identity.mfa_at {
             let now = u64::try_from(clock.now_secs()).unwrap_or(0);
@@ -221,7 +222,7 @@ impl AuthzCaller {
         let identity = LoadedIdentity {
             principal,
             policies: PolicySet::default(),
-            context: Context::new(),
+            context: Arc::default(),
             account,
             mfa_at: None,
             tags: Vec::new(),
@@ -332,10 +333,22 @@ fn invalid_client_token() -> ServiceError {
 /// Adds the time and transport keys.
 fn insert_transport(context: &mut Context, clock: &dyn Clock, transport: &Transport) {
     let now = clock.now_secs();
-    context.insert("aws:EpochTime", now.to_string());
-    if let Some(time) = iso8601(now) {
-        context.insert("aws:CurrentTime", time);
-    }
+    TIME_KEYS.with(|cell| {
+        let mut keys = cell.borrow_mut();
+        if keys.as_ref().is_none_or(|k| k.secs != now) {
+            *keys = Some(TimeKeys {
+                secs: now,
+                epoch: now.to_string(),
+                iso: iso8601(now),
+            });
+        }
+        if let Some(k) = keys.as_ref() {
+            context.insert("aws:EpochTime", k.epoch.as_str());
+            if let Some(iso) = &k.iso {
+                context.insert("aws:CurrentTime", iso.as_str());
+            }
+        }
+    });
     context.insert(
         "aws:SecureTransport",
         if transport.secure { "true" } else { "false" },
@@ -346,6 +359,18 @@ fn insert_transport(context: &mut Context, clock: &dyn Clock, transport: &Transp
     if let Some(region) = &transport.region {
         context.insert("aws:RequestedRegion", region.as_str());
     }
+}
+
+/// `aws:EpochTime` and `aws:CurrentTime` of one second, formatted once
+/// per second and thread rather than on every request.
+struct TimeKeys {
+    secs: i64,
+    epoch: String,
+    iso: Option<String>,
+}
+
+thread_local! {
+    static TIME_KEYS: std::cell::RefCell<Option<TimeKeys>> = const { std::cell::RefCell::new(None) };
 }
 
 /// Adds `aws:PrincipalTag/<key>` for each tag.

@@ -319,4 +319,4 @@ pub(crate) fn refuse_restricted_session(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -5,9 +5,17 @@
 //! `AWS:principaltag/team`), so keys are stored lower-cased; values keep their
 //! case. A key is single-valued or multivalued by what the request puts in it,
 //! not by what the policy says. The context holds no principal or time of its
-//! own: whoever builds the request fills in the keys that apply. Pure.
+//! own: whoever builds the request fills in the keys that apply.
+//!
+//! A context may sit on a shared, immutable *base* ([`Context::layered`]):
+//! the keys of a caller's identity, built once and shared by every request
+//! of that caller, under the few keys of one request (time, transport,
+//! operation keys). A key set on top hides the base's key of that name;
+//! changing or removing a key that only the base holds first copies the
+//! base in, so a layered context behaves exactly like a flat one. Pure.
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 /// The value of one context key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,11 +69,21 @@ impl From<&[&str]> for ContextValue {
 }
 
 /// Condition keys of one request.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Context {
     // INVARIANT: sorted by key, keys lower-cased and unique.
     entries: Vec<(Box<str>, ContextValue)>,
+    /// Keys under `entries`, hidden by an entry of the same key.
+    base: Option<Arc<Context>>,
 }
+
+impl PartialEq for Context {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Context {}
 
 // === impl Context ===
 
@@ -73,11 +91,36 @@ impl Context {
     /// A context with no keys.
     pub const EMPTY: Self = Self {
         entries: Vec::new(),
+        base: None,
     };
 
     /// An empty context.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A context holding `base`'s keys, to which a request adds its own
+    /// without copying `base`.
+    pub fn layered(base: Arc<Context>) -> Self {
+        Self {
+            entries: Vec::new(),
+            base: Some(base),
+        }
+    }
+
+    /// Copies the base's keys in when `lower_key` is only there, so that a
+    /// change to it acts on this context's own copy.
+    fn own(&mut self, lower_key: &str) {
+        let in_base = self.find(lower_key).is_err()
+            && self.base.as_ref().is_some_and(|b| b.contains(lower_key));
+        if in_base {
+            let flat: Vec<(Box<str>, ContextValue)> = self
+                .iter()
+                .map(|(k, v)| (Box::from(k), v.clone()))
+                .collect();
+            self.entries = flat;
+            self.base = None;
+        }
     }
 
     /// Sets `key` (any case) to `value`, replacing an earlier value.
@@ -98,6 +141,7 @@ impl Context {
     /// second value makes it multivalued.
     pub fn append(&mut self, key: &str, value: &str) {
         let key = key.to_lowercase();
+        self.own(&key);
         match self.find(&key) {
             Ok(i) => {
                 if let Some(slot) = self.entries.get_mut(i) {
@@ -120,27 +164,37 @@ impl Context {
 
     /// Removes `key` (any case).
     pub fn remove(&mut self, key: &str) {
-        if let Ok(i) = self.find(&key.to_lowercase()) {
+        let key = key.to_lowercase();
+        self.own(&key);
+        if let Ok(i) = self.find(&key) {
             self.entries.remove(i);
         }
     }
 
     /// The value of `key`, which must already be lower-cased.
     pub fn get(&self, lower_key: &str) -> Option<&ContextValue> {
-        self.find(lower_key)
-            .ok()
-            .and_then(|i| self.entries.get(i))
-            .map(|(_, v)| v)
+        match self.find(lower_key) {
+            Ok(i) => self.entries.get(i).map(|(_, v)| v),
+            Err(_) => self.base.as_ref().and_then(|b| b.get(lower_key)),
+        }
     }
 
     /// True when `key` (lower-cased) is present.
     pub fn contains(&self, lower_key: &str) -> bool {
-        self.find(lower_key).is_ok()
+        self.find(lower_key).is_ok() || self.base.as_ref().is_some_and(|b| b.contains(lower_key))
     }
 
     /// All keys (lower-cased) and values, sorted by key.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &ContextValue)> {
-        self.entries.iter().map(|(k, v)| (&**k, v))
+        let own = self.entries.iter().map(|(k, v)| (&**k, v));
+        let base: Box<dyn Iterator<Item = (&str, &ContextValue)>> = match &self.base {
+            Some(b) => Box::new(b.iter()),
+            None => Box::new(std::iter::empty()),
+        };
+        Merge {
+            own: own.peekable(),
+            base: base.peekable(),
+        }
     }
 
     fn find(&self, lower_key: &str) -> Result<usize, usize> {
@@ -149,9 +203,81 @@ impl Context {
     }
 }
 
+/// Two sorted key lists merged, `own` winning over `base` on equal keys.
+struct Merge<
+    'a,
+    A: Iterator<Item = (&'a str, &'a ContextValue)>,
+    B: Iterator<Item = (&'a str, &'a ContextValue)>,
+> {
+    own: std::iter::Peekable<A>,
+    base: std::iter::Peekable<B>,
+}
+
+impl<'a, A, B> Iterator for Merge<'a, A, B>
+where
+    A: Iterator<Item = (&'a str, &'a ContextValue)>,
+    B: Iterator<Item = (&'a str, &'a ContextValue)>,
+{
+    type Item = (&'a str, &'a ContextValue);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let order = match (self.own.peek(), self.base.peek()) {
+            (Some((a, _)), Some((b, _))) => a.cmp(b),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => return None,
+        };
+        match order {
+            Ordering::Less => self.own.next(),
+            Ordering::Greater => self.base.next(),
+            Ordering::Equal => {
+                self.base.next();
+                self.own.next()
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_layered_context_reads_like_a_flat_one() {
+        let mut base = Context::new();
+        base.insert("aws:PrincipalArn", "arn:aws:iam::123456789012:user/a");
+        base.insert("aws:userid", "AIDA");
+        base.insert("aws:TagKeys", &["a", "b"][..]);
+        let base = Arc::new(base);
+        let mut c = Context::layered(Arc::clone(&base));
+        c.insert("aws:CurrentTime", "2026-01-01T00:00:00Z");
+        c.insert("aws:userid", "over");
+        assert_eq!(c.get("aws:userid"), Some(&ContextValue::from("over")));
+        assert_eq!(c.get("aws:principalarn"), base.get("aws:principalarn"));
+        assert!(c.contains("aws:currenttime") && c.contains("aws:tagkeys"));
+        let keys: Vec<&str> = c.iter().map(|(k, _)| k).collect();
+        assert_eq!(
+            keys,
+            [
+                "aws:currenttime",
+                "aws:principalarn",
+                "aws:tagkeys",
+                "aws:userid"
+            ]
+        );
+        // Changing a key only the base holds acts on a copy.
+        c.append("aws:TagKeys", "c");
+        c.remove("aws:PrincipalArn");
+        assert_eq!(c.get("aws:tagkeys").map(|v| v.values().count()), Some(3));
+        assert!(!c.contains("aws:principalarn"));
+        assert!(base.contains("aws:principalarn"));
+        assert_eq!(base.get("aws:tagkeys").map(|v| v.values().count()), Some(2));
+        let mut flat = Context::new();
+        flat.insert("aws:CurrentTime", "2026-01-01T00:00:00Z");
+        flat.insert("aws:userid", "over");
+        flat.insert("aws:TagKeys", &["a", "b", "c"][..]);
+        assert_eq!(c, flat);
+    }
 
     #[test]
     fn append_turns_a_second_value_multivalued() {

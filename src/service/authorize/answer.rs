@@ -10,7 +10,6 @@
 
 use std::time::Duration;
 
-use crate::domain::ids::Partition;
 use crate::domain::policy::{self, Outcome, PolicySource};
 use crate::service::authn::Caller;
 use crate::service::authz::AuthzCaller;
@@ -103,7 +102,6 @@ impl Answer {
         decision: &policy::Decision<'_>,
         authz: &AuthzCaller,
         caller: &Caller,
-        partition: &Partition,
         action: &str,
         resource: &str,
         cache_ttl: Duration,
@@ -121,7 +119,7 @@ impl Answer {
                 },
             })
             .collect();
-        let arn = caller.arn(partition).to_string();
+        let arn = authz.arn().to_owned();
         let (kind, code, reason) = match decision.outcome {
             Outcome::Allowed => (
                 Decision::Allow,

@@ -39,20 +39,20 @@ use crate::service::store::model::{AccountRecord, RoleRecord};
 use crate::service::store::{Tag, Timestamp};
 
 /// The second account of the tests.
-pub(super) fn other_account() -> AccountId {
+pub(crate) fn other_account() -> AccountId {
     "210987654321".parse().unwrap()
 }
 
 /// The services and the clock over one store.
-pub(super) struct Env {
-    pub(super) iam: Iam,
-    pub(super) sts: Sts,
-    pub(super) clock: Arc<FixedClock>,
+pub(crate) struct Env {
+    pub(crate) iam: Iam,
+    pub(crate) sts: Sts,
+    pub(crate) clock: Arc<FixedClock>,
 }
 
 impl Env {
     /// Both accounts, empty; the clock at [`T0`].
-    pub(super) async fn new() -> Self {
+    pub(crate) async fn new() -> Self {
         let (iam, clock) = testing::iam().await;
         iam.store
             .ensure_account(AccountRecord {
@@ -85,7 +85,7 @@ impl Env {
     }
 
     /// The root of `account`.
-    pub(super) fn root_of(&self, account: AccountId) -> Caller {
+    pub(crate) fn root_of(&self, account: AccountId) -> Caller {
         Caller {
             account,
             identity: Identity::Root,
@@ -95,12 +95,12 @@ impl Env {
     }
 
     /// The root of the first account.
-    pub(super) fn root(&self) -> Caller {
+    pub(crate) fn root(&self) -> Caller {
         self.root_of(testing::account())
     }
 
     /// `caller` with its policies loaded.
-    pub(super) async fn authz(&self, caller: &Caller) -> AuthzCaller {
+    pub(crate) async fn authz(&self, caller: &Caller) -> AuthzCaller {
         AuthzCaller::load(
             &*self.iam.store,
             &*self.iam.clock,
@@ -113,7 +113,7 @@ impl Env {
     }
 
     /// Creates user `name` in `account`, with the inline policy `doc`.
-    pub(super) async fn user_in(
+    pub(crate) async fn user_in(
         &self,
         account: AccountId,
         name: &str,
@@ -152,13 +152,13 @@ impl Env {
     }
 
     /// Creates user `name` in the first account.
-    pub(super) async fn user(&self, name: &str, doc: Option<&str>) -> Caller {
+    pub(crate) async fn user(&self, name: &str, doc: Option<&str>) -> Caller {
         self.user_in(testing::account(), name, doc).await
     }
 
     /// Creates role `name` in `account` with `trust`, the inline policy
     /// `doc` and `MaxSessionDuration` `max`.
-    pub(super) async fn role_in(
+    pub(crate) async fn role_in(
         &self,
         account: AccountId,
         name: &str,
@@ -192,13 +192,13 @@ impl Env {
     }
 
     /// Creates role `name` in the first account.
-    pub(super) async fn role(&self, name: &str, trust: &str) -> RoleRecord {
+    pub(crate) async fn role(&self, name: &str, trust: &str) -> RoleRecord {
         self.role_in(testing::account(), name, trust, None, None)
             .await
     }
 
     /// AssumeRole by `caller` with `input`.
-    pub(super) async fn assume(
+    pub(crate) async fn assume(
         &self,
         caller: &Caller,
         input: AssumeRole,
@@ -209,7 +209,7 @@ impl Env {
 
     /// The caller signing with the credentials of `minted`, as the
     /// authenticator makes it from the token.
-    pub(super) fn session_caller(&self, minted: &Minted) -> Caller {
+    pub(crate) fn session_caller(&self, minted: &Minted) -> Caller {
         let session = self.sts.keys.open(minted.token.expose_secret()).unwrap();
         Caller {
             account: session.account,
@@ -222,7 +222,7 @@ impl Env {
     /// Creates and enables a virtual MFA device `name` for the user
     /// `caller`; returns its serial and seed. The clock then moves two
     /// steps on, so the enabling codes are stale.
-    pub(super) async fn mfa_device(&self, caller: &Caller, name: &str) -> (Arn, Vec<u8>) {
+    pub(crate) async fn mfa_device(&self, caller: &Caller, name: &str) -> (Arn, Vec<u8>) {
         let root = self.authz(&self.root_of(caller.account)).await;
         let created = create_virtual_mfa_device(
             &self.iam,
@@ -254,13 +254,13 @@ impl Env {
     }
 
     /// The current code of `seed`.
-    pub(super) fn code(&self, seed: &[u8]) -> String {
+    pub(crate) fn code(&self, seed: &[u8]) -> String {
         totp::code(seed, self.clock.now().as_secs())
     }
 }
 
 /// An AssumeRole of `role` named `session` with nothing else.
-pub(super) fn assume(role: &RoleRecord, session: &str) -> AssumeRole {
+pub(crate) fn assume(role: &RoleRecord, session: &str) -> AssumeRole {
     AssumeRole {
         role_arn: role.arn.clone(),
         session_name: session.parse().unwrap(),
@@ -277,13 +277,13 @@ pub(super) fn assume(role: &RoleRecord, session: &str) -> AssumeRole {
 
 /// A trust policy allowing `actions` to the `AWS` principal `principal`,
 /// with the `Condition` block `condition` (JSON, or empty).
-pub(super) fn trust(principal: &str, actions: &[&str], condition: &str) -> String {
+pub(crate) fn trust(principal: &str, actions: &[&str], condition: &str) -> String {
     trust_for("AWS", principal, actions, condition)
 }
 
 /// A trust policy allowing `actions` to the principal `principal` of type
 /// `kind` (`AWS`, `Federated`), with the `Condition` block `condition`.
-pub(super) fn trust_for(kind: &str, principal: &str, actions: &[&str], condition: &str) -> String {
+pub(crate) fn trust_for(kind: &str, principal: &str, actions: &[&str], condition: &str) -> String {
     let actions: Vec<String> = actions.iter().map(|a| format!("\"{a}\"")).collect();
     let condition = if condition.is_empty() {
         String::new()
@@ -297,14 +297,14 @@ pub(super) fn trust_for(kind: &str, principal: &str, actions: &[&str], condition
 }
 
 /// An identity policy allowing `action` on `resource`.
-pub(super) fn allow(action: &str, resource: &str) -> String {
+pub(crate) fn allow(action: &str, resource: &str) -> String {
     format!(
         r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Action":"{action}","Resource":"{resource}"}}}}"#
     )
 }
 
 /// A tag.
-pub(super) fn tag(key: &str, value: &str) -> Tag {
+pub(crate) fn tag(key: &str, value: &str) -> Tag {
     Tag {
         key: key.parse().unwrap(),
         value: value.parse().unwrap(),
@@ -314,7 +314,7 @@ pub(super) fn tag(key: &str, value: &str) -> Tag {
 /// Asserts `result` failed with `code` and a message starting with
 /// `start`.
 #[track_caller]
-pub(super) fn assert_err<T: std::fmt::Debug>(
+pub(crate) fn assert_err<T: std::fmt::Debug>(
     result: Result<T, ServiceError>,
     code: ErrorCode,
     start: &str,
@@ -326,12 +326,12 @@ pub(super) fn assert_err<T: std::fmt::Debug>(
 }
 
 /// The user's ARN.
-pub(super) fn arn(env: &Env, caller: &Caller) -> String {
+pub(crate) fn arn(env: &Env, caller: &Caller) -> String {
     caller.arn(&env.sts.partition).to_string()
 }
 
 /// The start time of the tests, in seconds.
-pub(super) const NOW: u64 = T0.unsigned_abs();
+pub(crate) const NOW: u64 = T0.unsigned_abs();
 
 /// Entropy that counts: 0, 1, 2, … (wrapping), and how many reads.
 #[derive(Debug, Default)]
