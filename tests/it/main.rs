@@ -13,6 +13,7 @@
     reason = "test helpers fail the test loudly; clippy.toml's allow-*-in-tests covers #[test] functions only"
 )]
 
+mod authorize;
 mod client;
 mod daemon;
 mod iam_details;
