@@ -31,6 +31,7 @@ mod render;
 pub mod server;
 pub mod tls;
 
+pub(crate) use handler::{header_pairs, read_body};
 pub use health::{Readiness, State as ReadinessState};
 pub use middleware::{REQUEST_ID_HEADER, RequestId};
 pub use server::{ServerSettings, serve};
@@ -40,8 +41,8 @@ pub use server::{ServerSettings, serve};
 pub struct HttpState {
     /// The action table.
     pub dispatcher: Dispatcher,
-    /// Verifies signed requests.
-    pub authenticator: Authenticator,
+    /// Verifies signed requests (shared with the gRPC transport).
+    pub authenticator: Arc<Authenticator>,
     /// Whether to report ready.
     pub readiness: Readiness,
     /// Limits.
@@ -62,18 +63,21 @@ pub struct HttpSettings {
     pub query_limits: query::Limits,
 }
 
-/// The router of the Query API and the health endpoints.
-pub fn router(state: Arc<HttpState>) -> Router {
+/// The router of the Query API and the health endpoints, with `extra`
+/// (the gRPC services) on the same port; every route, `extra`'s too, gets
+/// the request id, timeout and log line of [`middleware`].
+pub fn router(state: Arc<HttpState>, extra: Router) -> Router {
     Router::new()
         .route("/", get(handler::query_api).post(handler::query_api))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(health::not_found)
+        .with_state(Arc::clone(&state))
+        .merge(extra)
         .layer(axum::middleware::from_fn_with_state(
-            Arc::clone(&state),
+            state,
             middleware::around,
         ))
-        .with_state(state)
 }
 
 #[cfg(test)]

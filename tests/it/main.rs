@@ -15,6 +15,7 @@
 
 mod client;
 mod daemon;
+mod grpc;
 mod iam_details;
 mod iam_mfa;
 mod iam_roles;
