@@ -16,7 +16,9 @@ use tower::Layer as _;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let mut args = std::env::args().skip(1);
-    let endpoint = args.next().unwrap_or_else(|| "http://127.0.0.1:8433".into());
+    let endpoint = args
+        .next()
+        .unwrap_or_else(|| "http://127.0.0.1:8433".into());
     let region = args.next().unwrap_or_else(|| "us-east-1".into());
     let credentials = Credentials {
         access_key_id: std::env::var("AWS_ACCESS_KEY_ID")?,
@@ -41,6 +43,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .get_caller_identity(GetCallerIdentityRequest {})
         .await?
         .into_inner();
-    println!("Arn: {}\nAccount: {}\nUserId: {}", me.arn, me.account, me.user_id);
+    println!(
+        "Arn: {}\nAccount: {}\nUserId: {}",
+        me.arn, me.account, me.user_id
+    );
     Ok(())
 }

@@ -124,9 +124,14 @@ pub async fn run(
     let local = listener
         .local_addr()
         .map_err(|e| AppError::Listener(e.to_string()))?;
-    let tls = match &config.server.tls {
-        Some(files) => Some(http::tls::server_config(&files.cert_file, &files.key_file)?),
-        None => None,
+    let (tls, reload) = match &config.server.tls {
+        Some(files) => {
+            let certificates = http::tls::CertReloader::load(&files.cert_file, &files.key_file)?;
+            let tls = http::tls::server_config(Arc::clone(&certificates))?;
+            let reload = tokio::spawn(http::tls::watch(certificates, files.reload_interval));
+            (Some(tls), Some(reload))
+        }
+        None => (None, None),
     };
     // The configuration checked the configured address; the listener handed
     // in is checked again, since that is what actually serves.
@@ -184,6 +189,9 @@ pub async fn run(
         tracing::info!("shutdown requested");
     };
     http::serve(listener, router, settings, drain).await;
+    if let Some(reload) = reload {
+        reload.abort();
+    }
     if let Err(e) = store.flush().await {
         tracing::warn!(error = %e, "cannot write the last-used data held back");
     }

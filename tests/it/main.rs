@@ -16,6 +16,7 @@
 mod client;
 mod daemon;
 mod grpc;
+mod grpc_tls;
 mod iam_details;
 mod iam_mfa;
 mod iam_roles;
