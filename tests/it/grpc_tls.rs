@@ -5,7 +5,7 @@
 
 use std::net::TcpStream;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rustls::pki_types::CertificateDer;
 use stsd::api::grpc::proto::v1 as pb;
@@ -101,18 +101,20 @@ async fn grpc_over_tls_and_certificates_reload_without_restart() {
 
     // An unusable pair (B's certificate with A's key) is refused: A stays.
     std::fs::write(&cert, b.cert.pem()).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut waited = 0;
     while !d.stderr().contains("cannot reload the tls certificate") {
-        assert!(Instant::now() < deadline, "no warning: {}", d.stderr());
+        waited += 1;
+        assert!(waited < 100, "no warning: {}", d.stderr());
         std::thread::sleep(Duration::from_millis(100));
     }
     assert_eq!(served(&d, &config), a_der);
 
     // The whole new pair: new connections get B.
     std::fs::write(&key, b.signing_key.serialize_pem()).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut waited = 0;
     while served(&d, &config) != b_der {
-        assert!(Instant::now() < deadline, "B never served: {}", d.stderr());
+        waited += 1;
+        assert!(waited < 100, "B never served: {}", d.stderr());
         std::thread::sleep(Duration::from_millis(100));
     }
     assert_eq!(d.pid(), pid);
