@@ -1,6 +1,7 @@
 //! Transports.
 //!
-//! Owns: the AWS Query API over HTTP(S) ([`http`]), its request decoding
+//! Owns: the AWS Query API over HTTP(S) ([`http`]), the gRPC services on
+//! the same listener ([`grpc`]), its request decoding
 //! ([`query`]) and response encoding ([`xml`]), the action table
 //! ([`dispatch`]), the STS actions ([`sts`]), the IAM actions ([`iam`]), and
 //! THE error-to-wire table ([`error`]). May import `service` and `domain`;
@@ -9,6 +10,7 @@
 
 pub mod dispatch;
 pub mod error;
+pub mod grpc;
 pub mod http;
 pub mod iam;
 pub mod query;

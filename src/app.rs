@@ -18,6 +18,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use crate::api::dispatch::Dispatcher;
+use crate::api::grpc::{self, GrpcState};
 use crate::api::http::{self, HttpSettings, HttpState, Readiness, ServerSettings};
 use crate::api::{query, sts};
 use crate::config::secrets::{Provisioned, RootCredentials, Secrets, provision};
@@ -126,9 +127,14 @@ pub async fn run(
     let local = listener
         .local_addr()
         .map_err(|e| AppError::Listener(e.to_string()))?;
-    let tls = match &config.server.tls {
-        Some(files) => Some(http::tls::server_config(&files.cert_file, &files.key_file)?),
-        None => None,
+    let (tls, reload) = match &config.server.tls {
+        Some(files) => {
+            let certificates = http::tls::CertReloader::load(&files.cert_file, &files.key_file)?;
+            let tls = http::tls::server_config(Arc::clone(&certificates))?;
+            let reload = tokio::spawn(http::tls::watch(certificates, files.reload_interval));
+            (Some(tls), Some(reload))
+        }
+        None => (None, None),
     };
     // The configuration checked the configured address; the listener handed
     // in is checked again, since that is what actually serves.
@@ -153,7 +159,7 @@ pub async fn run(
     bootstrap::apply(&config, &iam, &secrets.root.access_key_id).await?;
     let web = Arc::new(web_identity::build(&config, Arc::clone(&clock))?);
     let saml = Arc::new(saml::build(&config, local, tls.is_some())?);
-    let state = Arc::new(build_state(
+    let (state, grpc) = build_state(
         &config,
         saml,
         secrets.root,
@@ -163,7 +169,8 @@ pub async fn run(
         clock,
         readiness.clone(),
         web,
-    ));
+    );
+    let state = Arc::new(state);
     readiness.set_ready();
 
     let settings = ServerSettings {
@@ -179,13 +186,16 @@ pub async fn run(
         region = %config.region,
         "listening"
     );
-    let router = http::router(Arc::clone(&state));
+    let router = http::router(Arc::clone(&state), grpc::router(Arc::new(grpc)));
     let drain = async move {
         shutdown.await;
         readiness.set_draining();
         tracing::info!("shutdown requested");
     };
     http::serve(listener, router, settings, drain).await;
+    if let Some(reload) = reload {
+        reload.abort();
+    }
     if let Err(e) = store.flush().await {
         tracing::warn!(error = %e, "cannot write the last-used data held back");
     }
@@ -193,7 +203,7 @@ pub async fn run(
     Ok(())
 }
 
-/// Everything the HTTP layer shares.
+/// Everything the HTTP layer and the gRPC services share.
 #[expect(
     clippy::too_many_arguments,
     reason = "the composition root hands each part its own inputs"
@@ -208,7 +218,7 @@ fn build_state(
     clock: Arc<dyn Clock>,
     readiness: Readiness,
     web: Arc<crate::service::sts::web_identity::WebIdentity>,
-) -> HttpState {
+) -> (HttpState, GrpcState) {
     let store = Arc::clone(&iam.store);
     let mut static_keys = StaticCredentials::new();
     static_keys.insert_root(config.accounts.default, root.access_key_id, root.secret);
@@ -286,11 +296,21 @@ fn build_state(
     let mut dispatcher = Dispatcher::new();
     sts::register(&mut dispatcher, config.partition.clone());
     sts::register_actions(&mut dispatcher, Arc::clone(&sts_service));
-    sts::register_web_identity(&mut dispatcher, Arc::clone(&sts_service), web);
-    sts::saml::register(&mut dispatcher, Arc::clone(&sts_service), saml);
+    sts::register_web_identity(&mut dispatcher, Arc::clone(&sts_service), Arc::clone(&web));
+    sts::saml::register(&mut dispatcher, Arc::clone(&sts_service), Arc::clone(&saml));
     crate::api::iam::register(&mut dispatcher, iam);
 
-    HttpState {
+    let grpc = GrpcState {
+        authenticator: Arc::clone(&authenticator),
+        sts: Arc::clone(&sts_service),
+        web,
+        saml,
+        partition: config.partition.clone(),
+        messages: Some(sts_service.messages()),
+        body_limit: config.server.body_limit,
+        query_limits: query::Limits::default(),
+    };
+    let http = HttpState {
         dispatcher,
         authenticator,
         authorizer: Some(authorizer),
@@ -301,5 +321,6 @@ fn build_state(
             query_limits: query::Limits::default(),
         },
         messages: Some(sts_service.messages()),
-    }
+    };
+    (http, grpc)
 }

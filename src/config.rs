@@ -105,6 +105,9 @@ pub struct TlsFiles {
     pub cert_file: PathBuf,
     /// PEM private key.
     pub key_file: PathBuf,
+    /// How often the files are checked for a new pair; `None` checks on
+    /// SIGHUP only.
+    pub reload_interval: Option<Duration>,
 }
 
 /// `[store]`, validated.
@@ -321,6 +324,8 @@ fn server_config(
     let tls = raw.tls.map(|t| TlsFiles {
         cert_file: t.cert_file,
         key_file: t.key_file,
+        reload_interval: (t.reload_interval_secs.0 > 0)
+            .then(|| Duration::from_secs(t.reload_interval_secs.0)),
     });
     if tls.is_none() && !listen.ip().is_loopback() && !raw.allow_plain_http_non_loopback {
         return Err(plain_http_refused(origin, listen, &from));

@@ -10,7 +10,10 @@
 //! - [`adapters`] — implementations of the ports: the embedded redb store and
 //!   the in-memory store.
 //! - [`api`] — transports: the AWS Query API over HTTP(S) (STS and IAM on
-//!   one endpoint), its decoding, XML/JSON rendering and the error table.
+//!   one endpoint), its decoding, XML/JSON rendering and the error table;
+//!   the gRPC services on the same listener.
+//! - [`client`] — client-side helpers: the SigV4 signing layer for tonic
+//!   clients of the gRPC API. Imports `domain` only.
 //! - [`config`] — the configuration file, environment overrides and
 //!   secrets (master key, root credentials).
 //! - [`app`] — the composition root: builds everything, owns start-up and
@@ -22,7 +25,8 @@
 //!
 //! `domain` ← `service` ← {`adapters`, `api`} ← `app` ← `main`/`cli`.
 //! `domain` imports nothing async and no transport or storage crate;
-//! `adapters` and `api` never import each other.
+//! `adapters` and `api` never import each other; `client` imports only
+//! `domain`.
 //!
 //! # Feature flags
 //!
@@ -33,6 +37,7 @@ pub mod adapters;
 pub mod api;
 pub mod app;
 pub mod cli;
+pub mod client;
 pub mod config;
 pub mod domain;
 #[doc(hidden)]

@@ -2,16 +2,34 @@
 //!
 //! Owns: [`wire`], an exhaustive `match` from [`ErrorCode`] to the HTTP
 //! status, the fault side (`Sender`/`Receiver` in the error envelope),
-//! whether a client may retry, and the gRPC code a future gRPC transport
-//! sends (house style 8). It is the only place a status is chosen: a new
-//! [`ErrorCode`] breaks this build until it is placed here. Imports
-//! `service::error` and `http` only.
+//! whether a client may retry, and the gRPC code the gRPC transport sends
+//! (house style 8); and [`grpc_status`] / [`grpc_response`], the one
+//! conversion of a [`ServiceError`] into a `tonic::Status` (the gRPC code
+//! of the table, the AWS code in `x-amzn-errortype` metadata, the request
+//! id in `x-amzn-requestid`, the Query API's message text). It is the only
+//! place a status is chosen: a new [`ErrorCode`] breaks this build until
+//! it is placed here. Imports `service::error`, `http` and `tonic` only.
 //!
-//! Statuses follow reference 1.7 (STS) and IAM's error pages.
+//! Statuses follow reference 1.7 (STS) and IAM's error pages. gRPC codes
+//! by class: policy denials `PERMISSION_DENIED`; every signature, key and
+//! token failure `UNAUTHENTICATED`; malformed input, validation and size
+//! errors `INVALID_ARGUMENT`; missing entities `NOT_FOUND` (also
+//! `ReportNotPresent`); quotas and throttling `RESOURCE_EXHAUSTED`;
+//! transient failures `UNAVAILABLE`; bugs `INTERNAL`; duplicates
+//! `ALREADY_EXISTS`; state conflicts `FAILED_PRECONDITION`
+//! (`DeleteConflict`, `EntityTemporarilyUnmodifiable`,
+//! `RegionDisabledException`); `ConcurrentModification` `ABORTED`.
 
 use http::StatusCode;
+use tonic::metadata::MetadataValue;
 
-use crate::service::error::ErrorCode;
+use crate::service::error::{ErrorCode, ServiceError};
+
+/// The gRPC metadata key carrying the AWS error code.
+pub const GRPC_ERROR_TYPE: &str = "x-amzn-errortype";
+
+/// The gRPC metadata key carrying the request id.
+pub const GRPC_REQUEST_ID: &str = "x-amzn-requestid";
 
 /// Who is at fault, as the error envelope's `<Type>` says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,8 +40,7 @@ pub enum Fault {
     Receiver,
 }
 
-/// gRPC status codes (the numbers of `google.rpc.Code`), for the gRPC
-/// transport to come; kept here so the table stays in one place.
+/// gRPC status codes (the numbers of `google.rpc.Code`) the table uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum GrpcCode {
@@ -74,6 +91,48 @@ impl Fault {
             Self::Receiver => "Receiver",
         }
     }
+}
+
+// === impl GrpcCode ===
+
+impl GrpcCode {
+    /// tonic's code.
+    pub fn code(self) -> tonic::Code {
+        match self {
+            Self::InvalidArgument => tonic::Code::InvalidArgument,
+            Self::DeadlineExceeded => tonic::Code::DeadlineExceeded,
+            Self::NotFound => tonic::Code::NotFound,
+            Self::AlreadyExists => tonic::Code::AlreadyExists,
+            Self::PermissionDenied => tonic::Code::PermissionDenied,
+            Self::ResourceExhausted => tonic::Code::ResourceExhausted,
+            Self::FailedPrecondition => tonic::Code::FailedPrecondition,
+            Self::Aborted => tonic::Code::Aborted,
+            Self::Internal => tonic::Code::Internal,
+            Self::Unavailable => tonic::Code::Unavailable,
+            Self::Unauthenticated => tonic::Code::Unauthenticated,
+        }
+    }
+}
+
+/// `err` as the gRPC status of request `request_id`: the table's code, the
+/// message the Query API sends, the AWS code in `x-amzn-errortype` and
+/// the request id in `x-amzn-requestid`. A denial's record must already be
+/// sealed into the message (as the Query handler does).
+pub fn grpc_status(err: &ServiceError, request_id: &str) -> tonic::Status {
+    let code = err.code();
+    let mut status = tonic::Status::new(wire(code).grpc.code(), err.message());
+    let metadata = status.metadata_mut();
+    metadata.insert(GRPC_ERROR_TYPE, MetadataValue::from_static(code.as_str()));
+    if let Ok(id) = MetadataValue::try_from(request_id) {
+        metadata.insert(GRPC_REQUEST_ID, id);
+    }
+    status
+}
+
+/// `err` as a complete (trailers-only) gRPC HTTP response, for failures
+/// before a gRPC handler runs (authentication, body limit, timeout).
+pub fn grpc_response<B: Default>(err: &ServiceError, request_id: &str) -> http::Response<B> {
+    grpc_status(err, request_id).into_http()
 }
 
 /// The table.
@@ -169,5 +228,37 @@ mod tests {
             (Fault::Receiver, 14)
         );
         assert_eq!(wire(ErrorCode::AccessDenied).fault, Fault::Sender);
+    }
+
+    #[test]
+    fn grpc_statuses_carry_the_aws_code_and_request_id() {
+        for (code, grpc) in [
+            (ErrorCode::AccessDenied, tonic::Code::PermissionDenied),
+            (
+                ErrorCode::SignatureDoesNotMatch,
+                tonic::Code::Unauthenticated,
+            ),
+            (ErrorCode::ExpiredToken, tonic::Code::Unauthenticated),
+            (ErrorCode::ValidationError, tonic::Code::InvalidArgument),
+            (
+                ErrorCode::PackedPolicyTooLarge,
+                tonic::Code::InvalidArgument,
+            ),
+            (ErrorCode::NoSuchEntity, tonic::Code::NotFound),
+            (ErrorCode::LimitExceeded, tonic::Code::ResourceExhausted),
+            (ErrorCode::IdpCommunicationError, tonic::Code::Unavailable),
+            (ErrorCode::InternalFailure, tonic::Code::Internal),
+        ] {
+            let status = grpc_status(&ServiceError::new(code, "the text"), "req-1");
+            assert_eq!(status.code(), grpc, "{code:?}");
+            assert_eq!(status.message(), "the text");
+            let md = status.metadata();
+            assert_eq!(md.get(GRPC_ERROR_TYPE).unwrap(), code.as_str());
+            assert_eq!(md.get(GRPC_REQUEST_ID).unwrap(), "req-1");
+        }
+        let response: http::Response<()> =
+            grpc_response(&ServiceError::new(ErrorCode::Throttling, "slow"), "r");
+        assert_eq!(response.headers()["grpc-status"], "8");
+        assert_eq!(response.headers()[GRPC_ERROR_TYPE], "Throttling");
     }
 }

@@ -33,6 +33,7 @@ mod render;
 pub mod server;
 pub mod tls;
 
+pub(crate) use handler::{header_pairs, read_body};
 pub use health::{Readiness, State as ReadinessState};
 pub use middleware::{REQUEST_ID_HEADER, RequestId};
 pub use server::{ServerSettings, serve};
@@ -66,19 +67,22 @@ pub struct HttpSettings {
     pub query_limits: query::Limits,
 }
 
-/// The router of the Query API and the health endpoints.
-pub fn router(state: Arc<HttpState>) -> Router {
+/// The router of the Query API and the health endpoints, with `extra`
+/// (the gRPC services) on the same port; every route, `extra`'s too, gets
+/// the request id, timeout and log line of [`middleware`].
+pub fn router(state: Arc<HttpState>, extra: Router) -> Router {
     Router::new()
         .route("/", get(handler::query_api).post(handler::query_api))
         .route("/v1/authorize", post(authorize::authorize))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .fallback(health::not_found)
+        .with_state(Arc::clone(&state))
+        .merge(extra)
         .layer(axum::middleware::from_fn_with_state(
-            Arc::clone(&state),
+            state,
             middleware::around,
         ))
-        .with_state(state)
 }
 
 #[cfg(test)]

@@ -93,6 +93,50 @@ impl Params {
         Ok(Self { entries })
     }
 
+    /// Parameters given as already-decoded `(name, value)` pairs — what
+    /// another transport (gRPC) builds from its own message so the Query
+    /// decoders validate it exactly as they validate a form. A repeated
+    /// name keeps its last value.
+    ///
+    /// # Errors
+    ///
+    /// `ValidationError` for a broken limit, as [`Params::decode`].
+    pub fn from_pairs(
+        pairs: impl IntoIterator<Item = (String, String)>,
+        limits: &Limits,
+    ) -> Result<Self, ServiceError> {
+        let mut entries = BTreeMap::new();
+        for (name, value) in pairs {
+            if name.is_empty() || name.len() > limits.max_name_len {
+                return Err(ServiceError::new(
+                    ErrorCode::ValidationError,
+                    "A parameter name is empty or too long.",
+                ));
+            }
+            if value.chars().count() > limits.max_value_len {
+                return Err(ServiceError::new(
+                    ErrorCode::ValidationError,
+                    format!(
+                        "The value of {} is longer than {} characters.",
+                        member_name(&name),
+                        limits.max_value_len
+                    ),
+                ));
+            }
+            entries.insert(name, value);
+        }
+        if entries.len() > limits.max_params {
+            return Err(ServiceError::new(
+                ErrorCode::ValidationError,
+                format!(
+                    "The request has more than {} parameters.",
+                    limits.max_params
+                ),
+            ));
+        }
+        Ok(Self { entries })
+    }
+
     /// `Action`.
     ///
     /// # Errors

@@ -12,7 +12,7 @@
 //! (unsigned) in `web_identity`.
 //! Imports `service` and the api's own modules.
 
-mod decode;
+pub(crate) mod decode;
 pub mod saml;
 mod web_identity;
 

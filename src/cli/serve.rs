@@ -47,7 +47,8 @@ pub(super) fn check_config(args: &CheckConfigArgs) -> ExitCode {
             secrets::check(&config).map_err(|e| e.to_string())?;
             app::check_bootstrap(&config).map_err(|e| e.to_string())?;
             if let Some(files) = &config.server.tls {
-                tls::server_config(&files.cert_file, &files.key_file).map_err(|e| e.to_string())?;
+                tls::CertReloader::load(&files.cert_file, &files.key_file)
+                    .map_err(|e| e.to_string())?;
             }
             Ok(())
         });

@@ -121,6 +121,15 @@ pub struct TlsSection {
     pub cert_file: PathBuf,
     /// PEM private key (PKCS#8, PKCS#1 or SEC1).
     pub key_file: PathBuf,
+    /// How often the two files are checked for a new pair, which new
+    /// connections then get (also on SIGHUP); 0 checks on SIGHUP only.
+    #[serde(default = "default_tls_reload")]
+    pub reload_interval_secs: Bounded<0, 86_400>,
+}
+
+/// `reload_interval_secs`'s default.
+fn default_tls_reload() -> Bounded<0, 86_400> {
+    Bounded(30)
 }
 
 /// `[store]`.

@@ -16,6 +16,8 @@
 mod authorize;
 mod client;
 mod daemon;
+mod grpc;
+mod grpc_tls;
 mod iam_details;
 mod iam_mfa;
 mod iam_roles;

@@ -25,12 +25,12 @@ fn os_rng(buf: &mut [u8]) {
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), buf).unwrap();
 }
 
-fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     SystemClock.now().as_secs()
 }
 
 /// The key ring the daemon built: its master key, the default config.
-fn daemon_ring(d: &Daemon) -> KeyRing {
+pub(crate) fn daemon_ring(d: &Daemon) -> KeyRing {
     let text = std::fs::read_to_string(d.data_dir().join("master.key")).unwrap();
     let master = MasterKey::from_base64(SealKeyId::new("master-1").unwrap(), &text).unwrap();
     let env: BTreeMap<&str, &str> = BTreeMap::new();
@@ -39,7 +39,7 @@ fn daemon_ring(d: &Daemon) -> KeyRing {
 }
 
 /// A session of `principal` in the default account, valid for an hour.
-fn session(principal: SessionPrincipal) -> Session {
+pub(crate) fn session(principal: SessionPrincipal) -> Session {
     let account: AccountId = ACCOUNT.parse().unwrap();
     let (access_key_id, secret) = mint_keys(account, &mut os_rng);
     Session {
@@ -61,7 +61,7 @@ fn session(principal: SessionPrincipal) -> Session {
     }
 }
 
-fn sealed(ring: &KeyRing, s: &Session) -> Creds {
+pub(crate) fn sealed(ring: &KeyRing, s: &Session) -> Creds {
     Creds {
         id: s.access_key_id.to_string(),
         secret: s.secret.clone(),
@@ -71,7 +71,7 @@ fn sealed(ring: &KeyRing, s: &Session) -> Creds {
 
 /// Creates role `Deploy` (trusting the account) allowed `iam:GetUser` and
 /// `iam:ListUsers`, and user `alice`; returns the role's principal.
-fn setup(d: &Daemon) -> SessionPrincipal {
+pub(crate) fn setup(d: &Daemon) -> SessionPrincipal {
     let r = call(d, &root(d), "iam", "Action=CreateUser&UserName=alice");
     assert_eq!(r.status, 200, "{}", r.body);
     let trust = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}}"#;

@@ -113,7 +113,7 @@ async fn handle(
 }
 
 /// The body, at most `limit` bytes.
-pub(super) async fn read_body(
+pub(crate) async fn read_body(
     parts: &Parts,
     body: axum::body::Body,
     limit: usize,
@@ -158,7 +158,7 @@ fn is_form(parts: &Parts) -> bool {
 /// Every header as text, in arrival order, for SigV4. Values that are not
 /// UTF-8 are left out (a signed one then fails verification). HTTP/2 has
 /// no `host` header; its `:authority` stands in, as SigV4 requires.
-pub(super) fn header_pairs(parts: &Parts) -> Vec<(&str, &str)> {
+pub(crate) fn header_pairs(parts: &Parts) -> Vec<(&str, &str)> {
     let mut pairs: Vec<(&str, &str)> = parts
         .headers
         .iter()

@@ -74,8 +74,13 @@ pub(super) async fn readyz(AxumState(state): AxumState<Arc<HttpState>>) -> Respo
     }
 }
 
-/// Any other path.
-pub(super) async fn not_found() -> Response {
+/// Any other path; a gRPC request (`content-type: application/grpc…`)
+/// for an unknown service or method gets gRPC's `UNIMPLEMENTED`, never an
+/// HTML or XML body.
+pub(super) async fn not_found(headers: http::HeaderMap) -> Response {
+    if super::middleware::is_grpc(&headers) {
+        return tonic::Status::unimplemented("no such gRPC service or method").into_http();
+    }
     (
         StatusCode::NOT_FOUND,
         "not found; the AWS Query API is served at /\n",

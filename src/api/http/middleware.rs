@@ -23,6 +23,7 @@ use tracing::Instrument as _;
 
 use super::HttpState;
 use super::render::{self, Format};
+use crate::api::error::{GRPC_ERROR_TYPE, grpc_response};
 use crate::service::error::{ErrorCode, ServiceError};
 
 /// The id of one request.
@@ -71,6 +72,15 @@ impl fmt::Display for RequestId {
     }
 }
 
+/// Whether a request or response is gRPC (`application/grpc`, with or
+/// without a `+proto` suffix).
+pub(crate) fn is_grpc(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/grpc"))
+}
+
 /// Wraps every request: id, span, timeout, log line, id header.
 pub(super) async fn around(
     State(state): State<Arc<HttpState>>,
@@ -83,6 +93,7 @@ pub(super) async fn around(
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let format = Format::of(request.headers());
+    let grpc = is_grpc(request.headers());
     let started = tokio::time::Instant::now();
     let timeout = state.settings.request_timeout;
     let mut response = async {
@@ -91,7 +102,11 @@ pub(super) async fn around(
             Err(_) => {
                 let err =
                     ServiceError::new(ErrorCode::ServiceUnavailable, "The request timed out.");
-                render::error(None, &err, id.as_str(), format)
+                if grpc {
+                    grpc_response(&err, id.as_str())
+                } else {
+                    render::error(None, &err, id.as_str(), format)
+                }
             }
         }
     }
@@ -104,6 +119,14 @@ pub(super) async fn around(
     let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let action = response.extensions().get::<LoggedAction>().map(|a| a.0);
     let code = response.extensions().get::<LoggedCode>().map(|c| c.0);
+    // A gRPC failure answers in headers only (trailers-only): its AWS code
+    // is the `x-amzn-errortype` header.
+    let grpc_code = grpc
+        .then(|| response.headers().get(GRPC_ERROR_TYPE))
+        .flatten()
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let code = code.or(grpc_code.as_deref());
     let (method, path, id) = (method.as_str(), path.as_str(), id.as_str());
     if status >= 500 {
         tracing::warn!(

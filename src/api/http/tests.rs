@@ -57,7 +57,10 @@ fn state(body_limit: usize, timeout: Duration) -> Arc<HttpState> {
 }
 
 async fn send(state: &Arc<HttpState>, req: Request<Body>) -> (StatusCode, http::HeaderMap, String) {
-    let resp = router(Arc::clone(state)).oneshot(req).await.unwrap();
+    let resp = router(Arc::clone(state), axum::Router::new())
+        .oneshot(req)
+        .await
+        .unwrap();
     let (parts, body) = resp.into_parts();
     let bytes = body.collect().await.unwrap().to_bytes();
     (

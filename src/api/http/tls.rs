@@ -2,8 +2,9 @@
 //!
 //! Owns: installing rustls's **ring** crypto provider as the process
 //! default (never aws-lc), and building the rustls server configuration
-//! from a PEM certificate chain and private key, offering HTTP/2 and
-//! HTTP/1.1 by ALPN.
+//! — offering HTTP/2 and HTTP/1.1 by ALPN — around a [`CertReloader`]
+//! (`reload`), which serves the PEM certificate chain and private key and
+//! swaps in a new pair when the files change, without a restart.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -11,6 +12,10 @@ use std::sync::Arc;
 use rustls::ServerConfig;
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+mod reload;
+
+pub use reload::{CertReloader, watch};
 
 /// Why the TLS configuration cannot be built.
 #[derive(Debug, thiserror::Error)]
@@ -42,32 +47,47 @@ pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// A server configuration serving `cert_file` with `key_file`.
+/// A server configuration serving the pair `certificates` holds (and
+/// whatever pair it reloads later).
 ///
 /// # Errors
 ///
-/// A [`TlsError`] naming the file at fault.
-pub fn server_config(cert_file: &Path, key_file: &Path) -> Result<Arc<ServerConfig>, TlsError> {
+/// A [`TlsError`] when rustls refuses the protocol versions.
+pub fn server_config(certificates: Arc<CertReloader>) -> Result<Arc<ServerConfig>, TlsError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_cert_resolver(certificates);
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// The certificate chain and key in `cert_file` and `key_file`, checked to
+/// belong together.
+fn load_pair(
+    cert_file: &Path,
+    key_file: &Path,
+    cert_pem: &[u8],
+    key_pem: &[u8],
+) -> Result<rustls::sign::CertifiedKey, TlsError> {
     let cert_err = |reason: String| TlsError::Certificate {
         path: cert_file.display().to_string(),
         reason,
     };
-    let certs = CertificateDer::pem_file_iter(cert_file)
-        .map_err(|e| cert_err(e.to_string()))?
+    let certs = CertificateDer::pem_slice_iter(cert_pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| cert_err(e.to_string()))?;
     if certs.is_empty() {
         return Err(cert_err("no CERTIFICATE block found".into()));
     }
-    let key = PrivateKeyDer::from_pem_file(key_file).map_err(|e| TlsError::Key {
+    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| TlsError::Key {
         path: key_file.display().to_string(),
         reason: e.to_string(),
     })?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)?;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(Arc::new(config))
+    let provider = rustls::crypto::ring::default_provider();
+    let signing = provider.key_provider.load_private_key(key)?;
+    let certified = rustls::sign::CertifiedKey::new(certs, signing);
+    certified.keys_match()?;
+    Ok(certified)
 }

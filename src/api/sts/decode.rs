@@ -28,10 +28,10 @@ const POLICY_PATTERN: &str = r"[\u0009\u000A\u000D\u0020-\u00FF]+";
 
 /// GetFederationToken's (and AssumeRoleWithWebIdentity's) `Policy`
 /// maximum (AssumeRole's model has none).
-pub(super) const MAX_FEDERATION_POLICY: usize = 2_048;
+pub(crate) const MAX_FEDERATION_POLICY: usize = 2_048;
 
 /// AssumeRole's parameters.
-pub(super) fn assume_role(p: &Scope<'_>) -> Result<AssumeRole, ServiceError> {
+pub(crate) fn assume_role(p: &Scope<'_>) -> Result<AssumeRole, ServiceError> {
     Ok(AssumeRole {
         role_arn: arn(p, "RoleArn")?.ok_or_else(|| p.missing("RoleArn"))?,
         session_name: p.parse_required("RoleSessionName")?,
@@ -78,7 +78,7 @@ fn provided_contexts(p: &Scope<'_>) -> Result<Vec<Arn>, ServiceError> {
 }
 
 /// GetSessionToken's parameters.
-pub(super) fn get_session_token(p: &Scope<'_>) -> Result<GetSessionToken, ServiceError> {
+pub(crate) fn get_session_token(p: &Scope<'_>) -> Result<GetSessionToken, ServiceError> {
     Ok(GetSessionToken {
         duration: duration(p, MAX_TOKEN_DURATION)?,
         mfa: mfa(p)?,
@@ -86,7 +86,7 @@ pub(super) fn get_session_token(p: &Scope<'_>) -> Result<GetSessionToken, Servic
 }
 
 /// GetFederationToken's parameters.
-pub(super) fn get_federation_token(p: &Scope<'_>) -> Result<GetFederationToken, ServiceError> {
+pub(crate) fn get_federation_token(p: &Scope<'_>) -> Result<GetFederationToken, ServiceError> {
     Ok(GetFederationToken {
         name: p.parse_required("Name")?,
         policies: policies(p, MAX_FEDERATION_POLICY)?,
@@ -100,7 +100,7 @@ pub(super) fn get_federation_token(p: &Scope<'_>) -> Result<GetFederationToken, 
 /// naming `webIdentityToken` without its value. `ProviderId` is for
 /// OAuth 2.0 access tokens of Login with Amazon and Facebook, which stsd
 /// does not serve: `InvalidParameterValue`.
-pub(super) fn web_identity(p: &Scope<'_>) -> Result<WebIdentityRequest, ServiceError> {
+pub(crate) fn web_identity(p: &Scope<'_>) -> Result<WebIdentityRequest, ServiceError> {
     if p.optional("ProviderId").is_some() {
         return Err(ServiceError::new(
             ErrorCode::InvalidParameterValue,
@@ -135,7 +135,7 @@ pub(super) fn web_identity(p: &Scope<'_>) -> Result<WebIdentityRequest, ServiceE
 }
 
 /// `name` as an `arnType` parameter.
-pub(super) fn arn(p: &Scope<'_>, name: &str) -> Result<Option<Arn>, ServiceError> {
+pub(crate) fn arn(p: &Scope<'_>, name: &str) -> Result<Option<Arn>, ServiceError> {
     p.optional(name)
         .map(|v| {
             Arn::from_param(v).map_err(|e| {
@@ -149,7 +149,7 @@ pub(super) fn arn(p: &Scope<'_>, name: &str) -> Result<Option<Arn>, ServiceError
 }
 
 /// `Policy` (at most `max` characters) and `PolicyArns.member.N.arn`.
-pub(super) fn policies(p: &Scope<'_>, max: usize) -> Result<SessionPolicies, ServiceError> {
+pub(crate) fn policies(p: &Scope<'_>, max: usize) -> Result<SessionPolicies, ServiceError> {
     let policy = p.string("Policy", 1, max)?;
     if let Some(text) = policy
         && !text
@@ -174,7 +174,7 @@ pub(super) fn policies(p: &Scope<'_>, max: usize) -> Result<SessionPolicies, Ser
 }
 
 /// `DurationSeconds`, at least 900 and at most `max`.
-pub(super) fn duration(p: &Scope<'_>, max: u32) -> Result<Option<u32>, ServiceError> {
+pub(crate) fn duration(p: &Scope<'_>, max: u32) -> Result<Option<u32>, ServiceError> {
     Ok(
         p.integer("DurationSeconds", i64::from(MIN_DURATION), i64::from(max))?
             .and_then(|n| u32::try_from(n).ok()),

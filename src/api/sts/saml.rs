@@ -54,7 +54,7 @@ pub fn register(d: &mut Dispatcher, sts: Arc<Sts>, saml: Arc<Saml>) {
 }
 
 /// AssumeRoleWithSAML's parameters.
-fn decode_input(p: &Scope<'_>) -> Result<AssumeRoleWithSaml, ServiceError> {
+pub(crate) fn decode_input(p: &Scope<'_>) -> Result<AssumeRoleWithSaml, ServiceError> {
     Ok(AssumeRoleWithSaml {
         role_arn: decode::arn(p, "RoleArn")?.ok_or_else(|| p.missing("RoleArn"))?,
         principal_arn: decode::arn(p, "PrincipalArn")?.ok_or_else(|| p.missing("PrincipalArn"))?,

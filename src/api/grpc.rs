@@ -1,0 +1,75 @@
+//! The gRPC face of stsd: `SecurityTokenService`, `Authorizer` and
+//! `Sessions` (`proto/stsd/v1`), served by tonic on the Query API's own
+//! listener and router.
+//!
+//! Owns: [`GrpcState`], [`router`] (the gRPC services as axum routes, to be
+//! merged into the Query router so one port — HTTP/1.1, h2c on loopback,
+//! TLS with ALPN `h2` — serves both, under the same request-id, timeout
+//! and log middleware), caller authentication for gRPC (`authn`: SigV4
+//! over the HTTP/2 request, or an mTLS client certificate mapped to a
+//! principal), the proto ↔ service conversions (`convert`) and the STS
+//! service (`sts`). Every error leaves through `api::error::grpc_status`.
+//!
+//! May import `service`, `domain` and the api's own modules (the Query
+//! decoders, so gRPC validates exactly as the Query API does); never
+//! `adapters` or `config`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use tonic::server::NamedService;
+
+use crate::domain::ids::Partition;
+use crate::service::authn::Authenticator;
+use crate::service::sts::Sts;
+use crate::service::sts::auth_message::MessageSealer;
+use crate::service::sts::saml::Saml;
+use crate::service::sts::web_identity::WebIdentity;
+
+mod authn;
+mod convert;
+pub mod proto;
+mod sts;
+
+pub use authn::{CONTENT_SHA256_HEADER, SIGNING_NAME};
+
+/// What the gRPC services share.
+#[derive(Debug)]
+pub struct GrpcState {
+    /// Verifies SigV4 signatures (the Query API's authenticator).
+    pub authenticator: Arc<Authenticator>,
+    /// The STS operations.
+    pub sts: Arc<Sts>,
+    /// AssumeRoleWithWebIdentity's providers.
+    pub web: Arc<WebIdentity>,
+    /// AssumeRoleWithSAML's providers.
+    pub saml: Arc<Saml>,
+    /// The partition of returned ARNs.
+    pub partition: Partition,
+    /// Seals the decision record of a denial into its message, as the
+    /// Query API does.
+    pub messages: Option<MessageSealer>,
+    /// Largest request body (the gRPC frames), in bytes.
+    pub body_limit: usize,
+    /// Bounds on the parameters a request converts into.
+    pub query_limits: crate::api::query::Limits,
+}
+
+/// The gRPC services as routes (`/stsd.v1.<Service>/<Method>`), behind
+/// caller authentication.
+pub fn router(state: Arc<GrpcState>) -> Router {
+    let sts = proto::v1::security_token_service_server::SecurityTokenServiceServer::new(
+        sts::StsService::new(Arc::clone(&state)),
+    );
+    Router::new()
+        .route_service(&path_of(&sts), sts)
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            authn::authenticate,
+        ))
+}
+
+/// The route of every method of `S`.
+fn path_of<S: NamedService>(_: &S) -> String {
+    format!("/{}/{{*method}}", S::NAME)
+}
