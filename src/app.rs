@@ -309,6 +309,7 @@ fn build_state(
         messages: Some(sts_service.messages()),
         body_limit: config.server.body_limit,
         query_limits: query::Limits::default(),
+        authorizer: Arc::clone(&authorizer),
     };
     let http = HttpState {
         dispatcher,

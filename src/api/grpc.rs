@@ -27,6 +27,7 @@ use crate::service::sts::saml::Saml;
 use crate::service::sts::web_identity::WebIdentity;
 
 mod authn;
+mod authorizer;
 mod convert;
 pub mod proto;
 mod sts;
@@ -53,6 +54,8 @@ pub struct GrpcState {
     pub body_limit: usize,
     /// Bounds on the parameters a request converts into.
     pub query_limits: crate::api::query::Limits,
+    /// Authorize and Simulate.
+    pub authorizer: Arc<crate::service::authorize::Authorizer>,
 }
 
 /// The gRPC services as routes (`/stsd.v1.<Service>/<Method>`), behind
@@ -61,8 +64,12 @@ pub fn router(state: Arc<GrpcState>) -> Router {
     let sts = proto::v1::security_token_service_server::SecurityTokenServiceServer::new(
         sts::StsService::new(Arc::clone(&state)),
     );
+    let authorizer = proto::v1::authorizer_server::AuthorizerServer::new(
+        authorizer::AuthorizerService::new(Arc::clone(&state.authorizer), state.partition.clone()),
+    );
     Router::new()
         .route_service(&path_of(&sts), sts)
+        .route_service(&path_of(&authorizer), authorizer)
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             authn::authenticate,

@@ -40,16 +40,16 @@ pub(super) struct StsService {
 }
 
 /// What a method knows about its request besides the message.
-struct Context {
-    id: RequestId,
+pub(super) struct Context {
+    pub(super) id: RequestId,
     caller: Option<Caller>,
-    transport: Transport,
+    pub(super) transport: Transport,
 }
 
 // === impl Context ===
 
 impl Context {
-    fn of<T>(request: &Request<T>) -> Self {
+    pub(super) fn of<T>(request: &Request<T>) -> Self {
         let ext = request.extensions();
         let caller = ext.get::<GrpcCaller>().map(|c| c.0.clone());
         let connection = ext.get::<Connection>();
@@ -66,7 +66,7 @@ impl Context {
 
     /// The authenticated caller (the middleware refuses signed methods
     /// without one; this is the belt to its braces).
-    fn caller(&self) -> Result<&Caller, ServiceError> {
+    pub(super) fn caller(&self) -> Result<&Caller, ServiceError> {
         self.caller.as_ref().ok_or_else(|| {
             ServiceError::new(
                 ErrorCode::MissingAuthenticationToken,
@@ -104,7 +104,8 @@ impl StsService {
     /// The caller with its policies loaded.
     async fn authz(&self, cx: &Context) -> Result<AuthzCaller, ServiceError> {
         let sts = &self.state.sts;
-        AuthzCaller::load(
+        AuthzCaller::load_cached(
+            &sts.identities,
             &*sts.store,
             &*sts.clock,
             &sts.partition,
