@@ -31,6 +31,9 @@ use crate::service::authn::{
 };
 use crate::service::iam::Iam;
 use crate::service::iam::bootstrap::BootstrapError;
+use crate::service::sessions::{
+    MaintenanceSettings, RecorderSettings, Revocations, SessionRecorder, maintain,
+};
 use crate::service::store::StoreError;
 use crate::service::sts::federated::FederationSettings;
 use crate::service::sts::{Sts, StsSettings};
@@ -147,6 +150,14 @@ pub async fn run(
         master_key: Arc::clone(&master_key),
     });
     bootstrap::apply(&config, &iam, &secrets.root.access_key_id).await?;
+    let revocations =
+        Arc::new(Revocations::load(Arc::clone(&store) as _, Arc::clone(&clock)).await?);
+    let maintenance = tokio::spawn(maintain(
+        Arc::clone(&store),
+        Arc::clone(&revocations),
+        Arc::clone(&clock),
+        MaintenanceSettings::default(),
+    ));
     let web = Arc::new(web_identity::build(&config, Arc::clone(&clock))?);
     let saml = Arc::new(saml::build(&config, local, tls.is_some())?);
     let state = Arc::new(build_state(
@@ -159,6 +170,7 @@ pub async fn run(
         clock,
         readiness.clone(),
         web,
+        revocations,
     ));
     readiness.set_ready();
 
@@ -182,6 +194,7 @@ pub async fn run(
         tracing::info!("shutdown requested");
     };
     http::serve(listener, router, settings, drain).await;
+    maintenance.abort();
     if let Err(e) = store.flush().await {
         tracing::warn!(error = %e, "cannot write the last-used data held back");
     }
@@ -204,6 +217,7 @@ fn build_state(
     clock: Arc<dyn Clock>,
     readiness: Readiness,
     web: Arc<crate::service::sts::web_identity::WebIdentity>,
+    revocations: Arc<Revocations>,
 ) -> HttpState {
     let store = Arc::clone(&iam.store);
     let mut static_keys = StaticCredentials::new();
@@ -255,10 +269,12 @@ fn build_state(
                 .map(|p| (p.arn.clone(), p.claims.clone()))
                 .collect(),
         }),
+        recorder: SessionRecorder::spawn(Arc::clone(&iam.store) as _, RecorderSettings::default()),
     });
     let authenticator = Authenticator::new(lookup, clock, settings)
         .with_usage_log(store)
-        .with_sessions(sessions);
+        .with_sessions(sessions)
+        .with_revocations(revocations);
 
     let mut dispatcher = Dispatcher::new();
     sts::register(&mut dispatcher, config.partition.clone());

@@ -3,8 +3,10 @@
 //! Owns: the session branch of [`Authenticator::authenticate`]: an
 //! `ASIA…` key id and an `X-Amz-Security-Token` (header, or query for a
 //! presigned request) are required together; the token must open with the
-//! key ring, name the very key id that signed, and not be expired (by the
-//! injected clock); then the session's secret verifies the signature. No
+//! key ring, name the very key id that signed, not be expired (by the
+//! injected clock) and not be revoked (the in-memory revocation set; a
+//! revoked session is refused as an unknown token); then the session's
+//! secret verifies the signature. No
 //! store is read: the token carries the whole session. May import
 //! `domain`, `service::error` and the parent.
 
@@ -46,6 +48,10 @@ impl Authenticator {
         let now = self.clock.now();
         if session.is_expired(now.as_secs()) {
             return Err(expired_token());
+        }
+        if let Some(revoked) = self.revocations.as_ref().and_then(|r| r.check(&session)) {
+            tracing::debug!(rule = %revoked.rule, kind = revoked.kind, "session revoked");
+            return Err(invalid_token());
         }
         // ASIA ids carry 39 random bits and are unique only with their
         // token, so the cached signing key is keyed by the secret too.
