@@ -35,6 +35,9 @@ use crate::service::authorize::{AuthorizeSettings, Authorizer};
 use crate::service::authz::IdentityCache;
 use crate::service::iam::Iam;
 use crate::service::iam::bootstrap::BootstrapError;
+use crate::service::sessions::{
+    MaintenanceSettings, RecorderSettings, Revocations, SessionRecorder, Sessions, maintain,
+};
 use crate::service::store::StoreError;
 use crate::service::sts::federated::FederationSettings;
 use crate::service::sts::{Sts, StsSettings};
@@ -157,6 +160,14 @@ pub async fn run(
         identities: Arc::new(IdentityCache::new(config.caches.identities)),
     });
     bootstrap::apply(&config, &iam, &secrets.root.access_key_id).await?;
+    let revocations =
+        Arc::new(Revocations::load(Arc::clone(&store) as _, Arc::clone(&clock)).await?);
+    let maintenance = tokio::spawn(maintain(
+        Arc::clone(&store),
+        Arc::clone(&revocations),
+        Arc::clone(&clock),
+        MaintenanceSettings::default(),
+    ));
     let web = Arc::new(web_identity::build(&config, Arc::clone(&clock))?);
     let saml = Arc::new(saml::build(&config, local, tls.is_some())?);
     let (state, grpc) = build_state(
@@ -169,6 +180,7 @@ pub async fn run(
         clock,
         readiness.clone(),
         web,
+        revocations,
     );
     let state = Arc::new(state);
     readiness.set_ready();
@@ -196,6 +208,7 @@ pub async fn run(
     if let Some(reload) = reload {
         reload.abort();
     }
+    maintenance.abort();
     if let Err(e) = store.flush().await {
         tracing::warn!(error = %e, "cannot write the last-used data held back");
     }
@@ -218,6 +231,7 @@ fn build_state(
     clock: Arc<dyn Clock>,
     readiness: Readiness,
     web: Arc<crate::service::sts::web_identity::WebIdentity>,
+    revocations: Arc<Revocations>,
 ) -> (HttpState, GrpcState) {
     let store = Arc::clone(&iam.store);
     let mut static_keys = StaticCredentials::new();
@@ -270,12 +284,14 @@ fn build_state(
                 .collect(),
         }),
         identities: Arc::clone(&iam.identities),
+        recorder: SessionRecorder::spawn(Arc::clone(&iam.store) as _, RecorderSettings::default()),
     });
     let usage: Arc<dyn crate::service::store::UsageLog> = store.clone();
     let authenticator = Arc::new(
         Authenticator::new(lookup, Arc::clone(&clock), settings)
             .with_usage_log(usage)
             .with_sessions(sessions)
+            .with_revocations(Arc::clone(&revocations))
             .with_cache_sizes(CacheSizes {
                 sessions: config.caches.sessions,
                 signing_keys: config.caches.signing_keys,
@@ -298,7 +314,7 @@ fn build_state(
     sts::register_actions(&mut dispatcher, Arc::clone(&sts_service));
     sts::register_web_identity(&mut dispatcher, Arc::clone(&sts_service), Arc::clone(&web));
     sts::saml::register(&mut dispatcher, Arc::clone(&sts_service), Arc::clone(&saml));
-    crate::api::iam::register(&mut dispatcher, iam);
+    crate::api::iam::register(&mut dispatcher, Arc::clone(&iam));
 
     let grpc = GrpcState {
         authenticator: Arc::clone(&authenticator),
@@ -310,6 +326,13 @@ fn build_state(
         body_limit: config.server.body_limit,
         query_limits: query::Limits::default(),
         authorizer: Arc::clone(&authorizer),
+        sessions: Arc::new(Sessions {
+            store: Arc::clone(&iam.store),
+            revocations: Arc::clone(&revocations),
+            clock: Arc::clone(&iam.clock),
+            partition: config.partition.clone(),
+            entropy: Arc::clone(&iam.entropy),
+        }),
     };
     let http = HttpState {
         dispatcher,

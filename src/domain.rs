@@ -14,6 +14,7 @@ pub mod policy;
 pub mod saml;
 pub mod seal;
 pub mod secret;
+pub mod sessions;
 pub mod sigv4;
 pub mod sts;
 pub mod totp;

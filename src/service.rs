@@ -12,6 +12,7 @@ pub mod error;
 pub mod get_caller_identity;
 pub mod iam;
 pub mod policy_cache;
+pub mod sessions;
 pub mod simulate_policy;
 pub mod store;
 pub mod sts;

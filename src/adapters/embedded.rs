@@ -20,6 +20,7 @@
 //! the decoded records are kept until the next commit (`cache`).
 
 mod cache;
+mod sessions;
 mod tables;
 mod usage;
 
@@ -32,11 +33,13 @@ use redb::Database;
 
 use crate::domain::clock::Clock;
 use crate::domain::ids::{AccessKeyId, AccountId};
+use crate::domain::sessions::{IssuedSession, RevocationRule, SessionFilter};
 use crate::service::store::model::AccessKeyRecord;
 use crate::service::store::{
-    AccessKeyIndex, AccountDirectory, EntityReader, EntityWriter, Key, Kind, LastUsed, ListQuery,
-    Page, Record, ReplayGuard, ReplayScope, Revision, StoreError, StoreGeneration, Timestamp,
-    Transaction, UsageLog, Versioned, check_replay_id,
+    AccessKeyIndex, AccountDirectory, EntityReader, EntityWriter, IssuedSessionLog, Key, Kind,
+    LastUsed, ListQuery, Page, Record, ReplayGuard, ReplayScope, Revision, RevocationStore,
+    SessionPage, StoreError, StoreGeneration, Timestamp, Transaction, UsageLog, Versioned,
+    check_replay_id,
 };
 
 /// The file name of the store inside the data directory.
@@ -66,6 +69,7 @@ impl EmbeddedStore {
         create_private_file(&path)?;
         let db = Database::create(&path).map_err(tables::backend)?;
         tables::init(&db)?;
+        sessions::init(&db)?;
         let usage = Arc::new(usage::UsageBuffer::new(clock.now()));
         Ok(Self {
             db: Arc::new(db),
@@ -278,6 +282,66 @@ impl StoreGeneration for EmbeddedStore {
 impl AccountDirectory for EmbeddedStore {
     async fn accounts(&self) -> Result<Vec<AccountId>, StoreError> {
         self.run(tables::accounts).await
+    }
+}
+
+#[async_trait]
+impl RevocationStore for EmbeddedStore {
+    async fn put_revocation(&self, rule: &RevocationRule) -> Result<u64, StoreError> {
+        let rule = rule.clone();
+        self.run(move |db| sessions::put_revocation(db, &rule))
+            .await
+    }
+
+    async fn revocations(&self) -> Result<(u64, Vec<RevocationRule>), StoreError> {
+        self.run(sessions::revocations).await
+    }
+
+    async fn revocation_counter(&self) -> Result<u64, StoreError> {
+        self.read(sessions::revocation_counter)
+    }
+
+    async fn purge_revocations(&self, now: Timestamp) -> Result<usize, StoreError> {
+        self.run(move |db| sessions::purge_revocations(db, now))
+            .await
+    }
+}
+
+#[async_trait]
+impl IssuedSessionLog for EmbeddedStore {
+    async fn record_sessions(&self, batch: &[IssuedSession]) -> Result<(), StoreError> {
+        let batch = batch.to_vec();
+        let now = Timestamp::now(self.clock.as_ref());
+        self.run(move |db| sessions::record_sessions(db, &batch, now))
+            .await
+    }
+
+    async fn issued_session(
+        &self,
+        id: &AccessKeyId,
+        now: Timestamp,
+    ) -> Result<Option<IssuedSession>, StoreError> {
+        self.read(|db| sessions::issued_session(db, id, now))
+    }
+
+    async fn list_sessions(
+        &self,
+        account: AccountId,
+        filter: &SessionFilter,
+        now: Timestamp,
+        after: Option<&AccessKeyId>,
+        limit: usize,
+    ) -> Result<SessionPage, StoreError> {
+        let (filter, after) = (filter.clone(), after.cloned());
+        self.run(move |db| {
+            sessions::list_sessions(db, account, &filter, now, after.as_ref(), limit)
+        })
+        .await
+    }
+
+    async fn purge_sessions(&self, now: Timestamp, max: usize) -> Result<usize, StoreError> {
+        self.run(move |db| sessions::purge_sessions(db, now, max))
+            .await
     }
 }
 

@@ -14,11 +14,13 @@ use parking_lot::Mutex;
 
 use crate::domain::clock::Clock;
 use crate::domain::ids::{AccessKeyId, AccountId};
+use crate::domain::sessions::{IssuedSession, RevocationId, RevocationRule, SessionFilter};
 use crate::service::store::model::AccessKeyRecord;
 use crate::service::store::{
-    AccessKeyIndex, AccountDirectory, EntityReader, EntityWriter, Key, Kind, LastUsed, ListQuery,
-    Page, Precondition, Record, ReplayGuard, ReplayScope, Revision, StoreError, StoreGeneration,
-    Timestamp, Transaction, UsageLog, Versioned, check_replay_id,
+    AccessKeyIndex, AccountDirectory, EntityReader, EntityWriter, IssuedSessionLog, Key, Kind,
+    LastUsed, ListQuery, Page, Precondition, Record, ReplayGuard, ReplayScope, Revision,
+    RevocationStore, SessionPage, StoreError, StoreGeneration, Timestamp, Transaction, UsageLog,
+    Versioned, check_replay_id, clamp_session_page,
 };
 
 /// How many `use_once` calls pass between two purges of expired entries.
@@ -42,6 +44,10 @@ struct State {
     usage: HashMap<Key, LastUsed>,
     /// The last revision handed out; the generation.
     generation: u64,
+    revocations: HashMap<RevocationId, RevocationRule>,
+    revocation_counter: u64,
+    /// Issued sessions by account and key id.
+    sessions: BTreeMap<(AccountId, AccessKeyId), IssuedSession>,
 }
 
 // === impl MemoryStore ===
@@ -271,6 +277,111 @@ impl AccountDirectory for MemoryStore {
             .filter(|k| k.kind() == Kind::Account)
             .map(Key::account_id)
             .collect())
+    }
+}
+
+#[async_trait]
+impl RevocationStore for MemoryStore {
+    async fn put_revocation(&self, rule: &RevocationRule) -> Result<u64, StoreError> {
+        let mut state = self.state.lock();
+        state.revocations.insert(rule.id.clone(), rule.clone());
+        state.revocation_counter += 1;
+        Ok(state.revocation_counter)
+    }
+
+    async fn revocations(&self) -> Result<(u64, Vec<RevocationRule>), StoreError> {
+        let state = self.state.lock();
+        let rules = state.revocations.values().cloned().collect();
+        Ok((state.revocation_counter, rules))
+    }
+
+    async fn revocation_counter(&self) -> Result<u64, StoreError> {
+        Ok(self.state.lock().revocation_counter)
+    }
+
+    async fn purge_revocations(&self, now: Timestamp) -> Result<usize, StoreError> {
+        let mut state = self.state.lock();
+        let before = state.revocations.len();
+        let now = now.as_unix_secs();
+        state.revocations.retain(|_, r| r.retain_until() >= now);
+        Ok(before - state.revocations.len())
+    }
+}
+
+#[async_trait]
+impl IssuedSessionLog for MemoryStore {
+    async fn record_sessions(&self, batch: &[IssuedSession]) -> Result<(), StoreError> {
+        let mut state = self.state.lock();
+        for s in batch {
+            state
+                .sessions
+                .insert((s.account, s.access_key_id.clone()), s.clone());
+        }
+        Ok(())
+    }
+
+    async fn issued_session(
+        &self,
+        id: &AccessKeyId,
+        now: Timestamp,
+    ) -> Result<Option<IssuedSession>, StoreError> {
+        let Some(account) = id.account() else {
+            return Ok(None);
+        };
+        let state = self.state.lock();
+        Ok(state
+            .sessions
+            .get(&(account, id.clone()))
+            .filter(|s| s.is_live(now.as_unix_secs()))
+            .cloned())
+    }
+
+    async fn list_sessions(
+        &self,
+        account: AccountId,
+        filter: &SessionFilter,
+        now: Timestamp,
+        after: Option<&AccessKeyId>,
+        limit: usize,
+    ) -> Result<SessionPage, StoreError> {
+        let limit = clamp_session_page(limit);
+        let now = now.as_unix_secs();
+        let state = self.state.lock();
+        let start = match after {
+            Some(id) => Bound::Excluded((account, id.clone())),
+            None => Bound::Unbounded,
+        };
+        let mut matching = state
+            .sessions
+            .range((start, Bound::Unbounded))
+            .skip_while(|((a, _), _)| *a < account)
+            .take_while(|((a, _), _)| *a == account)
+            .map(|(_, s)| s)
+            .filter(|s| s.is_live(now) && filter.matches(s));
+        let items: Vec<IssuedSession> = matching.by_ref().take(limit).cloned().collect();
+        let next = if matching.next().is_some() {
+            items.last().map(|s| s.access_key_id.clone())
+        } else {
+            None
+        };
+        Ok(SessionPage { items, next })
+    }
+
+    async fn purge_sessions(&self, now: Timestamp, max: usize) -> Result<usize, StoreError> {
+        let now = now.as_unix_secs();
+        let mut state = self.state.lock();
+        let mut expired: Vec<_> = state
+            .sessions
+            .iter()
+            .filter(|(_, s)| !s.is_live(now))
+            .map(|(k, s)| (s.expires_at, k.clone()))
+            .collect();
+        expired.sort();
+        expired.truncate(max);
+        for (_, k) in &expired {
+            state.sessions.remove(k);
+        }
+        Ok(expired.len())
     }
 }
 

@@ -30,6 +30,7 @@ mod authn;
 mod authorizer;
 mod convert;
 pub mod proto;
+mod sessions;
 mod sts;
 
 pub use authn::{CONTENT_SHA256_HEADER, SIGNING_NAME};
@@ -56,6 +57,8 @@ pub struct GrpcState {
     pub query_limits: crate::api::query::Limits,
     /// Authorize and Simulate.
     pub authorizer: Arc<crate::service::authorize::Authorizer>,
+    /// Revoke and list sessions.
+    pub sessions: Arc<crate::service::sessions::Sessions>,
 }
 
 /// The gRPC services as routes (`/stsd.v1.<Service>/<Method>`), behind
@@ -67,9 +70,14 @@ pub fn router(state: Arc<GrpcState>) -> Router {
     let authorizer = proto::v1::authorizer_server::AuthorizerServer::new(
         authorizer::AuthorizerService::new(Arc::clone(&state.authorizer), state.partition.clone()),
     );
+    let sessions = proto::v1::sessions_server::SessionsServer::new(sessions::SessionsService::new(
+        Arc::clone(&state.sessions),
+        Arc::clone(&state.authorizer.identities),
+    ));
     Router::new()
         .route_service(&path_of(&sts), sts)
         .route_service(&path_of(&authorizer), authorizer)
+        .route_service(&path_of(&sessions), sessions)
         .route_layer(axum::middleware::from_fn_with_state(
             state,
             authn::authenticate,

@@ -58,7 +58,7 @@ pub fn register(dispatcher: &mut Dispatcher, partition: Partition) {
 /// Registers the STS actions that mint credentials or read the store.
 pub fn register_actions(d: &mut Dispatcher, sts: Arc<Sts>) {
     route(d, &sts, "AssumeRole", |sts, call| async move {
-        let input = decode::assume_role(&call.params.root())?;
+        let input = decode::assume_role(&call.params.root(), &call.request_id)?;
         let authz = authz(&sts, &call).await?;
         let minted = assume_role(&sts, call.caller()?, &authz, input).await?;
         let mut r = credentials(&minted);
@@ -69,12 +69,12 @@ pub fn register_actions(d: &mut Dispatcher, sts: Arc<Sts>) {
         Ok(r)
     });
     route(d, &sts, "GetSessionToken", |sts, call| async move {
-        let input = decode::get_session_token(&call.params.root())?;
+        let input = decode::get_session_token(&call.params.root(), &call.request_id)?;
         let minted = get_session_token(&sts, call.caller()?, input).await?;
         Ok(credentials(&minted))
     });
     route(d, &sts, "GetFederationToken", |sts, call| async move {
-        let input = decode::get_federation_token(&call.params.root())?;
+        let input = decode::get_federation_token(&call.params.root(), &call.request_id)?;
         let authz = authz(&sts, &call).await?;
         let minted = get_federation_token(&sts, call.caller()?, &authz, input).await?;
         let mut r = credentials(&minted);

@@ -30,6 +30,7 @@ use crate::domain::ids::{
 use crate::domain::secret::SecretAccessKey;
 use crate::domain::sigv4::{self, RequestView, Sigv4Error, VerifyPolicy};
 use crate::service::error::{ErrorCode, ServiceError};
+use crate::service::sessions::Revocations;
 use crate::service::store::{Key, LastUsed, Timestamp, UsageLog};
 
 mod key_cache;
@@ -127,6 +128,7 @@ pub struct Authenticator {
     settings: AuthnSettings,
     usage: Option<Arc<dyn UsageLog>>,
     sessions: Option<Arc<KeyRing>>,
+    revocations: Option<Arc<Revocations>>,
     keys: key_cache::SigningKeyCache,
     opened: session::SessionCache,
 }
@@ -199,6 +201,7 @@ impl Authenticator {
             settings,
             usage: None,
             sessions: None,
+            revocations: None,
             keys: key_cache::SigningKeyCache::default(),
             opened: session::SessionCache::default(),
         }
@@ -220,6 +223,14 @@ impl Authenticator {
         self
     }
 
+    /// Refuses sessions that `revocations` revokes (as an unknown token:
+    /// `InvalidClientTokenId`). Without it no session is revoked.
+    #[must_use]
+    pub fn with_revocations(mut self, revocations: Arc<Revocations>) -> Self {
+        self.revocations = Some(revocations);
+        self
+    }
+
     /// Records each authenticated key's last use (`GetAccessKeyLastUsed`)
     /// in `usage`.
     #[must_use]
@@ -237,7 +248,7 @@ impl Authenticator {
     /// `SignatureDoesNotMatch` (also for clock skew and a wrong scope),
     /// `RequestExpired`, `InvalidClientTokenId` (unknown or inactive key; a
     /// session token that does not open, names another key, or comes with
-    /// a long-term key), `ExpiredToken` (an expired session), or the
+    /// a long-term key; a revoked session), `ExpiredToken` (an expired session), or the
     /// lookup's own error.
     pub async fn authenticate(
         &self,

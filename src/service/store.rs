@@ -3,6 +3,7 @@
 //!
 //! Owns: the port traits below, the records ([`model`]), keys and pages
 //! ([`Key`], [`ListQuery`], [`Page`]), [`Transaction`], [`StoreError`],
+//! the session ports ([`RevocationStore`], [`IssuedSessionLog`]),
 //! the [`commit_with_retry`] helper and the adapter [`conformance`] suite.
 //! May import `domain` and `service::error`; never an adapter or a storage
 //! crate. Adapters (`adapters::memory`, `adapters::embedded`, later Redis)
@@ -73,6 +74,7 @@ pub mod conformance;
 mod error;
 mod key;
 pub mod model;
+mod sessions;
 mod transaction;
 
 use async_trait::async_trait;
@@ -82,6 +84,9 @@ pub use key::{
     Key, Kind, ListQuery, MAX_PAGE, MAX_REPLAY_ID_LEN, Page, ReplayScope, Revision, Versioned,
 };
 pub use model::{Entity, LastUsed, Record, Tag, Timestamp};
+pub use sessions::{
+    IssuedSessionLog, MAX_SESSION_PAGE, RevocationStore, SessionPage, clamp_session_page,
+};
 pub use transaction::{MAX_WRITES, Precondition, Transaction};
 
 use crate::domain::ids::{AccessKeyId, AccountId};
@@ -205,6 +210,8 @@ pub trait IamStore:
     + UsageLog
     + StoreGeneration
     + AccountDirectory
+    + RevocationStore
+    + IssuedSessionLog
     + std::fmt::Debug
 {
 }
@@ -217,6 +224,8 @@ impl<T> IamStore for T where
         + UsageLog
         + StoreGeneration
         + AccountDirectory
+        + RevocationStore
+        + IssuedSessionLog
         + std::fmt::Debug
 {
 }

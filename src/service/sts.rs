@@ -3,7 +3,8 @@
 //! Owns: [`Sts`], what the STS operations share (the store, the clock, the
 //! partition, the CSPRNG, the master key, the session key ring and the key
 //! that seals `AccessDenied` records), and minting: a session is built
-//! from its template, checked, sealed into its token ([`Sts::mint`]). One
+//! from its template, checked, sealed into its token and recorded as
+//! issued before it is handed out ([`Sts::mint`]). One
 //! operation or concept per file:
 //!
 //! - [`assume_role`] — AssumeRole with every parameter; the trust policy
@@ -51,6 +52,7 @@ use crate::domain::credential::{KeyRing, Session, mint_keys};
 use crate::domain::ids::{AccessKeyId, AccountId, Partition};
 use crate::domain::seal::MasterKey;
 use crate::domain::secret::{SecretAccessKey, SessionToken};
+use crate::domain::sessions::IssuedSession;
 use crate::service::authn::{Caller, Identity};
 use crate::service::error::{ErrorCode, ServiceError};
 use crate::service::iam::{Entropy, Rng};
@@ -81,6 +83,9 @@ pub struct Sts {
     /// Callers' loaded policies, until the store changes (shared with IAM
     /// and Authorize).
     pub identities: Arc<crate::service::authz::IdentityCache>,
+    /// Records every minted session (group commit) before it is handed
+    /// out.
+    pub recorder: crate::service::sessions::SessionRecorder,
 }
 
 /// The choices the reference leaves to the deployment.
@@ -205,16 +210,18 @@ impl Sts {
         self.clock.now().as_secs()
     }
 
-    /// Mints a session of `role` described by `s`, issued now.
+    /// Mints a session of `role` described by `s`, issued now, for the
+    /// request `request_id`.
     ///
     /// # Errors
     ///
     /// As [`Sts::mint`].
-    pub(crate) fn mint_role_session(
+    pub(crate) async fn mint_role_session(
         &self,
         role: &crate::service::store::model::RoleRecord,
         s: RoleSession,
         packed_policy_size: Option<u32>,
+        request_id: &str,
     ) -> Result<Minted, ServiceError> {
         let now = self.now();
         let principal = crate::domain::credential::SessionPrincipal::AssumedRole {
@@ -242,22 +249,27 @@ impl Sts {
                 provider_keys: s.provider_keys,
             },
             packed_policy_size,
+            request_id,
         )
+        .await
     }
 
     /// Mints a session of `account`: fresh keys, the session `build`
     /// makes around them (template), sealed under the active key (sign;
-    /// sealing checks the session's invariants: validate).
+    /// sealing checks the session's invariants: validate); then records
+    /// it as issued by `request_id` and waits for the record's commit.
     ///
     /// # Errors
     ///
     /// `InternalFailure` when the CSPRNG fails or the session does not
-    /// seal.
-    pub(crate) fn mint(
+    /// seal; `ServiceUnavailable`/`InternalFailure` when the record cannot
+    /// be committed (no credentials are handed out unrecorded).
+    pub(crate) async fn mint(
         &self,
         account: AccountId,
         build: impl FnOnce(AccessKeyId, SecretAccessKey) -> Session,
         packed_policy_size: Option<u32>,
+        request_id: &str,
     ) -> Result<Minted, ServiceError> {
         let (session, token) = self.random(|r| {
             let (id, secret) = mint_keys(account, r);
@@ -266,6 +278,8 @@ impl Sts {
             (session, token)
         })?;
         let token = token.map_err(ServiceError::internal)?;
+        let record = IssuedSession::of(&session, &self.partition, request_id);
+        self.recorder.record(record).await?;
         Ok(Minted {
             session,
             token,

@@ -47,6 +47,7 @@ use stsd::service::iam::holder::Holder;
 use stsd::service::iam::inline::put_policy;
 use stsd::service::iam::roles::{CreateRole, create_role};
 use stsd::service::iam::users::{CreateUser, create_user};
+use stsd::service::sessions::{RecorderSettings, SessionRecorder};
 use stsd::service::store::model::AccountRecord;
 use stsd::service::store::{IamStore, Timestamp};
 use stsd::service::sts::assume_role::{AssumeRole, assume_role};
@@ -172,6 +173,7 @@ async fn fixture() -> Fixture {
         settings: StsSettings::default(),
         federation: Arc::default(),
         identities: Arc::clone(&identities),
+        recorder: SessionRecorder::spawn(store.clone(), RecorderSettings::default()),
     };
     // Root cannot assume roles: the user does (its policy is widened for it).
     let assume_doc = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}}"#;
@@ -222,6 +224,7 @@ async fn fixture() -> Fixture {
             mfa: Default::default(),
             source_identity: None,
             provided_contexts: vec![],
+            request_id: "bench".to_owned(),
         },
     )
     .await

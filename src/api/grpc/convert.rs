@@ -214,7 +214,7 @@ mod tests {
             ..Default::default()
         };
         let params = assume_role(&request).params(&Limits::default()).unwrap();
-        let input = decode::assume_role(&params.root()).unwrap();
+        let input = decode::assume_role(&params.root(), "test").unwrap();
         assert_eq!(input.duration, Some(900));
         assert_eq!((input.tags.len(), input.transitive_tag_keys.len()), (1, 1));
         assert_eq!(input.policies.policy_arns.len(), 1);
@@ -224,7 +224,7 @@ mod tests {
             ..request.clone()
         };
         let params = assume_role(&bad).params(&Limits::default()).unwrap();
-        let e = decode::assume_role(&params.root()).unwrap_err();
+        let e = decode::assume_role(&params.root(), "test").unwrap_err();
         assert_eq!(
             e.message(),
             "1 validation error detected: Value '100' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900"
@@ -234,7 +234,7 @@ mod tests {
             ..request
         };
         let params = assume_role(&missing).params(&Limits::default()).unwrap();
-        let e = decode::assume_role(&params.root()).unwrap_err();
+        let e = decode::assume_role(&params.root(), "test").unwrap_err();
         assert_eq!(e.code(), ErrorCode::ValidationError);
         assert!(e.message().contains("Value null at 'roleArn'"), "{e}");
     }
@@ -258,7 +258,7 @@ mod tests {
         let params = federation_token(&request)
             .params(&Limits::default())
             .unwrap();
-        let e = decode::get_federation_token(&params.root()).unwrap_err();
+        let e = decode::get_federation_token(&params.root(), "test").unwrap_err();
         assert!(e.message().contains("'tags.member.2.key'"), "{e}");
     }
 }

@@ -126,7 +126,7 @@ impl SecurityTokenService for StsService {
         let state = &self.state;
         self.run(&cx, async {
             let params = convert::assume_role(request.get_ref()).params(&state.query_limits)?;
-            let input = decode::assume_role(&params.root())?;
+            let input = decode::assume_role(&params.root(), cx.id.as_str())?;
             let authz = self.authz(&cx).await?;
             let minted = assume_role(&state.sts, cx.caller()?, &authz, input).await?;
             Ok(pb::AssumeRoleResponse {
@@ -147,7 +147,7 @@ impl SecurityTokenService for StsService {
         let state = &self.state;
         self.run(&cx, async {
             let params = convert::web_identity(request.get_ref()).params(&state.query_limits)?;
-            let input = decode::web_identity(&params.root())?;
+            let input = decode::web_identity(&params.root(), cx.id.as_str())?;
             let out =
                 assume_role_with_web_identity(&state.sts, &state.web, &cx.transport, input).await?;
             Ok(pb::AssumeRoleWithWebIdentityResponse {
@@ -171,7 +171,7 @@ impl SecurityTokenService for StsService {
         let state = &self.state;
         self.run(&cx, async {
             let params = convert::saml(request.get_ref()).params(&state.query_limits)?;
-            let input = saml::decode_input(&params.root())?;
+            let input = saml::decode_input(&params.root(), cx.id.as_str())?;
             let (minted, subject) =
                 assume_role_with_saml(&state.sts, &state.saml, &cx.transport, input).await?;
             Ok(pb::AssumeRoleWithSamlResponse {
@@ -197,7 +197,7 @@ impl SecurityTokenService for StsService {
         let state = &self.state;
         self.run(&cx, async {
             let params = convert::session_token(request.get_ref()).params(&state.query_limits)?;
-            let input = decode::get_session_token(&params.root())?;
+            let input = decode::get_session_token(&params.root(), cx.id.as_str())?;
             let minted = get_session_token(&state.sts, cx.caller()?, input).await?;
             Ok(pb::GetSessionTokenResponse {
                 credentials: Some(convert::credentials(&minted)),
@@ -215,7 +215,7 @@ impl SecurityTokenService for StsService {
         self.run(&cx, async {
             let params =
                 convert::federation_token(request.get_ref()).params(&state.query_limits)?;
-            let input = decode::get_federation_token(&params.root())?;
+            let input = decode::get_federation_token(&params.root(), cx.id.as_str())?;
             let authz = self.authz(&cx).await?;
             let minted = get_federation_token(&state.sts, cx.caller()?, &authz, input).await?;
             let session = &minted.session;

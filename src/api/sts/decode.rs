@@ -31,7 +31,7 @@ const POLICY_PATTERN: &str = r"[\u0009\u000A\u000D\u0020-\u00FF]+";
 pub(crate) const MAX_FEDERATION_POLICY: usize = 2_048;
 
 /// AssumeRole's parameters.
-pub(crate) fn assume_role(p: &Scope<'_>) -> Result<AssumeRole, ServiceError> {
+pub(crate) fn assume_role(p: &Scope<'_>, request_id: &str) -> Result<AssumeRole, ServiceError> {
     Ok(AssumeRole {
         role_arn: arn(p, "RoleArn")?.ok_or_else(|| p.missing("RoleArn"))?,
         session_name: p.parse_required("RoleSessionName")?,
@@ -43,6 +43,7 @@ pub(crate) fn assume_role(p: &Scope<'_>) -> Result<AssumeRole, ServiceError> {
         mfa: mfa(p)?,
         source_identity: p.parse("SourceIdentity")?,
         provided_contexts: provided_contexts(p)?,
+        request_id: request_id.to_owned(),
     })
 }
 
@@ -78,20 +79,28 @@ fn provided_contexts(p: &Scope<'_>) -> Result<Vec<Arn>, ServiceError> {
 }
 
 /// GetSessionToken's parameters.
-pub(crate) fn get_session_token(p: &Scope<'_>) -> Result<GetSessionToken, ServiceError> {
+pub(crate) fn get_session_token(
+    p: &Scope<'_>,
+    request_id: &str,
+) -> Result<GetSessionToken, ServiceError> {
     Ok(GetSessionToken {
         duration: duration(p, MAX_TOKEN_DURATION)?,
         mfa: mfa(p)?,
+        request_id: request_id.to_owned(),
     })
 }
 
 /// GetFederationToken's parameters.
-pub(crate) fn get_federation_token(p: &Scope<'_>) -> Result<GetFederationToken, ServiceError> {
+pub(crate) fn get_federation_token(
+    p: &Scope<'_>,
+    request_id: &str,
+) -> Result<GetFederationToken, ServiceError> {
     Ok(GetFederationToken {
         name: p.parse_required("Name")?,
         policies: policies(p, MAX_FEDERATION_POLICY)?,
         duration: duration(p, MAX_TOKEN_DURATION)?,
         tags: tags(p)?,
+        request_id: request_id.to_owned(),
     })
 }
 
@@ -100,7 +109,10 @@ pub(crate) fn get_federation_token(p: &Scope<'_>) -> Result<GetFederationToken, 
 /// naming `webIdentityToken` without its value. `ProviderId` is for
 /// OAuth 2.0 access tokens of Login with Amazon and Facebook, which stsd
 /// does not serve: `InvalidParameterValue`.
-pub(crate) fn web_identity(p: &Scope<'_>) -> Result<WebIdentityRequest, ServiceError> {
+pub(crate) fn web_identity(
+    p: &Scope<'_>,
+    request_id: &str,
+) -> Result<WebIdentityRequest, ServiceError> {
     if p.optional("ProviderId").is_some() {
         return Err(ServiceError::new(
             ErrorCode::InvalidParameterValue,
@@ -131,6 +143,7 @@ pub(crate) fn web_identity(p: &Scope<'_>) -> Result<WebIdentityRequest, ServiceE
         token: WebIdentityToken::new(token.to_owned()),
         duration: duration(p, MAX_ROLE_DURATION)?,
         policies: policies(p, MAX_FEDERATION_POLICY)?,
+        request_id: request_id.to_owned(),
     })
 }
 
@@ -229,7 +242,7 @@ mod tests {
         let p = params(&format!(
             "RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fr&RoleSessionName=s1{extra}"
         ));
-        let e = assume_role(&p.root()).unwrap_err();
+        let e = assume_role(&p.root(), "r").unwrap_err();
         assert_eq!(e.code(), ErrorCode::ValidationError, "{e}");
         e.message().to_owned()
     }
@@ -243,7 +256,7 @@ mod tests {
              &ExternalId=ext-1&SerialNumber=arn%3Aaws%3Aiam%3A%3A123456789012%3Amfa%2Fa&TokenCode=123456\
              &SourceIdentity=alice",
         );
-        let input = assume_role(&p.root()).unwrap();
+        let input = assume_role(&p.root(), "r").unwrap();
         assert_eq!(input.role_arn.as_str(), "arn:aws:iam::123456789012:role/r");
         assert_eq!(input.duration, Some(900));
         assert_eq!(input.policies.policy.as_deref(), Some("{}"));
@@ -256,7 +269,7 @@ mod tests {
 
     #[test]
     fn validation_errors_name_the_member_as_aws_does() {
-        let e = assume_role(&params("RoleSessionName=s1").root()).unwrap_err();
+        let e = assume_role(&params("RoleSessionName=s1").root(), "r").unwrap_err();
         assert_eq!(
             e.message(),
             "1 validation error detected: Value null at 'roleArn' failed to satisfy constraint: Member must not be null"
@@ -298,7 +311,7 @@ mod tests {
             let message = role_error(extra);
             assert!(message.starts_with(expected), "{extra}: {message}");
         }
-        let e = assume_role(&params("RoleArn=x&RoleSessionName=s1").root()).unwrap_err();
+        let e = assume_role(&params("RoleArn=x&RoleSessionName=s1").root(), "r").unwrap_err();
         assert!(
             e.message()
                 .contains("at 'roleArn' failed to satisfy constraint"),
@@ -307,6 +320,7 @@ mod tests {
         let e = assume_role(
             &params("RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fr&RoleSessionName=a%20b")
                 .root(),
+            "r",
         )
         .unwrap_err();
         assert_eq!(
@@ -319,20 +333,20 @@ mod tests {
     fn token_actions_have_their_own_bounds() {
         let p = params("DurationSeconds=129600");
         assert_eq!(
-            get_session_token(&p.root()).unwrap().duration,
+            get_session_token(&p.root(), "r").unwrap().duration,
             Some(129_600)
         );
         let p = params("DurationSeconds=129601");
-        assert!(get_session_token(&p.root()).is_err());
+        assert!(get_session_token(&p.root(), "r").is_err());
         let long = "x".repeat(2_049);
         let p = params(&format!("Name=bob&Policy={long}"));
-        let e = get_federation_token(&p.root()).unwrap_err();
+        let e = get_federation_token(&p.root(), "r").unwrap_err();
         assert!(
             e.message()
                 .ends_with("at 'policy' failed to satisfy constraint: Member must have length less than or equal to 2048"),
             "{e}"
         );
-        let e = get_federation_token(&params("Name=b").root()).unwrap_err();
+        let e = get_federation_token(&params("Name=b").root(), "r").unwrap_err();
         assert!(e.message().contains("at 'name'"), "{e}");
     }
 }

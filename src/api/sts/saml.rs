@@ -34,7 +34,7 @@ pub fn register(d: &mut Dispatcher, sts: Arc<Sts>, saml: Arc<Saml>) {
         move |call: Call| {
             let (sts, saml) = (Arc::clone(&sts), Arc::clone(&saml));
             async move {
-                let input = decode_input(&call.params.root())?;
+                let input = decode_input(&call.params.root(), &call.request_id)?;
                 let (minted, subject) =
                     assume_role_with_saml(&sts, &saml, &call.transport, input).await?;
                 let mut r = credentials(&minted);
@@ -54,13 +54,17 @@ pub fn register(d: &mut Dispatcher, sts: Arc<Sts>, saml: Arc<Saml>) {
 }
 
 /// AssumeRoleWithSAML's parameters.
-pub(crate) fn decode_input(p: &Scope<'_>) -> Result<AssumeRoleWithSaml, ServiceError> {
+pub(crate) fn decode_input(
+    p: &Scope<'_>,
+    request_id: &str,
+) -> Result<AssumeRoleWithSaml, ServiceError> {
     Ok(AssumeRoleWithSaml {
         role_arn: decode::arn(p, "RoleArn")?.ok_or_else(|| p.missing("RoleArn"))?,
         principal_arn: decode::arn(p, "PrincipalArn")?.ok_or_else(|| p.missing("PrincipalArn"))?,
         assertion: assertion(p)?,
         policies: decode::policies(p, MAX_FEDERATION_POLICY)?,
         duration: decode::duration(p, MAX_ROLE_DURATION)?,
+        request_id: request_id.to_owned(),
     })
 }
 
@@ -104,20 +108,22 @@ mod tests {
                 "{ARNS}&SAMLAssertion=PHg%2BPC94Pg%3D%3D&DurationSeconds=900"
             ))
             .root(),
+            "r",
         )
         .unwrap();
         assert_eq!(input.assertion.expose_secret(), "PHg+PC94Pg==");
         assert_eq!(input.duration, Some(900));
         let long = "A".repeat(100_001);
-        let e = decode_input(&params(&format!("{ARNS}&SAMLAssertion={long}")).root()).unwrap_err();
+        let e =
+            decode_input(&params(&format!("{ARNS}&SAMLAssertion={long}")).root(), "r").unwrap_err();
         assert_eq!(e.code(), ErrorCode::ValidationError);
         assert!(
             e.message().contains("'sAMLAssertion'") && !e.message().contains("AAAA"),
             "{e}"
         );
-        let e = decode_input(&params(ARNS).root()).unwrap_err();
+        let e = decode_input(&params(ARNS).root(), "r").unwrap_err();
         assert!(e.message().contains("'sAMLAssertion'"), "{e}");
-        let e = decode_input(&params("SAMLAssertion=abcd").root()).unwrap_err();
+        let e = decode_input(&params("SAMLAssertion=abcd").root(), "r").unwrap_err();
         assert!(e.message().contains("'roleArn'"), "{e}");
     }
 }

@@ -25,7 +25,7 @@ pub fn register(d: &mut Dispatcher, sts: Arc<Sts>, web: Arc<WebIdentity>) {
             let sts = Arc::clone(&sts);
             let web = Arc::clone(&web);
             async move {
-                let input = decode::web_identity(&call.params.root())?;
+                let input = decode::web_identity(&call.params.root(), &call.request_id)?;
                 let out = assume_role_with_web_identity(&sts, &web, &call.transport, input).await?;
                 let session = &out.minted.session;
                 let mut r = credentials(&out.minted);

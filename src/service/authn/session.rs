@@ -3,14 +3,15 @@
 //! Owns: the session branch of [`Authenticator::authenticate`]: an
 //! `ASIA…` key id and an `X-Amz-Security-Token` (header, or query for a
 //! presigned request) are required together; the token must open with the
-//! key ring, name the very key id that signed, and not be expired (by the
-//! injected clock); then the session's secret verifies the signature. No
-//! store is read: the token carries the whole session. Opened tokens are
-//! kept in [`SessionCache`] (moka, bounded by `[caches] sessions`) keyed by
-//! the whole token, so a hit is exactly the token that was opened and
-//! authenticated before; the expiry (and every other per-request check)
-//! still runs on every request. May import `domain`, `service::error` and
-//! the parent.
+//! key ring, name the very key id that signed, not be expired (by the
+//! injected clock) and not be revoked (the in-memory revocation set; a
+//! revoked session is refused as an unknown token); then the session's
+//! secret verifies the signature. No store is read: the token carries the
+//! whole session. Opened tokens are kept in [`SessionCache`] (moka,
+//! bounded by `[caches] sessions`) keyed by the whole token, so a hit is
+//! exactly the token that was opened before; the expiry, the revocation
+//! check and the signature still run on every request. May import
+//! `domain`, `service::error` and the parent.
 
 use std::sync::Arc;
 
@@ -52,6 +53,10 @@ impl Authenticator {
         let now = self.clock.now();
         if session.is_expired(now.as_secs()) {
             return Err(expired_token());
+        }
+        if let Some(revoked) = self.revocations.as_ref().and_then(|r| r.check(session)) {
+            tracing::debug!(rule = %revoked.rule, kind = revoked.kind, "session revoked");
+            return Err(invalid_token());
         }
         // ASIA ids carry 39 random bits and are unique only with their
         // token, so the cached signing key is keyed by the secret too.

@@ -1,8 +1,8 @@
 //! The store conformance suite: the contract of the store ports, written
 //! once and run against every adapter (memory, embedded, later Redis).
 //!
-//! Owns: [`run_all`], the checks it runs (in [`entities`], [`commits`] and
-//! [`credentials`]) and the record fixtures they share. Compiled always
+//! Owns: [`run_all`], the checks it runs (in [`entities`], [`commits`],
+//! [`credentials`] and [`sessions`]) and the record fixtures they share. Compiled always
 //! (not only under `cfg(test)`) so integration tests and adapters living
 //! elsewhere can call it; failures panic, as test assertions do. May import
 //! `service::store`, `domain` and tokio.
@@ -14,6 +14,7 @@
 pub mod commits;
 pub mod credentials;
 pub mod entities;
+pub mod sessions;
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -49,6 +50,8 @@ pub async fn run_all(store: Arc<dyn IamStore>) {
     credentials::use_once_is_once(store.as_ref()).await;
     credentials::use_once_is_once_under_concurrency(Arc::clone(&store)).await;
     credentials::usage_is_kept_beside_records(store.as_ref()).await;
+    sessions::revocations_are_kept_counted_and_purged(store.as_ref()).await;
+    sessions::issued_sessions_are_listed_until_they_expire(store.as_ref()).await;
 }
 
 /// The value of `result`, or a panic naming `what`.

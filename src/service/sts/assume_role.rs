@@ -58,6 +58,8 @@ pub struct AssumeRole {
     pub source_identity: Option<SourceIdentity>,
     /// The `ProviderArn` of each `ProvidedContexts` entry.
     pub provided_contexts: Vec<Arn>,
+    /// The id of the request, recorded with the minted session.
+    pub request_id: String,
 }
 
 /// AssumeRole: a session of `input.role_arn` for `caller`.
@@ -143,7 +145,9 @@ pub async fn assume_role(
         chain_depth: calling.map_or(0, |s| s.chain_depth.saturating_add(1)),
         provider_keys: calling.map(|s| s.provider_keys.clone()).unwrap_or_default(),
     };
-    let minted = sts.mint_role_session(&role, session, packed)?;
+    let minted = sts
+        .mint_role_session(&role, session, packed, &input.request_id)
+        .await?;
     record_use(sts, caller.region.clone(), &role).await;
     Ok(minted)
 }

@@ -86,6 +86,8 @@ pub struct FederatedRequest {
     pub policies: SessionPolicies,
     /// The verified identity.
     pub identity: FederatedIdentity,
+    /// The id of the request, recorded with the minted session.
+    pub request_id: String,
 }
 
 /// The deployment's federation settings the core applies.
@@ -145,6 +147,7 @@ pub async fn assume_role_federated(
         max_duration,
         policies,
         identity,
+        request_id,
     } = request;
     let kind = identity.kind;
     let role_account = role_arn.account_id();
@@ -186,7 +189,9 @@ pub async fn assume_role_federated(
         chain_depth: 0,
         provider_keys: session_keys(&identity, &mapped_keys),
     };
-    let minted = sts.mint_role_session(&role, session, packed)?;
+    let minted = sts
+        .mint_role_session(&role, session, packed, &request_id)
+        .await?;
     record_use(sts, transport.region.clone(), &role).await;
     Ok(minted)
 }

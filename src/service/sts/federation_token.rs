@@ -35,6 +35,8 @@ pub struct GetFederationToken {
     pub duration: Option<u32>,
     /// `Tags`.
     pub tags: Vec<Tag>,
+    /// The id of the request, recorded with the minted session.
+    pub request_id: String,
 }
 
 /// GetFederationToken: a federated-user session of `caller`.
@@ -87,6 +89,7 @@ pub async fn get_federation_token(
     };
     let now = sts.now();
     let policies = input.policies;
+    let request_id = input.request_id;
     sts.mint(
         account,
         move |access_key_id, secret| Session {
@@ -107,5 +110,7 @@ pub async fn get_federation_token(
             provider_keys: Vec::new(),
         },
         packed,
+        &request_id,
     )
+    .await
 }

@@ -118,6 +118,8 @@ pub struct AssumeRoleWithSaml {
     pub policies: SessionPolicies,
     /// `DurationSeconds`.
     pub duration: Option<u32>,
+    /// The id of the request, recorded with the minted session.
+    pub request_id: String,
 }
 
 /// What the response reports about the assertion, beside the session.
@@ -269,6 +271,7 @@ pub async fn assume_role_with_saml(
             transitive_tag_keys: accepted.aws.transitive_tag_keys,
             source_identity: accepted.aws.source_identity,
         },
+        request_id: input.request_id,
     };
     let minted = assume_role_federated(sts, transport, request).await?;
     Ok((minted, accepted.subject))

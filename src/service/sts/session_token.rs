@@ -26,6 +26,8 @@ pub struct GetSessionToken {
     pub duration: Option<u32>,
     /// `SerialNumber` and `TokenCode`.
     pub mfa: MfaInput,
+    /// The id of the request, recorded with the minted session.
+    pub request_id: String,
 }
 
 /// GetSessionToken: a session acting as `caller`.
@@ -75,5 +77,7 @@ pub async fn get_session_token(
             provider_keys: Vec::new(),
         },
         None,
+        &input.request_id,
     )
+    .await
 }

@@ -9,6 +9,7 @@ mod chaining;
 mod federated;
 mod info;
 mod mfa;
+mod revocation;
 mod tokens;
 mod web_identity;
 
@@ -80,6 +81,10 @@ impl Env {
             settings: StsSettings::default(),
             federation: Arc::default(),
             identities: Arc::default(),
+            recorder: crate::service::sessions::SessionRecorder::spawn(
+                Arc::clone(&iam.store) as _,
+                Default::default(),
+            ),
         };
         Self { iam, sts, clock }
     }
@@ -262,6 +267,7 @@ impl Env {
 /// An AssumeRole of `role` named `session` with nothing else.
 pub(crate) fn assume(role: &RoleRecord, session: &str) -> AssumeRole {
     AssumeRole {
+        request_id: "test-request".to_owned(),
         role_arn: role.arn.clone(),
         session_name: session.parse().unwrap(),
         policies: SessionPolicies::default(),

@@ -68,6 +68,8 @@ pub struct WebIdentityRequest {
     pub duration: Option<u32>,
     /// `Policy` and `PolicyArns`.
     pub policies: SessionPolicies,
+    /// The id of the request, recorded with the minted session.
+    pub request_id: String,
 }
 
 /// A minted session and what the response says about the token.
@@ -109,6 +111,7 @@ pub async fn assume_role_with_web_identity(
             max_duration: None,
             policies: request.policies,
             identity,
+            request_id: request.request_id,
         },
     )
     .await?;

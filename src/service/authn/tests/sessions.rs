@@ -289,3 +289,53 @@ async fn sessions_sharing_a_key_id_do_not_share_a_cached_signing_key() {
         assert_eq!(caller.session().map(|c| &c.secret), Some(&s.secret));
     }
 }
+
+#[tokio::test]
+async fn a_revoked_session_is_refused_on_its_next_call_as_an_unknown_token() {
+    use crate::adapters::memory::MemoryStore;
+    use crate::domain::sessions::{RevocationId, RevocationRule, RevocationTarget};
+    use crate::service::sessions::Revocations;
+    use crate::service::store::RevocationStore;
+
+    let keys = ring("s1", &[]);
+    let clock = Arc::new(FixedClock::at_secs(T0 + 5));
+    let store = Arc::new(MemoryStore::new(clock.clone()));
+    let revocations = Arc::new(
+        Revocations::load(store.clone() as _, clock.clone())
+            .await
+            .unwrap(),
+    );
+    let a = with_sessions(keys.clone(), &clock).with_revocations(Arc::clone(&revocations));
+    let (one, two) = (role_session(1), role_session(2));
+    let call = |s: &Session| {
+        let token = seal(&keys, s);
+        signed(
+            s.access_key_id.as_str(),
+            &s.secret,
+            &token,
+            SignatureLocation::Headers,
+        )
+    };
+    let (h1, q1) = call(&one);
+    let (h2, q2) = call(&two);
+    run(&a, &h1, &q1, "sts").await.unwrap();
+    let rule = RevocationRule {
+        id: RevocationId::from_random([1; 16]),
+        account: account(),
+        target: RevocationTarget::Session {
+            access_key_id: one.access_key_id.clone(),
+        },
+        issued_before: u64::try_from(T0).unwrap(),
+        created_at: u64::try_from(T0).unwrap(),
+    };
+    let counter = store.put_revocation(&rule).await.unwrap();
+    revocations.add(&rule, counter);
+    // The very next call, same signature: refused like an unknown token.
+    let e = run(&a, &h1, &q1, "sts").await.unwrap_err();
+    invalid(e.code());
+    assert_eq!(
+        e.message(),
+        "The security token included in the request is invalid."
+    );
+    run(&a, &h2, &q2, "sts").await.unwrap();
+}

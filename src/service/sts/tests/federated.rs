@@ -44,6 +44,7 @@ fn identity(sub: &str) -> FederatedIdentity {
 
 fn request(role: &RoleRecord, identity: FederatedIdentity) -> FederatedRequest {
     FederatedRequest {
+        request_id: "test-request".to_owned(),
         role_arn: role.arn.clone(),
         session_name: "web".parse().unwrap(),
         duration: None,

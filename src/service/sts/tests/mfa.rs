@@ -97,6 +97,7 @@ async fn another_users_device_is_refused_without_spending_its_attempts() {
 /// GetSessionToken with `serial`'s `code`.
 fn with_code(serial: &Arn, code: &str) -> GetSessionToken {
     GetSessionToken {
+        request_id: "test-request".to_owned(),
         duration: None,
         mfa: MfaInput {
             serial: Some(serial.as_str().parse().unwrap()),
@@ -192,6 +193,7 @@ async fn mfa_from_get_session_token_satisfies_a_role_that_requires_it() {
         "User: arn:aws:iam::123456789012:user/alice is not authorized",
     );
     let input = GetSessionToken {
+        request_id: "test-request".to_owned(),
         duration: Some(900),
         mfa: MfaInput {
             serial: Some(serial.as_str().parse().unwrap()),

@@ -8,6 +8,7 @@ use crate::service::sts::session_token::{GetSessionToken, get_session_token};
 
 fn session_token(duration: Option<u32>) -> GetSessionToken {
     GetSessionToken {
+        request_id: "test-request".to_owned(),
         duration,
         mfa: MfaInput::default(),
     }
@@ -15,6 +16,7 @@ fn session_token(duration: Option<u32>) -> GetSessionToken {
 
 fn federation(name: &str, policy: Option<String>, duration: Option<u32>) -> GetFederationToken {
     GetFederationToken {
+        request_id: "test-request".to_owned(),
         name: name.parse().unwrap(),
         policies: SessionPolicies {
             policy,

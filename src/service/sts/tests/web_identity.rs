@@ -110,6 +110,7 @@ async fn exchange(
         web,
         &Transport::default(),
         WebIdentityRequest {
+            request_id: "test-request".to_owned(),
             role_arn: f.role.arn.clone(),
             session_name: "runner".parse().unwrap(),
             token,

@@ -1,0 +1,106 @@
+//! The group-commit writer: batching and failure.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::{RecorderSettings, SessionRecorder};
+use crate::domain::ids::{AccessKeyId, AccountId};
+use crate::domain::sessions::{IssuedSession, SessionFilter};
+use crate::service::error::ErrorCode;
+use crate::service::store::conformance::{account, sessions::issued};
+use crate::service::store::{IssuedSessionLog, SessionPage, StoreError, Timestamp};
+
+/// Counts commits and records; fails when told to.
+#[derive(Default)]
+struct Log {
+    commits: AtomicUsize,
+    records: AtomicUsize,
+    fail: bool,
+}
+
+#[async_trait]
+impl IssuedSessionLog for Log {
+    async fn record_sessions(&self, batch: &[IssuedSession]) -> Result<(), StoreError> {
+        // A slow disk: the next batch gathers meanwhile.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        self.commits.fetch_add(1, Ordering::SeqCst);
+        if self.fail {
+            return Err(StoreError::unavailable("disk gone"));
+        }
+        self.records.fetch_add(batch.len(), Ordering::SeqCst);
+        Ok(())
+    }
+
+    async fn issued_session(
+        &self,
+        _: &AccessKeyId,
+        _: Timestamp,
+    ) -> Result<Option<IssuedSession>, StoreError> {
+        Ok(None)
+    }
+
+    async fn list_sessions(
+        &self,
+        _: AccountId,
+        _: &SessionFilter,
+        _: Timestamp,
+        _: Option<&AccessKeyId>,
+        _: usize,
+    ) -> Result<SessionPage, StoreError> {
+        Ok(SessionPage::default())
+    }
+
+    async fn purge_sessions(&self, _: Timestamp, _: usize) -> Result<usize, StoreError> {
+        Ok(0)
+    }
+}
+
+async fn record_many(log: Arc<Log>, n: u32) -> Vec<Result<(), ErrorCode>> {
+    let recorder = SessionRecorder::spawn(
+        log,
+        RecorderSettings {
+            queue: 8,
+            max_batch: 64,
+        },
+    );
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..n {
+        let recorder = recorder.clone();
+        tasks.spawn(async move {
+            recorder
+                .record(issued(account(900), i, "r", 2_000_000_000))
+                .await
+                .map_err(|e| e.code())
+        });
+    }
+    tasks.join_all().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_mints_share_commits_and_each_waits_for_its_own() {
+    let log = Arc::new(Log::default());
+    let results = record_many(Arc::clone(&log), 200).await;
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(log.records.load(Ordering::SeqCst), 200);
+    let commits = log.commits.load(Ordering::SeqCst);
+    assert!(commits < 200, "{commits} commits for 200 records");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_commit_fails_every_mint_of_its_batch() {
+    let log = Arc::new(Log {
+        fail: true,
+        ..Log::default()
+    });
+    let results = record_many(log, 20).await;
+    assert_eq!(results.len(), 20);
+    assert!(
+        results
+            .iter()
+            .all(|r| *r == Err(ErrorCode::ServiceUnavailable)),
+        "{results:?}"
+    );
+}
