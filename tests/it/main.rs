@@ -17,6 +17,7 @@ mod authorize;
 mod client;
 mod daemon;
 mod grpc;
+mod grpc_authorize;
 mod grpc_tls;
 mod iam_details;
 mod iam_mfa;
