@@ -1,7 +1,8 @@
 //! HTTP load generator: `GET /healthz`, signed `GetCallerIdentity`,
 //! signed `AssumeRole`, unsigned `AssumeRoleWithSAML` (`load/saml.rs`) and
 //! unsigned `AssumeRoleWithWebIdentity` (RS256, keys inline in the
-//! daemon's configuration: `load/web_identity.rs`)
+//! daemon's configuration: `load/web_identity.rs`), and `Authorize` over
+//! gRPC and over HTTP JSON (`load/authorize.rs`, issue 6)
 //! against one running stsd, in the same run, over
 //! HTTP/1.1 keep-alive connections on loopback (issue 4, "Performance").
 //!
@@ -31,7 +32,7 @@
 //!   the other CPUs to give each side its own cores),
 //!   `STSD_BENCH_WORKLOADS` (a comma list of `healthz`,
 //!   `get-caller-identity`, `assume-role`, `assume-role-with-saml`,
-//!   `web-identity`; default all (`web-identity` only with a daemon this
+//!   `web-identity`, `authorize-grpc`, `authorize-json`; default all (`web-identity` only with a daemon this
 //!   program starts) — one alone is
 //!   handy under a profiler; ratios need `healthz`).
 //!
@@ -70,6 +71,8 @@ use stsd::domain::sigv4::{
     AmzDate, Payload, RequestView, SignatureLocation, SigningParams, sign_request,
 };
 
+#[path = "load/authorize.rs"]
+mod authorize;
 #[path = "load/saml.rs"]
 mod saml;
 #[path = "load/web_identity.rs"]
@@ -390,6 +393,52 @@ async fn setup(addr: SocketAddr, admin: &Creds) -> (Creds, String) {
     (creds, xml(&created, "Arn").to_owned())
 }
 
+/// Creates the Authorize workloads' users: an asking service allowed
+/// `stsd:Authorize` on photos resources, and a reader whose requests it
+/// asks about.
+async fn setup_authorize(addr: SocketAddr, admin: &Creds) -> authorize::Setup {
+    let host = addr.to_string();
+    let mut c = connect(addr).await;
+    let tag = format!("{:x}", SystemClock.now().as_nanos() & 0xff_ffff);
+    let mut made = Vec::new();
+    for (name, doc) in [
+        (format!("bench-asker-{tag}"), authorize::MAY_AUTHORIZE),
+        (format!("bench-reader-{tag}"), authorize::READ),
+    ] {
+        iam(
+            &mut c,
+            &host,
+            admin,
+            &format!("Action=CreateUser&UserName={name}"),
+        )
+        .await;
+        iam(
+            &mut c,
+            &host,
+            admin,
+            &format!(
+                "Action=PutUserPolicy&UserName={name}&PolicyName=p&PolicyDocument={}",
+                enc(doc)
+            ),
+        )
+        .await;
+        let key = iam(
+            &mut c,
+            &host,
+            admin,
+            &format!("Action=CreateAccessKey&UserName={name}"),
+        )
+        .await;
+        made.push(Creds::new(
+            xml(&key, "AccessKeyId"),
+            xml(&key, "SecretAccessKey"),
+        ));
+    }
+    let reader = made.pop().unwrap();
+    let asker = made.pop().unwrap();
+    authorize::setup(asker, &reader)
+}
+
 /// Registers the bench's OIDC provider and a role trusting it; returns
 /// the role ARN and a token.
 async fn setup_web_identity(addr: SocketAddr, admin: &Creds) -> (Arc<str>, Arc<str>) {
@@ -414,15 +463,19 @@ enum Workload {
     AssumeRole,
     AssumeRoleWithSaml,
     WebIdentity,
+    AuthorizeGrpc,
+    AuthorizeJson,
 }
 
 impl Workload {
-    const ALL: [Self; 5] = [
+    const ALL: [Self; 7] = [
         Self::Healthz,
         Self::GetCallerIdentity,
         Self::AssumeRole,
         Self::AssumeRoleWithSaml,
         Self::WebIdentity,
+        Self::AuthorizeGrpc,
+        Self::AuthorizeJson,
     ];
 
     /// The name `STSD_BENCH_WORKLOADS` uses.
@@ -433,6 +486,8 @@ impl Workload {
             Self::AssumeRole => "assume-role",
             Self::AssumeRoleWithSaml => "assume-role-with-saml",
             Self::WebIdentity => "web-identity",
+            Self::AuthorizeGrpc => "authorize-grpc",
+            Self::AuthorizeJson => "authorize-json",
         }
     }
 
@@ -443,6 +498,8 @@ impl Workload {
             Self::AssumeRole => "AssumeRole (signed)",
             Self::AssumeRoleWithSaml => "AssumeRoleWithSAML",
             Self::WebIdentity => "AssumeRoleWithWebIdentity",
+            Self::AuthorizeGrpc => "Authorize (gRPC)",
+            Self::AuthorizeJson => "Authorize (HTTP JSON)",
         }
     }
 }
@@ -458,6 +515,8 @@ struct Target {
     /// AssumeRoleWithWebIdentity's role and token, when the daemon serves
     /// the bench's keys.
     web: Option<(Arc<str>, Arc<str>)>,
+    /// The Authorize workloads' asker and questions.
+    authorize: Arc<authorize::Setup>,
 }
 
 impl Target {
@@ -480,6 +539,9 @@ impl Target {
                 ),
             ),
             Workload::AssumeRoleWithSaml => saml::request(&self.host, &self.saml, n),
+            Workload::AuthorizeJson => authorize::json_request(&self.host, &self.authorize, n),
+            // Sent by `grpc_connection`, not as an HTTP/1.1 request.
+            Workload::AuthorizeGrpc => healthz(&self.host),
             Workload::WebIdentity => {
                 let (role, token) = self.web.as_ref().unwrap();
                 Request::post("/")
@@ -533,12 +595,51 @@ async fn connection(
         out.requests += 1;
         out.latencies_us
             .push(u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX));
-        if status != StatusCode::OK {
+        let refused = w == Workload::AuthorizeJson
+            && !body.windows(18).any(|b| b == br#""Decision":"Allow""#);
+        if status != StatusCode::OK || refused {
             out.errors += 1;
             if out.first_error.is_none() {
                 out.first_error =
                     Some(format!("HTTP {status}: {}", String::from_utf8_lossy(&body)));
             }
+        }
+    }
+    out
+}
+
+/// [`connection`] for `authorize-grpc`: one HTTP/2 connection, one
+/// signed call in flight.
+async fn grpc_connection(
+    target: Target,
+    start: Instant,
+    end: Instant,
+    seq: Arc<AtomicU64>,
+) -> Outcome {
+    let mut client = authorize::client(target.addr, &target.authorize.asker).await;
+    let mut out = Outcome {
+        requests: 0,
+        errors: 0,
+        first_error: None,
+        latencies_us: Vec::with_capacity(1 << 16),
+        elapsed: Duration::ZERO,
+    };
+    loop {
+        let n = seq.fetch_add(1, Ordering::Relaxed);
+        let sent = Instant::now();
+        if sent >= end {
+            break;
+        }
+        let result = authorize::call(&mut client, &target.authorize, n).await;
+        if sent < start {
+            continue;
+        }
+        out.requests += 1;
+        out.latencies_us
+            .push(u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX));
+        if let Err(e) = result {
+            out.errors += 1;
+            out.first_error.get_or_insert(e);
         }
     }
     out
@@ -559,7 +660,14 @@ async fn run(target: &Target, w: Workload, s: &Settings) -> Report {
     let end = start + s.measure;
     let seq = Arc::new(AtomicU64::new(0));
     let tasks: Vec<_> = (0..s.connections)
-        .map(|_| tokio::spawn(connection(target.clone(), w, start, end, Arc::clone(&seq))))
+        .map(|_| {
+            let (t, seq) = (target.clone(), Arc::clone(&seq));
+            if w == Workload::AuthorizeGrpc {
+                tokio::spawn(grpc_connection(t, start, end, seq))
+            } else {
+                tokio::spawn(connection(t, w, start, end, seq))
+            }
+        })
         .collect();
     let mut all = Outcome {
         requests: 0,
@@ -644,6 +752,7 @@ fn main() {
             role_arn: role_arn.into(),
             saml: saml::setup(addr, &admin, s.smoke).await,
             web,
+            authorize: Arc::new(setup_authorize(addr, &admin).await),
         };
         println!(
             "{} connections, {:.1} s warm-up + {:.1} s measured per workload, {} client thread(s){}",
@@ -662,6 +771,14 @@ fn main() {
             .copied()
             .filter(|w| *w != Workload::WebIdentity || target.web.is_some());
         for w in workloads {
+            if w == Workload::AuthorizeGrpc {
+                let mut c = authorize::client(addr, &target.authorize.asker).await;
+                if let Err(e) = authorize::call(&mut c, &target.authorize, 0).await {
+                    panic!("{}: {e}", w.name());
+                }
+                reports.push(run(&target, w, &s).await);
+                continue;
+            }
             // Probe first: an action the daemon does not serve is reported, not measured.
             let mut probe = connect(addr).await;
             let (status, body) = send(&mut probe, target.request(w, u64::MAX)).await;
