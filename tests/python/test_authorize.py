@@ -171,6 +171,11 @@ def test_policy_change_applies_on_the_next_call(iam, daemon, authorize):
     assert authorize(req, "photos:GetAlbum", ALBUM)["Decision"] == "ExplicitDeny"
     iam.delete_role_policy(RoleName=role["RoleName"], PolicyName="stop")
     assert authorize(req, "photos:GetAlbum", ALBUM)["Decision"] == "Allow"
+    managed = iam.create_policy(PolicyName=uniq("stop"), PolicyDocument=policy(deny("photos:GetAlbum")))["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName=role["RoleName"], PolicyArn=managed)
+    assert authorize(req, "photos:GetAlbum", ALBUM)["Decision"] == "ExplicitDeny"
+    iam.detach_role_policy(RoleName=role["RoleName"], PolicyArn=managed)
+    assert authorize(req, "photos:GetAlbum", ALBUM)["Decision"] == "Allow"
     arn = iam.create_policy(PolicyName=uniq("b"), PolicyDocument=policy(allow("photos:ListAlbums")))["Policy"]["Arn"]
     iam.put_role_permissions_boundary(RoleName=role["RoleName"], PermissionsBoundary=arn)
     assert authorize(req, "photos:GetAlbum", ALBUM)["Decision"] == "ImplicitDeny"
