@@ -6,6 +6,7 @@
 //! encoding and crypto crates (hmac, sha2, subtle, zeroize, ring); never
 //! tokio, axum, hyper, tonic, redis or moka. `make lint` greps for them.
 
+pub mod client_cert;
 pub mod clock;
 pub mod credential;
 pub mod ids;
