@@ -433,3 +433,54 @@ fn post_authorize_accepts_an_mtls_caller_without_a_signature() {
     assert!(r.body.contains("MissingAuthenticationToken"), "{}", r.body);
     assert!(r.body.contains("not mapped to a principal"), "{}", r.body);
 }
+
+#[test]
+fn check_config_validates_the_client_ca_and_the_mappings() {
+    let dir = TempDir::new("mtls-check");
+    let ca = new_ca("check CA");
+    let (_, server_pem, server_key) = leaf(
+        &ca,
+        vec![dns("localhost")],
+        ExtendedKeyUsagePurpose::ServerAuth,
+    );
+    let path = |n: &str| dir.path().join(n);
+    std::fs::write(path("cert.pem"), server_pem).unwrap();
+    std::fs::write(path("key.pem"), server_key).unwrap();
+    std::fs::write(path("ca.pem"), &ca.pem).unwrap();
+    std::fs::write(path("not-a-ca.pem"), "no certificate here\n").unwrap();
+    let check = |ca_file: &str, principal: &str| {
+        let config = path("stsd.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[store]\ndata_dir = \"{}\"\n[server.tls]\ncert_file = \"{}\"\nkey_file = \"{}\"\nclient_ca_file = \"{}\"\n\
+                 [[server.tls.client_principals]]\nuri = \"{BILLING_URI}\"\nprincipal = \"{principal}\"\n",
+                path("data").display(),
+                path("cert.pem").display(),
+                path("key.pem").display(),
+                path(ca_file).display(),
+            ),
+        )
+        .unwrap();
+        let out = crate::daemon::stsd(&["check-config", "--config", config.to_str().unwrap()]);
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let (good, out) = check("ca.pem", BILLING_ARN);
+    assert!(good, "{out}");
+    let (good, out) = check("not-a-ca.pem", BILLING_ARN);
+    assert!(!good);
+    assert!(out.contains("cannot load the client CA bundle"), "{out}");
+    let (good, out) = check("missing.pem", BILLING_ARN);
+    assert!(!good);
+    assert!(out.contains("missing.pem"), "{out}");
+    let (good, out) = check("ca.pem", "arn:aws:iam::123456789012:role/billing");
+    assert!(!good);
+    assert!(
+        out.contains(":9:") && out.contains("server.tls.client_principals[0].principal"),
+        "{out}"
+    );
+}

@@ -126,3 +126,111 @@ impl Authenticator {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::domain::client_cert::San;
+    use crate::domain::clock::FixedClock;
+    use crate::service::authn::{AuthnSettings, StaticCredentials};
+
+    /// Knows one user, `billing` of 123456789012.
+    struct OneUser;
+
+    #[async_trait]
+    impl UserLookup for OneUser {
+        async fn user(
+            &self,
+            account: AccountId,
+            name: &UserName,
+        ) -> Result<Option<Identity>, ServiceError> {
+            Ok(
+                (account.as_str() == "123456789012" && name.as_str() == "billing").then(|| {
+                    Identity::User {
+                        name: name.clone(),
+                        unique_id: "AIDARTX3GSDSEXAMPLEAB".parse().unwrap(),
+                        path: "/".parse().unwrap(),
+                    }
+                }),
+            )
+        }
+    }
+
+    fn authenticator(users: bool) -> Authenticator {
+        let a = Authenticator::new(
+            Arc::new(StaticCredentials::new()),
+            Arc::new(FixedClock::at_secs(0)),
+            AuthnSettings {
+                regions: vec!["us-east-1".into()],
+                max_skew: Duration::from_secs(900),
+                max_presigned_lifetime: Duration::from_secs(900),
+            },
+        );
+        if users {
+            a.with_users(Arc::new(OneUser))
+        } else {
+            a
+        }
+    }
+
+    fn mapped(principal: MappedPrincipal) -> ClientMatch {
+        ClientMatch::Mapped {
+            principal,
+            san: San::Dns("billing.internal".into()),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_mapped_certificate_is_its_user_or_root_without_a_key() {
+        let account: AccountId = "123456789012".parse().unwrap();
+        let a = authenticator(true);
+        let user = mapped(MappedPrincipal::User(account, "billing".parse().unwrap()));
+        let caller = a.authenticate_certificate(Some(&user)).await.unwrap();
+        assert_eq!(caller.account, account);
+        assert_eq!(caller.user_id(), "AIDARTX3GSDSEXAMPLEAB");
+        assert_eq!(caller.access_key_id, None);
+        let root = mapped(MappedPrincipal::Root(account));
+        let caller = a.authenticate_certificate(Some(&root)).await.unwrap();
+        assert_eq!(caller.identity, Identity::Root);
+    }
+
+    #[tokio::test]
+    async fn no_unmapped_ambiguous_or_unknown_certificates_are_refused() {
+        let account: AccountId = "123456789012".parse().unwrap();
+        let a = authenticator(true);
+        let code = |r: Result<Caller, ServiceError>| r.unwrap_err().code();
+        assert_eq!(
+            code(a.authenticate_certificate(None).await),
+            ErrorCode::MissingAuthenticationToken
+        );
+        let e = a
+            .authenticate_certificate(Some(&ClientMatch::Unmapped))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), ErrorCode::MissingAuthenticationToken);
+        assert!(e.message().contains("not mapped to a principal"));
+        assert_eq!(
+            code(
+                a.authenticate_certificate(Some(&ClientMatch::Ambiguous))
+                    .await
+            ),
+            ErrorCode::MissingAuthenticationToken
+        );
+        let gone = mapped(MappedPrincipal::User(account, "alice".parse().unwrap()));
+        assert_eq!(
+            code(a.authenticate_certificate(Some(&gone)).await),
+            ErrorCode::InvalidClientTokenId
+        );
+        let billing = mapped(MappedPrincipal::User(account, "billing".parse().unwrap()));
+        assert_eq!(
+            code(
+                authenticator(false)
+                    .authenticate_certificate(Some(&billing))
+                    .await
+            ),
+            ErrorCode::InvalidClientTokenId
+        );
+    }
+}
