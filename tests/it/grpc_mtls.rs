@@ -277,7 +277,7 @@ async fn mtls_callers_are_their_mapped_principals_over_grpc() {
         .unwrap_err();
     assert_eq!(denied.code(), tonic::Code::PermissionDenied, "{denied:?}");
     assert_eq!(error_type(&denied), "AccessDenied");
-    let policy = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"stsd:Authorize","Resource":"*"}}"#;
+    let policy = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":["stsd:Authorize","sts:AssumeRole"],"Resource":"*"}}"#;
     ok(call(
         &d,
         &root,
@@ -293,6 +293,40 @@ async fn mtls_callers_are_their_mapped_principals_over_grpc() {
         .unwrap()
         .into_inner();
     assert_eq!(answer.principal.unwrap().arn, ROOT_ARN);
+
+    // Roles are reached through AssumeRole, called as the mTLS user.
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Principal":{{"AWS":"{BILLING_ARN}"}},"Action":"sts:AssumeRole"}}}}"#
+    );
+    ok(call(
+        &d,
+        &root,
+        "iam",
+        &format!(
+            "Action=CreateRole&RoleName=reader&AssumeRolePolicyDocument={}",
+            enc(&trust)
+        ),
+    ));
+    let assumed = SecurityTokenServiceClient::new(billing.clone())
+        .assume_role(pb::AssumeRoleRequest {
+            role_arn: "arn:aws:iam::123456789012:role/reader".into(),
+            role_session_name: "mtls".into(),
+            ..pb::AssumeRoleRequest::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        assumed.assumed_role_user.unwrap().arn,
+        "arn:aws:sts::123456789012:assumed-role/reader/mtls"
+    );
+    assert!(
+        assumed
+            .credentials
+            .unwrap()
+            .access_key_id
+            .starts_with("ASIA")
+    );
 
     // A signature wins over the certificate: billing's connection, root's
     // signature.
