@@ -29,7 +29,7 @@ use crate::domain::ids::AccountId;
 use crate::domain::seal::MasterKey;
 use crate::service::authn::{
     Authenticator, AuthnSettings, CacheSizes, Chain, CredentialLookup, StaticCredentials,
-    StoreCredentials,
+    StoreCredentials, StoreUsers,
 };
 use crate::service::authorize::{AuthorizeSettings, Authorizer};
 use crate::service::authz::IdentityCache;
@@ -130,14 +130,21 @@ pub async fn run(
     let local = listener
         .local_addr()
         .map_err(|e| AppError::Listener(e.to_string()))?;
-    let (tls, reload) = match &config.server.tls {
+    let (tls, reload, client_principals) = match &config.server.tls {
         Some(files) => {
             let certificates = http::tls::CertReloader::load(&files.cert_file, &files.key_file)?;
-            let tls = http::tls::server_config(Arc::clone(&certificates))?;
+            let tls = http::tls::server_config(
+                Arc::clone(&certificates),
+                files.client_ca_file.as_deref(),
+            )?;
             let reload = tokio::spawn(http::tls::watch(certificates, files.reload_interval));
-            (Some(tls), Some(reload))
+            let principals = files
+                .client_ca_file
+                .is_some()
+                .then(|| Arc::new(files.client_principals.clone()));
+            (Some(tls), Some(reload), principals)
         }
-        None => (None, None),
+        None => (None, None, None),
     };
     // The configuration checked the configured address; the listener handed
     // in is checked again, since that is what actually serves.
@@ -187,6 +194,7 @@ pub async fn run(
 
     let settings = ServerSettings {
         tls,
+        client_principals,
         max_connections: config.server.max_connections,
         shutdown_grace: config.server.shutdown_grace,
         header_timeout: config.server.request_timeout,
@@ -292,6 +300,7 @@ fn build_state(
             .with_usage_log(usage)
             .with_sessions(sessions)
             .with_revocations(Arc::clone(&revocations))
+            .with_users(Arc::new(StoreUsers(Arc::clone(&store))))
             .with_cache_sizes(CacheSizes {
                 sessions: config.caches.sessions,
                 signing_keys: config.caches.signing_keys,

@@ -10,6 +10,7 @@
 //!
 //! Every key is documented in `config/stsd.full.toml`.
 
+mod client_certs;
 pub mod error;
 pub mod federation;
 pub mod file;
@@ -27,6 +28,7 @@ pub use file::{DEFAULT_LISTEN, DEFAULT_PORT, LogLevel, StoreBackend};
 use secrets::{Getter, MasterKeySource, RootCredentialSource, master_key_source, root_source};
 use source::Source;
 
+use crate::domain::client_cert::ClientPrincipals;
 use crate::domain::credential::SealingKeyId;
 use crate::domain::ids::{AccountId, Partition, Region};
 use crate::domain::seal::SealKeyId;
@@ -108,6 +110,11 @@ pub struct TlsFiles {
     /// How often the files are checked for a new pair; `None` checks on
     /// SIGHUP only.
     pub reload_interval: Option<Duration>,
+    /// PEM bundle of the CAs client certificates are verified against;
+    /// `None`: no client certificate is asked for. Read at start only.
+    pub client_ca_file: Option<PathBuf>,
+    /// Which verified client certificate is which principal.
+    pub client_principals: ClientPrincipals,
 }
 
 /// `[store]`, validated.
@@ -238,9 +245,28 @@ impl Config {
             env.get(name)
                 .map_err(|e| ConfigError::override_(name, e.to_string()))
         };
-        let server = server_config(raw.server, text, origin, &get, flags)?;
+        let mut raw_server = raw.server;
+        let client_entries = raw_server
+            .tls
+            .as_mut()
+            .map(|t| std::mem::take(&mut t.client_principals))
+            .unwrap_or_default();
+        let mut server = server_config(raw_server, text, origin, &get, flags)?;
         let data_dir = get(source::DATA_DIR)?.map_or(raw.store.data_dir, PathBuf::from);
         let accounts = accounts_config(raw.accounts, &get)?;
+        if let Some(tls) = server.tls.as_mut() {
+            let served: Vec<AccountId> = std::iter::once(accounts.default)
+                .chain(accounts.additional.iter().copied())
+                .collect();
+            let cx = client_certs::Context {
+                origin,
+                text,
+                partition: &raw.partition,
+                accounts: &served,
+                has_ca: tls.client_ca_file.is_some(),
+            };
+            tls.client_principals = client_certs::client_principals(client_entries, &cx)?;
+        }
         let region = match raw.region {
             Some(r) => r,
             None => built_in(file::DEFAULT_REGION, "region")?,
@@ -326,6 +352,8 @@ fn server_config(
         key_file: t.key_file,
         reload_interval: (t.reload_interval_secs.0 > 0)
             .then(|| Duration::from_secs(t.reload_interval_secs.0)),
+        client_ca_file: t.client_ca_file,
+        client_principals: ClientPrincipals::default(),
     });
     if tls.is_none() && !listen.ip().is_loopback() && !raw.allow_plain_http_non_loopback {
         return Err(plain_http_refused(origin, listen, &from));

@@ -1,11 +1,13 @@
 //! The pure core of stsd.
 //!
 //! Owns: identifiers, secrets, the clock abstraction, the policy evaluator,
-//! SigV4 and credential rules — everything that decides, nothing that does
+//! SigV4 and credential rules, the client-certificate-to-principal mapping
+//! (`client_cert`) — everything that decides, nothing that does
 //! I/O. Modules here may import only std, serde/serde_json, thiserror, time,
 //! encoding and crypto crates (hmac, sha2, subtle, zeroize, ring); never
 //! tokio, axum, hyper, tonic, redis or moka. `make lint` greps for them.
 
+pub mod client_cert;
 pub mod clock;
 pub mod credential;
 pub mod ids;

@@ -29,6 +29,7 @@ pub mod authorize;
 mod handler;
 pub mod health;
 mod middleware;
+pub mod mtls;
 mod render;
 pub mod server;
 pub mod tls;

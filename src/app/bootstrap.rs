@@ -56,7 +56,7 @@ pub(super) async fn apply(
     let caller = Caller {
         account: config.accounts.default,
         identity: Identity::Root,
-        access_key_id: root_key.clone(),
+        access_key_id: Some(root_key.clone()),
         region: None,
     };
     let root = AuthzCaller::load(

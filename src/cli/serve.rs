@@ -37,7 +37,8 @@ pub(super) struct CheckConfigArgs {
 }
 
 /// `stsd check-config`: "ok", or the error naming key and line (exit 1).
-/// Also loads the TLS certificate and key, checks existing secret files,
+/// Also loads the TLS certificate and key and the client CA bundle, checks
+/// existing secret files,
 /// and reads and validates the bootstrap documents, without writing
 /// anything.
 pub(super) fn check_config(args: &CheckConfigArgs) -> ExitCode {
@@ -49,6 +50,9 @@ pub(super) fn check_config(args: &CheckConfigArgs) -> ExitCode {
             if let Some(files) = &config.server.tls {
                 tls::CertReloader::load(&files.cert_file, &files.key_file)
                     .map_err(|e| e.to_string())?;
+                if let Some(ca) = &files.client_ca_file {
+                    tls::verifier(ca).map_err(|e| e.to_string())?;
+                }
             }
             Ok(())
         });

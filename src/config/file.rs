@@ -125,6 +125,27 @@ pub struct TlsSection {
     /// connections then get (also on SIGHUP); 0 checks on SIGHUP only.
     #[serde(default = "default_tls_reload")]
     pub reload_interval_secs: Bounded<0, 86_400>,
+    /// PEM bundle of the CAs whose client certificates are verified
+    /// (mTLS); absent: no client certificate is asked for.
+    #[serde(default)]
+    pub client_ca_file: Option<PathBuf>,
+    /// `[[server.tls.client_principals]]`: which client certificate is
+    /// which principal.
+    #[serde(default)]
+    pub client_principals: Vec<ClientPrincipalEntry>,
+}
+
+/// `[[server.tls.client_principals]]`: exactly one of `uri` and `dns`,
+/// and the principal's ARN. Spanned so errors name the line.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientPrincipalEntry {
+    /// A URI SAN of the leaf certificate (a SPIFFE ID), matched exactly.
+    pub uri: Option<Spanned<String>>,
+    /// A DNS SAN of the leaf certificate, matched ignoring case.
+    pub dns: Option<Spanned<String>>,
+    /// An IAM user or account root ARN of a served account.
+    pub principal: Spanned<String>,
 }
 
 /// `reload_interval_secs`'s default.

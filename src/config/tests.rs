@@ -409,3 +409,150 @@ fn web_identity_fetching_and_inline_key_sets() {
     );
     assert!(load("[federation.oidc]\nfetch_timeout_secs = 0\n", &[]).is_err());
 }
+
+/// `[server.tls]` with a client CA and `entries` as
+/// `[[server.tls.client_principals]]` bodies.
+fn mtls(ca: bool, entries: &[&str]) -> String {
+    let mut t = String::from(
+        "[accounts]\nadditional = [\"111122223333\"]\n[server.tls]\ncert_file = \"c\"\nkey_file = \"k\"\n",
+    );
+    if ca {
+        t.push_str("client_ca_file = \"ca.pem\"\n");
+    }
+    for e in entries {
+        t.push_str("[[server.tls.client_principals]]\n");
+        t.push_str(e);
+        t.push('\n');
+    }
+    t
+}
+
+#[test]
+fn client_principals_map_sans_to_users_and_roots_of_served_accounts() {
+    use crate::domain::client_cert::{MappedPrincipal, San};
+    let c = load(
+        &mtls(
+            true,
+            &[
+                "uri = \"spiffe://example.org/ns/prod/sa/billing\"\nprincipal = \"arn:aws:iam::123456789012:user/billing\"",
+                "dns = \"Ops.Internal\"\nprincipal = \"arn:aws:iam::111122223333:root\"",
+            ],
+        ),
+        &[],
+    )
+    .unwrap();
+    let tls = c.server.tls.unwrap();
+    assert_eq!(tls.client_ca_file.as_deref(), Some(Path::new("ca.pem")));
+    let e = tls.client_principals.entries();
+    assert_eq!(e.len(), 2);
+    assert_eq!(
+        e[0].san,
+        San::Uri("spiffe://example.org/ns/prod/sa/billing".into())
+    );
+    assert_eq!(
+        e[0].principal,
+        MappedPrincipal::User("123456789012".parse().unwrap(), "billing".parse().unwrap())
+    );
+    assert_eq!(e[1].san, San::Dns("ops.internal".into()));
+    assert_eq!(
+        e[1].principal,
+        MappedPrincipal::Root("111122223333".parse().unwrap())
+    );
+    // A CA without mappings is allowed (every certificate is unmapped).
+    let c = load(&mtls(true, &[]), &[]).unwrap();
+    assert!(c.server.tls.unwrap().client_principals.is_empty());
+    // No CA: nothing asked for.
+    assert!(
+        load(&mtls(false, &[]), &[])
+            .unwrap()
+            .server
+            .tls
+            .unwrap()
+            .client_ca_file
+            .is_none()
+    );
+}
+
+#[test]
+fn client_principals_are_validated_naming_the_key_and_line() {
+    let user = "principal = \"arn:aws:iam::123456789012:user/billing\"";
+    let cases: Vec<(bool, Vec<String>, &str, &str)> = vec![
+        (
+            false,
+            vec![format!("dns = \"a.b\"\n{user}")],
+            "server.tls.client_principals[0]",
+            "needs server.tls.client_ca_file",
+        ),
+        (
+            true,
+            vec![user.to_owned()],
+            "server.tls.client_principals[0]",
+            "exactly one of uri and dns",
+        ),
+        (
+            true,
+            vec![format!("dns = \"a.b\"\nuri = \"spiffe://x/y\"\n{user}")],
+            "server.tls.client_principals[0]",
+            "exactly one of uri and dns",
+        ),
+        (
+            true,
+            vec![format!("dns = \"*.b\"\n{user}")],
+            "server.tls.client_principals[0].dns",
+            "is not a DNS name",
+        ),
+        (
+            true,
+            vec![format!("uri = \"not a uri\"\n{user}")],
+            "server.tls.client_principals[0].uri",
+            "is not an absolute URI",
+        ),
+        (
+            true,
+            vec!["dns = \"a.b\"\nprincipal = \"arn:aws:iam::123456789012:role/reader\"".to_owned()],
+            "server.tls.client_principals[0].principal",
+            "roles cannot be mapped",
+        ),
+        (
+            true,
+            vec!["dns = \"a.b\"\nprincipal = \"billing\"".to_owned()],
+            "server.tls.client_principals[0].principal",
+            "is not an ARN",
+        ),
+        (
+            true,
+            vec!["dns = \"a.b\"\nprincipal = \"arn:aws:iam::999988887777:user/x\"".to_owned()],
+            "server.tls.client_principals[0].principal",
+            "account 999988887777 is not served",
+        ),
+        (
+            true,
+            vec![
+                format!("dns = \"a.b\"\n{user}"),
+                "dns = \"A.B\"\nprincipal = \"arn:aws:iam::123456789012:root\"".to_owned(),
+            ],
+            "server.tls.client_principals[1].principal",
+            "DNS:a.b is mapped more than once",
+        ),
+        (
+            true,
+            vec![format!("dns = \"a.b\"\n{user}\nrole = \"x\"")],
+            "",
+            "unknown field `role`",
+        ),
+    ];
+    for (ca, entries, key, message) in cases {
+        let entries: Vec<&str> = entries.iter().map(String::as_str).collect();
+        let e = load(&mtls(ca, &entries), &[]).unwrap_err().to_string();
+        assert!(e.starts_with("stsd.toml:"), "{e}");
+        assert!(e.contains(key), "{key}: {e}");
+        assert!(e.contains(message), "{message}: {e}");
+    }
+    let e = load(
+        "[server.tls]\ncert_file = \"c\"\nkey_file = \"k\"\nclient_ca = \"x\"\n",
+        &[],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("unknown field `client_ca`"), "{e}");
+}

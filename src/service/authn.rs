@@ -33,10 +33,12 @@ use crate::service::error::{ErrorCode, ServiceError};
 use crate::service::sessions::Revocations;
 use crate::service::store::{Key, LastUsed, Timestamp, UsageLog};
 
+mod certificate;
 mod key_cache;
 mod lookup;
 mod session;
 
+pub use certificate::{StoreUsers, UserLookup, missing_authentication};
 pub use lookup::{Chain, StaticCredentials, StoreCredentials};
 
 /// Finds the secret and owner of a long-term access key (`AKIA…`).
@@ -103,8 +105,9 @@ pub struct Caller {
     pub account: AccountId,
     /// The identity that signed.
     pub identity: Identity,
-    /// The access key that signed.
-    pub access_key_id: AccessKeyId,
+    /// The access key that signed; `None` when the caller authenticated
+    /// with an mTLS client certificate instead of a signature.
+    pub access_key_id: Option<AccessKeyId>,
     /// The region of the signature's credential scope
     /// (`aws:RequestedRegion`), when it names a valid region.
     pub region: Option<Region>,
@@ -129,6 +132,7 @@ pub struct Authenticator {
     usage: Option<Arc<dyn UsageLog>>,
     sessions: Option<Arc<KeyRing>>,
     revocations: Option<Arc<Revocations>>,
+    users: Option<Arc<dyn UserLookup>>,
     keys: key_cache::SigningKeyCache,
     opened: session::SessionCache,
 }
@@ -202,6 +206,7 @@ impl Authenticator {
             usage: None,
             sessions: None,
             revocations: None,
+            users: None,
             keys: key_cache::SigningKeyCache::default(),
             opened: session::SessionCache::default(),
         }
@@ -301,7 +306,7 @@ impl Authenticator {
         Ok(Caller {
             account: key.account,
             identity: key.owner.clone(),
-            access_key_id: id,
+            access_key_id: Some(id),
             region,
         })
     }

@@ -44,7 +44,7 @@ mod tests {
                 unique_id: "AIDARTX3GSDSEXAMPLEAB".parse().unwrap(),
                 path: "/eng/".parse().unwrap(),
             },
-            access_key_id: "AKIAIOSFODNN7EXAMPLE".parse().unwrap(),
+            access_key_id: "AKIAIOSFODNN7EXAMPLE".parse().ok(),
             region: None,
         };
         let id = get_caller_identity(&caller, &"aws".parse().unwrap());

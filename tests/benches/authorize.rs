@@ -94,7 +94,7 @@ async fn fixture() -> Fixture {
     let root_caller = Caller {
         account,
         identity: Identity::Root,
-        access_key_id: "AKIAIOSFODNN7EXAMPLE".parse().unwrap(),
+        access_key_id: "AKIAIOSFODNN7EXAMPLE".parse().ok(),
         region: None,
     };
     let root = AuthzCaller::load(
@@ -193,7 +193,7 @@ async fn fixture() -> Fixture {
             unique_id: user.id.clone(),
             path: user.path.clone(),
         },
-        access_key_id: key.record.id.clone(),
+        access_key_id: Some(key.record.id.clone()),
         region: None,
     };
     let user_authz = AuthzCaller::load(

@@ -62,6 +62,20 @@ pub(crate) struct Daemon {
     pub(crate) dir: TempDir,
     stdout: Arc<Mutex<String>>,
     stderr: Arc<Mutex<String>>,
+    /// When set, [`Daemon::request`] and its helpers speak HTTPS with it.
+    tls: Mutex<Option<Arc<rustls::ClientConfig>>>,
+}
+
+/// A TLS stream whose peer closing without `close_notify` ends the read.
+struct EofIsEnd<R>(R);
+
+impl<R: std::io::Read> std::io::Read for EofIsEnd<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self.0.read(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(0),
+            r => r,
+        }
+    }
 }
 
 /// A response, as read off the socket.
@@ -151,6 +165,7 @@ impl Daemon {
             dir,
             stdout,
             stderr,
+            tls: Mutex::new(None),
         };
         if opts.extra_toml.contains("[server.tls]") {
             // Readiness is set before the `listening` line; a plain-HTTP
@@ -199,8 +214,22 @@ impl Daemon {
     fn try_request(&self, raw: &[u8]) -> std::io::Result<Response> {
         let mut s = TcpStream::connect(self.addr)?;
         s.set_read_timeout(Some(Duration::from_secs(30)))?;
+        let tls = self.tls.lock().clone();
+        if let Some(config) = tls {
+            let conn = rustls::ClientConnection::new(config, "localhost".try_into().unwrap())
+                .map_err(std::io::Error::other)?;
+            let mut s = rustls::StreamOwned::new(conn, s);
+            s.write_all(raw)?;
+            return read_response(&mut EofIsEnd(s));
+        }
         s.write_all(raw)?;
         read_response(&mut s)
+    }
+
+    /// Sends later requests over TLS with `config` (server name
+    /// `localhost`).
+    pub(crate) fn use_tls(&self, config: Arc<rustls::ClientConfig>) {
+        *self.tls.lock() = Some(config);
     }
 
     /// `POST /` with a form body and extra headers.

@@ -18,6 +18,7 @@ mod client;
 mod daemon;
 mod grpc;
 mod grpc_authorize;
+mod grpc_mtls;
 mod grpc_tls;
 mod iam_details;
 mod iam_mfa;

@@ -13,7 +13,11 @@
 //!   frames), which must also be the `x-amz-content-sha256` header. The
 //!   credential scope names the service [`SIGNING_NAME`] (`stsd`) and a
 //!   configured region;
-//! - otherwise refuses with `MissingAuthenticationToken`.
+//! - otherwise, on a TLS connection whose client certificate was mapped
+//!   to a principal at the handshake, the caller is that principal
+//!   (`api::http::mtls`); a signature always wins over the certificate;
+//! - otherwise refuses with `MissingAuthenticationToken` (also for a
+//!   certificate mapped to no principal).
 //!
 //! The caller found travels to the handlers in the request's extensions
 //! ([`GrpcCaller`]); the rebuilt request carries the buffered body.
@@ -30,6 +34,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::GrpcState;
 use crate::api::error::grpc_response;
+use crate::api::http::mtls::certificate_caller;
 use crate::api::http::{RequestId, header_pairs, read_body};
 use crate::domain::sigv4::{Payload, RequestView};
 use crate::service::authn::Caller;
@@ -92,10 +97,7 @@ async fn identify(
     if parts.headers.contains_key(AUTHORIZATION) {
         return signed(state, parts, body).await;
     }
-    Err(ServiceError::new(
-        ErrorCode::MissingAuthenticationToken,
-        "Request is missing Authentication Token.",
-    ))
+    certificate_caller(&state.authenticator, parts).await
 }
 
 /// SigV4 over the HTTP/2 request.

@@ -3,7 +3,8 @@
 //! Owns: the JSON face of [`Authorizer::authorize`] for services without a
 //! gRPC client — the request body (PascalCase members, unknown members
 //! refused, at most the configured body size), the asker's own SigV4
-//! signature (credential scope service `stsd`, body hashed as sent), the
+//! signature (credential scope service `stsd`, body hashed as sent) or,
+//! unsigned, its mTLS client certificate's principal, the
 //! answer as JSON, and errors in the AWS JSON protocol's shape
 //! (`{"__type": code, "message": …}` with `x-amzn-ErrorType`), their
 //! statuses from the one table in `api::error`. The wire shapes are
@@ -21,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use super::HttpState;
 use super::handler::{header_pairs, read_body};
 use super::middleware::{LoggedAction, LoggedCode, RequestId};
+use super::mtls::certificate_caller;
 use super::server::Connection;
 use crate::api::error::wire;
 use crate::domain::sigv4::{Payload, RequestView};
@@ -158,10 +160,16 @@ async fn handle(state: &HttpState, request: Request) -> Result<Answer, ServiceEr
         headers: &headers,
         payload: Payload::Bytes(&body),
     };
-    let asker = state
-        .authenticator
-        .authenticate(&view, SIGNING_NAME)
-        .await?;
+    // A SigV4 signature (header or presigned) wins; without one, the
+    // connection's client certificate.
+    let asker = if is_signed(&parts) {
+        state
+            .authenticator
+            .authenticate(&view, SIGNING_NAME)
+            .await?
+    } else {
+        certificate_caller(&state.authenticator, &parts).await?
+    };
     let connection = parts.extensions.get::<Connection>();
     let transport = Transport {
         source_ip: connection.map(|c| c.peer.ip()),
@@ -170,6 +178,20 @@ async fn handle(state: &HttpState, request: Request) -> Result<Answer, ServiceEr
     };
     let input = decode(&body)?;
     authorizer.authorize(&asker, &transport, &input).await
+}
+
+/// Whether the request carries SigV4 authentication: an `Authorization`
+/// header or a presigned query.
+fn is_signed(parts: &http::request::Parts) -> bool {
+    parts.headers.contains_key(http::header::AUTHORIZATION)
+        || parts.uri.query().is_some_and(|q| {
+            q.split('&').any(|p| {
+                p.split('=').next().is_some_and(|k| {
+                    k.eq_ignore_ascii_case("X-Amz-Algorithm")
+                        || k.eq_ignore_ascii_case("X-Amz-Signature")
+                })
+            })
+        })
 }
 
 /// The JSON body as the service's input.

@@ -4,7 +4,9 @@
 //! the bound listener and the shutdown signal, so tests start it on port 0.
 //! A semaphore caps concurrent connections (house style 25); each
 //! connection is served by hyper (HTTP/1.1 and HTTP/2) on its own task,
-//! after a TLS handshake when TLS is configured. On shutdown the listener
+//! after a TLS handshake when TLS is configured, where a verified client
+//! certificate is mapped to its principal once for the connection
+//! ([`Connection::client`]). On shutdown the listener
 //! closes, every connection is asked to finish its in-flight requests and
 //! close, and the drain waits at most the grace period.
 
@@ -25,15 +27,21 @@ use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt as _;
 
+use crate::domain::client_cert::{ClientMatch, ClientPrincipals};
+
 /// What a request's connection says about it, in its extensions: the
 /// client's address (`aws:SourceIp`; a proxy's `X-Forwarded-For` is not
-/// trusted) and whether it came over TLS (`aws:SecureTransport`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// trusted), whether it came over TLS (`aws:SecureTransport`), and what
+/// its verified client certificate was mapped to at the handshake.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Connection {
     /// The peer's address.
     pub peer: SocketAddr,
     /// Whether the connection is TLS.
     pub secure: bool,
+    /// The client certificate's principal, resolved once per connection;
+    /// `None` when the client sent no certificate (or mTLS is off).
+    pub client: Option<Arc<ClientMatch>>,
 }
 
 /// How the listener serves.
@@ -41,6 +49,9 @@ pub struct Connection {
 pub struct ServerSettings {
     /// TLS; `None` serves plain HTTP.
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Which client certificate is which principal; `None` when client
+    /// certificates are not asked for.
+    pub client_principals: Option<Arc<ClientPrincipals>>,
     /// Connections served at once.
     pub max_connections: usize,
     /// Longest wait for in-flight requests at shutdown.
@@ -94,27 +105,41 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let watcher = graceful.watcher();
         let (builder, acceptor) = (builder.clone(), acceptor.clone());
-        let connection_info = Connection {
-            peer,
-            secure: acceptor.is_some(),
-        };
         let service = service.clone();
-        let service = hyper::service::service_fn(move |mut req: http::Request<Incoming>| {
-            req.extensions_mut().insert(connection_info);
-            hyper::service::Service::call(&service, req)
-        });
+        let principals = settings.client_principals.clone();
         let handshake_timeout = settings.header_timeout;
+        // `service` with the connection's info in every request's extensions.
+        let with_info = move |info: Connection| {
+            hyper::service::service_fn(move |mut req: http::Request<Incoming>| {
+                req.extensions_mut().insert(info.clone());
+                hyper::service::Service::call(&service, req)
+            })
+        };
         tokio::spawn(async move {
             let _permit = permit;
-            match acceptor {
-                None => connection(&builder, stream, service, watcher).await,
-                Some(acceptor) => {
-                    match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
-                        Ok(Ok(tls)) => connection(&builder, tls, service, watcher).await,
-                        Ok(Err(e)) => tracing::debug!(error = %e, "tls handshake failed"),
-                        Err(_) => tracing::debug!("tls handshake timed out"),
-                    }
+            let Some(acceptor) = acceptor else {
+                let info = Connection {
+                    peer,
+                    secure: false,
+                    client: None,
+                };
+                connection(&builder, stream, with_info(info), watcher).await;
+                return;
+            };
+            match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
+                Ok(Ok(tls)) => {
+                    let client = principals.and_then(|p| {
+                        super::tls::identify(tls.get_ref().1.peer_certificates(), &p).map(Arc::new)
+                    });
+                    let info = Connection {
+                        peer,
+                        secure: true,
+                        client,
+                    };
+                    connection(&builder, tls, with_info(info), watcher).await;
                 }
+                Ok(Err(e)) => tracing::debug!(error = %e, "tls handshake failed"),
+                Err(_) => tracing::debug!("tls handshake timed out"),
             }
         });
     }

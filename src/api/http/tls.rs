@@ -4,7 +4,9 @@
 //! default (never aws-lc), and building the rustls server configuration
 //! — offering HTTP/2 and HTTP/1.1 by ALPN — around a [`CertReloader`]
 //! (`reload`), which serves the PEM certificate chain and private key and
-//! swaps in a new pair when the files change, without a restart.
+//! swaps in a new pair when the files change, without a restart; and,
+//! with a client CA bundle, the optional client-certificate verification
+//! of mTLS callers (`client`).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -13,8 +15,10 @@ use rustls::ServerConfig;
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
+mod client;
 mod reload;
 
+pub use client::{identify, verifier};
 pub use reload::{CertReloader, watch};
 
 /// Why the TLS configuration cannot be built.
@@ -36,6 +40,15 @@ pub enum TlsError {
         /// Why.
         reason: String,
     },
+    /// The client CA bundle is unreadable, not PEM, holds no certificate,
+    /// or rustls cannot verify clients with it.
+    #[error("{path}: cannot load the client CA bundle: {reason}")]
+    ClientCa {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
     /// rustls refused the pair (e.g. the key does not match the certificate).
     #[error("the certificate and key cannot be used together: {0}")]
     Config(#[from] rustls::Error),
@@ -48,17 +61,25 @@ pub fn install_crypto_provider() {
 }
 
 /// A server configuration serving the pair `certificates` holds (and
-/// whatever pair it reloads later).
+/// whatever pair it reloads later), asking for a client certificate
+/// issued by a CA of `client_ca_file` when set (optional for the client).
 ///
 /// # Errors
 ///
-/// A [`TlsError`] when rustls refuses the protocol versions.
-pub fn server_config(certificates: Arc<CertReloader>) -> Result<Arc<ServerConfig>, TlsError> {
+/// A [`TlsError`] when rustls refuses the protocol versions or the client
+/// CA bundle is unusable.
+pub fn server_config(
+    certificates: Arc<CertReloader>,
+    client_ca_file: Option<&Path>,
+) -> Result<Arc<ServerConfig>, TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_cert_resolver(certificates);
+    let builder =
+        ServerConfig::builder_with_provider(provider).with_safe_default_protocol_versions()?;
+    let builder = match client_ca_file {
+        Some(ca) => builder.with_client_cert_verifier(verifier(ca)?),
+        None => builder.with_no_client_auth(),
+    };
+    let mut config = builder.with_cert_resolver(certificates);
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }

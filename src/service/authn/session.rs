@@ -68,7 +68,7 @@ impl Authenticator {
         Ok(Caller {
             account: session.account,
             identity: Identity::Session(Arc::clone(session)),
-            access_key_id: id,
+            access_key_id: Some(id),
             region,
         })
     }

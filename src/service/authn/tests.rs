@@ -113,7 +113,7 @@ async fn a_correctly_signed_root_request_authenticates() {
         .unwrap();
     assert_eq!(caller.identity, Identity::Root);
     assert_eq!(caller.account, account());
-    assert_eq!(caller.access_key_id.as_str(), KEY_ID);
+    assert_eq!(caller.access_key_id.as_ref().unwrap().as_str(), KEY_ID);
     let partition = Partition::default();
     assert_eq!(
         caller.arn(&partition).to_string(),

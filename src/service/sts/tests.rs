@@ -94,7 +94,7 @@ impl Env {
         Caller {
             account,
             identity: Identity::Root,
-            access_key_id: "AKIAIOSFODNN7EXAMPLE".parse().unwrap(),
+            access_key_id: "AKIAIOSFODNN7EXAMPLE".parse().ok(),
             region: None,
         }
     }
@@ -151,7 +151,7 @@ impl Env {
                 unique_id: user.id,
                 path: user.path,
             },
-            access_key_id: "AKIAIOSFODNN7EXAMPLE".parse().unwrap(),
+            access_key_id: "AKIAIOSFODNN7EXAMPLE".parse().ok(),
             region: None,
         }
     }
@@ -218,7 +218,7 @@ impl Env {
         let session = self.sts.keys.open(minted.token.expose_secret()).unwrap();
         Caller {
             account: session.account,
-            access_key_id: session.access_key_id.clone(),
+            access_key_id: Some(session.access_key_id.clone()),
             identity: Identity::Session(Arc::new(session)),
             region: None,
         }

@@ -128,7 +128,7 @@ async fn a_session_signed_request_verifies_in_headers_and_query() {
         let caller = run(&a, &h, &q, "sts").await.unwrap();
         assert_eq!(caller.identity, Identity::Session(Arc::new(s.clone())));
         assert_eq!(caller.account, account());
-        assert_eq!(caller.access_key_id, s.access_key_id);
+        assert_eq!(caller.access_key_id, Some(s.access_key_id.clone()));
         assert_eq!(
             caller.arn(&Partition::default()).as_str(),
             "arn:aws:sts::123456789012:assumed-role/Deploy/ci-1"

@@ -89,7 +89,7 @@ fn federated(u: &UserRecord) -> Session {
 fn caller(s: Session) -> Caller {
     Caller {
         account: account(),
-        access_key_id: s.access_key_id.clone(),
+        access_key_id: Some(s.access_key_id.clone()),
         identity: Identity::Session(Arc::new(s)),
         region: None,
     }
