@@ -292,7 +292,13 @@ fn build_state(
                 .collect(),
         }),
         identities: Arc::clone(&iam.identities),
-        recorder: SessionRecorder::spawn(Arc::clone(&iam.store) as _, RecorderSettings::default()),
+        recorder: SessionRecorder::spawn(
+            Arc::clone(&iam.store) as _,
+            RecorderSettings {
+                durable: config.sessions.durable_issued_log,
+                ..RecorderSettings::default()
+            },
+        ),
     });
     let usage: Arc<dyn crate::service::store::UsageLog> = store.clone();
     let authenticator = Arc::new(

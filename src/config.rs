@@ -165,6 +165,9 @@ pub struct SessionsConfig {
     /// Older keys whose tokens are still accepted (until retired by
     /// removing them from the list).
     pub accepted: Vec<SealingKeyId>,
+    /// Mints wait for their session's record to be durable (`durable`,
+    /// the default), or only queue it (`relaxed`).
+    pub durable_issued_log: bool,
 }
 
 /// `[sts]`, validated.
@@ -423,6 +426,7 @@ fn sessions_config(raw: file::SessionsSection) -> Result<SessionsConfig, ConfigE
     Ok(SessionsConfig {
         active,
         accepted: ids.collect(),
+        durable_issued_log: raw.issued_log == file::IssuedLog::Durable,
     })
 }
 

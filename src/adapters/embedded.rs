@@ -312,8 +312,19 @@ impl IssuedSessionLog for EmbeddedStore {
     async fn record_sessions(&self, batch: &[IssuedSession]) -> Result<(), StoreError> {
         let batch = batch.to_vec();
         let now = Timestamp::now(self.clock.as_ref());
-        self.run(move |db| sessions::record_sessions(db, &batch, now))
+        self.run(move |db| sessions::record_sessions(db, &batch, now, true))
             .await
+    }
+
+    async fn record_sessions_relaxed(&self, batch: &[IssuedSession]) -> Result<(), StoreError> {
+        let batch = batch.to_vec();
+        let now = Timestamp::now(self.clock.as_ref());
+        self.run(move |db| sessions::record_sessions(db, &batch, now, false))
+            .await
+    }
+
+    async fn sync_sessions(&self) -> Result<(), StoreError> {
+        self.run(sessions::sync).await
     }
 
     async fn issued_session(

@@ -245,6 +245,19 @@ pub struct SessionsSection {
     /// `None` when absent ([`DEFAULT_SEALING_KEY_ID`]).
     #[serde(deserialize_with = "sealing_key_ids")]
     pub sealing_keys: Option<Vec<SealingKeyId>>,
+    /// How each minted session's record is written.
+    pub issued_log: IssuedLog,
+}
+
+/// `[sessions] issued_log`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IssuedLog {
+    /// Every mint waits for its record's durable group commit.
+    #[default]
+    Durable,
+    /// Mints queue their record; it is durable within a second.
+    Relaxed,
 }
 
 /// `[sts]`: the STS behaviours the reference leaves to the deployment.

@@ -27,6 +27,10 @@
 //!   seconds per workload, default 10), `STSD_BENCH_WARMUP` (seconds,
 //!   default 2), `STSD_BENCH_CLIENT_THREADS` (the generator's tokio worker
 //!   threads, default 1: the daemon gets the other core),
+//!   `STSD_BENCH_ISSUED_LOG` (`durable` or `relaxed`: the daemon's
+//!   `[sessions] issued_log`; default: the daemon's default, `durable`),
+//!   `STSD_BENCH_GRPC_CHANNELS` (HTTP/2 connections the `authorize-grpc`
+//!   tasks share, default 1, as a service shares one channel),
 //!   `STSD_BENCH_DAEMON_CPUS` (a `taskset -c` CPU list for the daemon
 //!   this program starts; run the program itself under `taskset -c` with
 //!   the other CPUs to give each side its own cores),
@@ -92,6 +96,8 @@ struct Settings {
     warmup: Duration,
     measure: Duration,
     client_threads: usize,
+    /// HTTP/2 connections the `authorize-grpc` tasks share.
+    grpc_channels: usize,
     smoke: bool,
     workloads: Vec<Workload>,
 }
@@ -114,6 +120,7 @@ impl Settings {
                 warmup: Duration::from_millis(100),
                 measure: Duration::from_millis(300),
                 client_threads: 1,
+                grpc_channels: 1,
                 smoke,
                 workloads: Workload::ALL.to_vec(),
             };
@@ -123,6 +130,7 @@ impl Settings {
             warmup: Duration::from_secs_f64(num("STSD_BENCH_WARMUP", 2.0)),
             measure: Duration::from_secs_f64(num("STSD_BENCH_SECONDS", 10.0)),
             client_threads: num("STSD_BENCH_CLIENT_THREADS", 1.0) as usize,
+            grpc_channels: num("STSD_BENCH_GRPC_CHANNELS", 1.0) as usize,
             smoke,
             workloads: match std::env::var("STSD_BENCH_WORKLOADS") {
                 Ok(v) if !v.is_empty() => v
@@ -201,7 +209,14 @@ fn start_daemon() -> (SocketAddr, Spawned) {
         }
     }
     let config = dir.path().join("stsd.toml");
-    let text = saml::daemon_config() + &web_identity::daemon_config(ACCOUNT);
+    let mut text = saml::daemon_config() + &web_identity::daemon_config(ACCOUNT);
+    // STSD_BENCH_ISSUED_LOG=relaxed: mints only queue their session's
+    // record ([sessions] issued_log); default: the daemon's own default.
+    if let Ok(mode) = std::env::var("STSD_BENCH_ISSUED_LOG")
+        && !mode.is_empty()
+    {
+        text.push_str(&format!("\n[sessions]\nissued_log = \"{mode}\"\n"));
+    }
     std::fs::write(&config, text).unwrap();
     let child = cmd
         .args(["serve", "--config"])
@@ -608,15 +623,16 @@ async fn connection(
     out
 }
 
-/// [`connection`] for `authorize-grpc`: one HTTP/2 connection, one
-/// signed call in flight.
+/// [`connection`] for `authorize-grpc`: one signed call in flight on
+/// `client`'s HTTP/2 connection (shared with other tasks, as a service
+/// shares one channel).
 async fn grpc_connection(
     target: Target,
+    mut client: authorize::Client,
     start: Instant,
     end: Instant,
     seq: Arc<AtomicU64>,
 ) -> Outcome {
-    let mut client = authorize::client(target.addr, &target.authorize.asker).await;
     let mut out = Outcome {
         requests: 0,
         errors: 0,
@@ -659,11 +675,18 @@ async fn run(target: &Target, w: Workload, s: &Settings) -> Report {
     let start = Instant::now() + s.warmup;
     let end = start + s.measure;
     let seq = Arc::new(AtomicU64::new(0));
+    let mut channels = Vec::new();
+    if w == Workload::AuthorizeGrpc {
+        for _ in 0..s.grpc_channels.clamp(1, s.connections.max(1)) {
+            channels.push(authorize::client(target.addr, &target.authorize.asker).await);
+        }
+    }
     let tasks: Vec<_> = (0..s.connections)
-        .map(|_| {
+        .map(|i| {
             let (t, seq) = (target.clone(), Arc::clone(&seq));
             if w == Workload::AuthorizeGrpc {
-                tokio::spawn(grpc_connection(t, start, end, seq))
+                let client = channels[i % channels.len()].clone();
+                tokio::spawn(grpc_connection(t, client, start, end, seq))
             } else {
                 tokio::spawn(connection(t, w, start, end, seq))
             }

@@ -144,8 +144,13 @@ pub(super) fn record_sessions(
     db: &Database,
     batch: &[IssuedSession],
     now: Timestamp,
+    durable: bool,
 ) -> Result<(), StoreError> {
-    let txn = db.begin_write().map_err(backend)?;
+    let mut txn = db.begin_write().map_err(backend)?;
+    if !durable {
+        txn.set_durability(redb::Durability::None)
+            .map_err(StoreError::failure)?;
+    }
     purge_sessions_in(&txn, now, PURGE_WITH_RECORD)?;
     {
         let mut sessions = txn.open_table(SESSIONS).map_err(backend)?;
@@ -161,6 +166,13 @@ pub(super) fn record_sessions(
                 .map_err(backend)?;
         }
     }
+    txn.commit().map_err(backend)
+}
+
+/// A durable commit of nothing, which makes every earlier non-durable
+/// commit durable.
+pub(super) fn sync(db: &Database) -> Result<(), StoreError> {
+    let txn = db.begin_write().map_err(backend)?;
     txn.commit().map_err(backend)
 }
 

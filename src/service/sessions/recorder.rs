@@ -9,8 +9,16 @@
 //! load and a lone mint waits for exactly one. A failed commit fails
 //! every mint of its batch (`ServiceUnavailable` / `InternalFailure`):
 //! no credentials are handed out unrecorded. A full queue makes mints
-//! wait (back-pressure), never drops them. May import `domain`,
-//! `service::store`, tokio's channels and tracing.
+//! wait (back-pressure), never drops them.
+//!
+//! With [`RecorderSettings::durable`] off (`[sessions] issued_log =
+//! "relaxed"`), a mint only queues its record and goes on; the writer
+//! commits batches without waiting for the disk and makes them durable at
+//! least once a second and whenever the queue runs dry. A crash can then
+//! lose the last second of records (never credentials: they are
+//! self-contained, and revocation by role, source identity, subject or
+//! account does not need the record). May import `domain`,
+//! `service::store`, tokio's channels, time and tracing.
 
 use std::sync::Arc;
 
@@ -27,6 +35,9 @@ pub struct RecorderSettings {
     pub queue: usize,
     /// Records per commit at most.
     pub max_batch: usize,
+    /// Each mint waits for its record's durable commit (`durable`, the
+    /// default) or only queues it (`relaxed`).
+    pub durable: bool,
 }
 
 impl Default for RecorderSettings {
@@ -34,14 +45,19 @@ impl Default for RecorderSettings {
         Self {
             queue: 16_384,
             max_batch: 4_096,
+            durable: true,
         }
     }
 }
+
+/// Longest a relaxed record stays non-durable under steady load.
+const RELAXED_SYNC: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Records issued sessions, batching concurrent ones.
 #[derive(Debug, Clone)]
 pub struct SessionRecorder {
     queue: mpsc::Sender<Pending>,
+    durable: bool,
 }
 
 #[derive(Debug)]
@@ -57,8 +73,11 @@ impl SessionRecorder {
     /// every handle is dropped.
     pub fn spawn(log: Arc<dyn IssuedSessionLog>, settings: RecorderSettings) -> Self {
         let (queue, rx) = mpsc::channel(settings.queue.max(1));
-        tokio::spawn(write(log, rx, settings.max_batch.max(1)));
-        Self { queue }
+        tokio::spawn(write(log, rx, settings.max_batch.max(1), settings.durable));
+        Self {
+            queue,
+            durable: settings.durable,
+        }
     }
 
     /// Records `record`; returns once it is committed.
@@ -73,6 +92,9 @@ impl SessionRecorder {
             .send(Pending { record, done })
             .await
             .map_err(|_| unavailable())?;
+        if !self.durable {
+            return Ok(());
+        }
         match wait.await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(ErrorCode::ServiceUnavailable)) | Err(_) => Err(unavailable()),
@@ -88,13 +110,29 @@ fn unavailable() -> ServiceError {
 }
 
 /// The writer: one commit per gathered batch.
-async fn write(log: Arc<dyn IssuedSessionLog>, mut rx: mpsc::Receiver<Pending>, max: usize) {
+async fn write(
+    log: Arc<dyn IssuedSessionLog>,
+    mut rx: mpsc::Receiver<Pending>,
+    max: usize,
+    durable: bool,
+) {
     let mut pending = Vec::with_capacity(max);
     let mut records = Vec::with_capacity(max);
+    let mut synced = tokio::time::Instant::now();
     while rx.recv_many(&mut pending, max).await > 0 {
         records.clear();
         records.extend(pending.iter().map(|p| p.record.clone()));
-        let outcome = match log.record_sessions(&records).await {
+        let written = if durable {
+            log.record_sessions(&records).await
+        } else {
+            let mut r = log.record_sessions_relaxed(&records).await;
+            if r.is_ok() && (rx.is_empty() || synced.elapsed() >= RELAXED_SYNC) {
+                r = log.sync_sessions().await;
+                synced = tokio::time::Instant::now();
+            }
+            r
+        };
+        let outcome = match written {
             Ok(()) => Ok(()),
             Err(e) => {
                 let e = ServiceError::from(e);

@@ -18,7 +18,11 @@ use crate::service::store::{IssuedSessionLog, SessionPage, StoreError, Timestamp
 struct Log {
     commits: AtomicUsize,
     records: AtomicUsize,
+    relaxed: AtomicUsize,
+    syncs: AtomicUsize,
     fail: bool,
+    /// Relaxed writes never finish (a stuck disk).
+    stuck: bool,
 }
 
 #[async_trait]
@@ -31,6 +35,19 @@ impl IssuedSessionLog for Log {
             return Err(StoreError::unavailable("disk gone"));
         }
         self.records.fetch_add(batch.len(), Ordering::SeqCst);
+        Ok(())
+    }
+
+    async fn record_sessions_relaxed(&self, batch: &[IssuedSession]) -> Result<(), StoreError> {
+        if self.stuck {
+            std::future::pending::<()>().await;
+        }
+        self.relaxed.fetch_add(batch.len(), Ordering::SeqCst);
+        Ok(())
+    }
+
+    async fn sync_sessions(&self) -> Result<(), StoreError> {
+        self.syncs.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
 
@@ -59,11 +76,16 @@ impl IssuedSessionLog for Log {
 }
 
 async fn record_many(log: Arc<Log>, n: u32) -> Vec<Result<(), ErrorCode>> {
+    record_many_with(log, n, true).await
+}
+
+async fn record_many_with(log: Arc<Log>, n: u32, durable: bool) -> Vec<Result<(), ErrorCode>> {
     let recorder = SessionRecorder::spawn(
         log,
         RecorderSettings {
             queue: 8,
             max_batch: 64,
+            durable,
         },
     );
     let mut tasks = tokio::task::JoinSet::new();
@@ -103,4 +125,34 @@ async fn a_failed_commit_fails_every_mint_of_its_batch() {
             .all(|r| *r == Err(ErrorCode::ServiceUnavailable)),
         "{results:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relaxed_mints_only_queue_and_the_writer_syncs_when_idle() {
+    let log = Arc::new(Log::default());
+    let results = record_many_with(Arc::clone(&log), 50, false).await;
+    assert!(results.iter().all(Result::is_ok));
+    // The writer catches up after the mints returned, then syncs.
+    for _ in 0..200 {
+        if log.relaxed.load(Ordering::SeqCst) == 50 && log.syncs.load(Ordering::SeqCst) > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(log.relaxed.load(Ordering::SeqCst), 50);
+    assert!(log.syncs.load(Ordering::SeqCst) >= 1);
+    // Nothing went through the durable path.
+    assert_eq!(log.records.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relaxed_mints_do_not_wait_for_the_writer() {
+    // A writer stuck on its first batch: durable mints would wait forever;
+    // relaxed ones (fewer than the queue holds) return at once.
+    let log = Arc::new(Log {
+        stuck: true,
+        ..Log::default()
+    });
+    let results = record_many_with(log, 6, false).await;
+    assert_eq!(results, vec![Ok(()); 6]);
 }

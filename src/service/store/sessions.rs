@@ -54,6 +54,19 @@ pub trait IssuedSessionLog: Send + Sync {
     /// On error none may be assumed recorded.
     async fn record_sessions(&self, batch: &[IssuedSession]) -> Result<(), StoreError>;
 
+    /// Records `batch` without waiting for the disk: on a crash it may be
+    /// lost until the next [`IssuedSessionLog::sync_sessions`] (the
+    /// `relaxed` issued-session log). Backends without the distinction
+    /// record durably.
+    async fn record_sessions_relaxed(&self, batch: &[IssuedSession]) -> Result<(), StoreError> {
+        self.record_sessions(batch).await
+    }
+
+    /// Makes every record written so far durable.
+    async fn sync_sessions(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// The record of the session of key `id`, while it is live at `now`.
     async fn issued_session(
         &self,

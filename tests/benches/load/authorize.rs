@@ -4,9 +4,10 @@
 //!
 //! - `authorize-grpc`: `Authorizer.Authorize` over gRPC (HTTP/2 on
 //!   loopback, tonic's client), each call signed by
-//!   `stsd::client::SigV4Layer` (body hashed, fresh `X-Amz-Date`); one
-//!   HTTP/2 connection per generator connection, one call in flight on
-//!   each.
+//!   `stsd::client::SigV4Layer` (body hashed, fresh `X-Amz-Date`); the
+//!   generator's connections are tasks with one call in flight each,
+//!   sharing `STSD_BENCH_GRPC_CHANNELS` HTTP/2 connections as a service
+//!   shares its channel.
 //! - `authorize-json`: the same question as `POST /v1/authorize` over
 //!   HTTP/1.1 keep-alive, signed per request.
 //!
@@ -124,6 +125,9 @@ pub(super) fn setup(asker: Creds, reader: &Creds) -> Setup {
         bodies,
     }
 }
+
+/// A signed gRPC client.
+pub(super) type Client = AuthorizerClient<SigV4<Channel>>;
 
 /// A signed gRPC client on its own HTTP/2 connection.
 pub(super) async fn client(
