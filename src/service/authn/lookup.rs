@@ -2,7 +2,11 @@
 //!
 //! Owns: [`StoreCredentials`], the lookup over the identity store (the
 //! `AccessKeyIndex` port, then the owning user's record) that unseals the
-//! secret under the master key, once per revision of those records; [`StaticCredentials`], the keys known from
+//! secret under the master key, once per revision of those records, and
+//! while the store's change stamp ([`StoreGeneration::changes_seen`]) is
+//! unchanged answers from what it found without reading the records
+//! again (any commit — a key deactivated or deleted, a user deleted —
+//! makes the next lookup read them); [`StaticCredentials`], the keys known from
 //! configuration (the default account's root credentials from the
 //! environment or the data directory); and [`Chain`], which asks several
 //! lookups in turn so the composition root can put the static keys in
@@ -20,7 +24,7 @@ use crate::domain::seal::{self, MasterKey, SealPurpose};
 use crate::domain::secret::SecretAccessKey;
 use crate::service::error::ServiceError;
 use crate::service::store::model::{AccessKeyStatus, CredentialOwner, UserRecord};
-use crate::service::store::{AccessKeyIndex, EntityReader, Key, Revision, fetch};
+use crate::service::store::{AccessKeyIndex, EntityReader, Key, Revision, StoreGeneration, fetch};
 
 /// A fixed set of keys.
 #[derive(Debug, Default)]
@@ -43,6 +47,8 @@ pub struct StoreCredentials<S: ?Sized> {
 struct Unsealed {
     key_revision: Revision,
     user_revision: Option<Revision>,
+    /// The store's change stamp read before the records were.
+    stamp: u64,
     key: Arc<StoredKey>,
 }
 
@@ -90,7 +96,7 @@ impl CredentialLookup for StaticCredentials {
 
 // === impl StoreCredentials ===
 
-impl<S: AccessKeyIndex + EntityReader + ?Sized> StoreCredentials<S> {
+impl<S: AccessKeyIndex + EntityReader + StoreGeneration + ?Sized> StoreCredentials<S> {
     /// Keys of `store`, whose secrets are sealed under `master_key`.
     pub fn new(store: Arc<S>, master_key: Arc<MasterKey>) -> Self {
         Self {
@@ -108,8 +114,14 @@ impl<S: ?Sized> std::fmt::Debug for StoreCredentials<S> {
 }
 
 #[async_trait]
-impl<S: AccessKeyIndex + EntityReader + ?Sized> CredentialLookup for StoreCredentials<S> {
+impl<S: AccessKeyIndex + EntityReader + StoreGeneration + ?Sized> CredentialLookup
+    for StoreCredentials<S>
+{
     async fn lookup(&self, id: &AccessKeyId) -> Result<Option<Arc<StoredKey>>, ServiceError> {
+        let stamp = self.store.changes_seen();
+        if let Some(hit) = self.unsealed.lock().get(id).filter(|u| u.stamp == stamp) {
+            return Ok(Some(Arc::clone(&hit.key)));
+        }
         let Some(found) = self.store.access_key(id).await? else {
             return Ok(None);
         };
@@ -134,9 +146,10 @@ impl<S: AccessKeyIndex + EntityReader + ?Sized> CredentialLookup for StoreCreden
         if let Some(hit) = self
             .unsealed
             .lock()
-            .get(id)
+            .get_mut(id)
             .filter(|u| u.key_revision == key_revision && u.user_revision == user_revision)
         {
+            hit.stamp = stamp;
             return Ok(Some(Arc::clone(&hit.key)));
         }
         let opened = seal::open(
@@ -167,6 +180,7 @@ impl<S: AccessKeyIndex + EntityReader + ?Sized> CredentialLookup for StoreCreden
             Unsealed {
                 key_revision,
                 user_revision,
+                stamp,
                 key: Arc::clone(&key),
             },
         );
