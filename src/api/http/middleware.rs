@@ -38,15 +38,54 @@ pub(super) struct LoggedAction(pub(super) &'static str);
 #[derive(Debug, Clone, Copy)]
 pub(super) struct LoggedCode(pub(super) &'static str);
 
+/// Request ids: a random per-process half and a counter mixed by a
+/// bijection of 62 bits, so no two requests of a process share an id.
+struct IdSource {
+    high: u64,
+    low_seed: u64,
+    next: std::sync::atomic::AtomicU64,
+}
+
+static IDS: std::sync::LazyLock<IdSource> = std::sync::LazyLock::new(|| {
+    let (high, low_seed) = uuid::Uuid::new_v4().as_u64_pair();
+    IdSource {
+        high,
+        low_seed,
+        next: std::sync::atomic::AtomicU64::new(0),
+    }
+});
+
+impl IdSource {
+    fn next(&self) -> uuid::Uuid {
+        const MASK: u64 = (1 << 62) - 1;
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // Odd multipliers and right xor-shifts are bijections modulo 2^62.
+        let mut x = (n ^ self.low_seed) & MASK;
+        x = x.wrapping_mul(0x9E37_79B9_7F4A_7C15) & MASK;
+        x ^= x >> 29;
+        x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9) & MASK;
+        x ^= x >> 32;
+        uuid::Builder::from_random_bytes(u128_bytes(self.high, x)).into_uuid()
+    }
+}
+
+/// The 16 bytes of `high` then `low`, big-endian.
+fn u128_bytes(high: u64, low: u64) -> [u8; 16] {
+    ((u128::from(high) << 64) | u128::from(low)).to_be_bytes()
+}
+
 /// The response header carrying the request id.
 pub const REQUEST_ID_HEADER: &str = "x-amzn-requestid";
 
 // === impl RequestId ===
 
 impl RequestId {
-    /// A fresh random id.
+    /// A fresh id: a UUID (version 4 layout) unique within the process
+    /// and, through a random per-process half, across processes. Request
+    /// ids are not secrets; only the per-process seed comes from the
+    /// system CSPRNG, so a request costs no system call.
     pub fn new() -> Self {
-        Self(uuid::Uuid::new_v4().to_string().into())
+        Self(IDS.next().to_string().into())
     }
 
     /// The id as text.
@@ -152,4 +191,24 @@ pub(super) async fn around(
         );
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::RequestId;
+
+    #[test]
+    fn request_ids_are_distinct_version_4_uuids() {
+        let ids: HashSet<String> = (0..50_000)
+            .map(|_| RequestId::new().as_str().to_owned())
+            .collect();
+        assert_eq!(ids.len(), 50_000);
+        for id in ids.iter().take(100) {
+            let u = uuid::Uuid::parse_str(id).unwrap();
+            assert_eq!(u.get_version_num(), 4, "{id}");
+            assert_eq!(u.get_variant(), uuid::Variant::RFC4122, "{id}");
+        }
+    }
 }
