@@ -8,6 +8,10 @@
 //! never `adapters` or `config` (the composition root converts
 //! configuration into the settings types defined here).
 
+/// The SigV4 signing name (credential-scope service) of stsd's own APIs:
+/// gRPC and `POST /v1/authorize`.
+pub const SIGNING_NAME: &str = "stsd";
+
 pub mod dispatch;
 pub mod error;
 pub mod grpc;

@@ -36,8 +36,7 @@ use crate::domain::sigv4::{
     AmzDate, Payload, RequestView, SignatureLocation, SigningParams, sign_request,
 };
 
-/// The SigV4 signing name of stsd's gRPC API.
-pub const SIGNING_NAME: &str = "stsd";
+pub use crate::api::SIGNING_NAME;
 
 /// An error of the signing layer or of the service it wraps.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -60,7 +60,7 @@ async fn sessions(d: &Daemon, c: &Creds) -> SessionsClient<SigV4<Channel>> {
 }
 
 /// A `GET /albums/summer` to `photos` signed by `c` now.
-fn photos_request(c: &Creds) -> pb::HttpRequest {
+pub(crate) fn photos_request(c: &Creds) -> pb::HttpRequest {
     let host = "photos.example.com";
     let headers = [("host", host)];
     let view = RequestView {

@@ -21,15 +21,12 @@ use stsd::api::grpc::proto::v1 as pb;
 use stsd::api::grpc::proto::v1::authorizer_client::AuthorizerClient;
 use stsd::api::grpc::proto::v1::security_token_service_client::SecurityTokenServiceClient;
 use stsd::client::{Credentials, SigV4Layer};
-use stsd::domain::clock::{Clock as _, SystemClock};
-use stsd::domain::sigv4::{
-    AmzDate, Payload, RequestView, SignatureLocation, SigningParams, sign_request,
-};
 use tonic::transport::{Channel, Endpoint};
 use tower::Layer as _;
 
 use crate::client::{Credentials as Creds, call, enc, root_credentials};
 use crate::daemon::{Daemon, Options, TempDir};
+use crate::grpc_authorize::photos_request;
 
 const BILLING_URI: &str = "spiffe://example.org/ns/prod/sa/billing";
 const BILLING_ARN: &str = "arn:aws:iam::123456789012:user/billing";
@@ -193,47 +190,6 @@ fn error_type(s: &tonic::Status) -> &str {
         .get("x-amzn-errortype")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
-}
-
-/// A `GET /albums/summer` to `photos` signed by `c` now.
-fn photos_request(c: &Creds) -> pb::HttpRequest {
-    let host = "photos.example.com";
-    let headers = [("host", host)];
-    let view = RequestView {
-        method: "GET",
-        path: "/albums/summer",
-        query: "",
-        headers: &headers,
-        payload: Payload::Bytes(b""),
-    };
-    let params = SigningParams {
-        access_key_id: &c.id,
-        secret: &c.secret,
-        security_token: c.token.as_ref(),
-        region: "us-east-1",
-        service: "photos",
-        timestamp: AmzDate::from_unix_secs(SystemClock.now_secs()).unwrap(),
-        location: SignatureLocation::Headers,
-        normalize_path: true,
-    };
-    let signed = sign_request(&view, &params).unwrap();
-    let mut all = vec![pb::HttpHeader {
-        name: "host".into(),
-        value: host.into(),
-    }];
-    all.extend(signed.headers.iter().map(|(k, v)| pb::HttpHeader {
-        name: (*k).into(),
-        value: v.clone(),
-    }));
-    pb::HttpRequest {
-        method: "GET".into(),
-        scheme: "https".into(),
-        host: host.into(),
-        path: "/albums/summer".into(),
-        query: String::new(),
-        headers: all,
-        payload_sha256: EMPTY_SHA256.into(),
-    }
 }
 
 fn ask(c: &Creds) -> pb::AuthorizeRequest {

@@ -40,8 +40,7 @@ use crate::domain::sigv4::{Payload, RequestView};
 use crate::service::authn::Caller;
 use crate::service::error::{ErrorCode, ServiceError};
 
-/// The SigV4 signing name (credential-scope service) of the gRPC API.
-pub const SIGNING_NAME: &str = "stsd";
+pub use crate::api::SIGNING_NAME;
 
 /// The header carrying the body's SHA-256, which must be signed.
 pub const CONTENT_SHA256_HEADER: &str = "x-amz-content-sha256";

@@ -30,9 +30,7 @@ use crate::service::authorize::{Answer, AuthorizeInput, ContextEntry, Decision, 
 use crate::service::authz::Transport;
 use crate::service::error::{ErrorCode, ServiceError};
 
-/// The credential-scope service name of stsd's own APIs (`/v1/authorize`
-/// and gRPC).
-pub const SIGNING_NAME: &str = "stsd";
+use crate::api::SIGNING_NAME;
 
 /// The request body.
 #[derive(Debug, Deserialize)]
