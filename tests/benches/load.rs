@@ -579,8 +579,7 @@ struct Outcome {
     elapsed: Duration,
 }
 
-/// One connection's loop: requests back to back until `end`; only those
-/// sent after `start` are recorded.
+/// One HTTP/1.1 connection's loop (see [`Measure`]).
 async fn connection(
     target: Target,
     w: Workload,
@@ -589,38 +588,16 @@ async fn connection(
     seq: Arc<AtomicU64>,
 ) -> Outcome {
     let mut sender = connect(target.addr).await;
-    let mut out = Outcome {
-        requests: 0,
-        errors: 0,
-        first_error: None,
-        latencies_us: Vec::with_capacity(1 << 16),
-        elapsed: Duration::ZERO,
-    };
-    loop {
-        let n = seq.fetch_add(1, Ordering::Relaxed);
-        let sent = Instant::now();
-        if sent >= end {
-            break;
-        }
-        let req = target.request(w, n);
-        let (status, body) = send(&mut sender, req).await;
-        if sent < start {
-            continue;
-        }
-        out.requests += 1;
-        out.latencies_us
-            .push(u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX));
+    let mut m = Measure::new(start, end, seq);
+    while let Some((n, sent)) = m.next() {
+        let (status, body) = send(&mut sender, target.request(w, n)).await;
         let refused = w == Workload::AuthorizeJson
             && !body.windows(18).any(|b| b == br#""Decision":"Allow""#);
-        if status != StatusCode::OK || refused {
-            out.errors += 1;
-            if out.first_error.is_none() {
-                out.first_error =
-                    Some(format!("HTTP {status}: {}", String::from_utf8_lossy(&body)));
-            }
-        }
+        let error = (status != StatusCode::OK || refused)
+            .then(|| format!("HTTP {status}: {}", String::from_utf8_lossy(&body)));
+        m.record(sent, error);
     }
-    out
+    m.out
 }
 
 /// [`connection`] for `authorize-grpc`: one signed call in flight on
@@ -633,32 +610,61 @@ async fn grpc_connection(
     end: Instant,
     seq: Arc<AtomicU64>,
 ) -> Outcome {
-    let mut out = Outcome {
-        requests: 0,
-        errors: 0,
-        first_error: None,
-        latencies_us: Vec::with_capacity(1 << 16),
-        elapsed: Duration::ZERO,
-    };
-    loop {
-        let n = seq.fetch_add(1, Ordering::Relaxed);
-        let sent = Instant::now();
-        if sent >= end {
-            break;
-        }
+    let mut m = Measure::new(start, end, seq);
+    while let Some((n, sent)) = m.next() {
         let result = authorize::call(&mut client, &target.authorize, n).await;
-        if sent < start {
-            continue;
+        m.record(sent, result.err());
+    }
+    m.out
+}
+
+/// One connection's bookkeeping: calls go back to back until `end`, each
+/// numbered from `seq`; only those sent after `start` are recorded.
+struct Measure {
+    start: Instant,
+    end: Instant,
+    seq: Arc<AtomicU64>,
+    out: Outcome,
+}
+
+impl Measure {
+    fn new(start: Instant, end: Instant, seq: Arc<AtomicU64>) -> Self {
+        Self {
+            start,
+            end,
+            seq,
+            out: Outcome {
+                requests: 0,
+                errors: 0,
+                first_error: None,
+                latencies_us: Vec::with_capacity(1 << 16),
+                elapsed: Duration::ZERO,
+            },
         }
+    }
+
+    /// The next call's number and send time, or `None` once `end` passed.
+    fn next(&self) -> Option<(u64, Instant)> {
+        let n = self.seq.fetch_add(1, Ordering::Relaxed);
+        let sent = Instant::now();
+        (sent < self.end).then_some((n, sent))
+    }
+
+    /// Records a call sent at `sent` (when after `start`) and what went
+    /// wrong with it, if anything.
+    fn record(&mut self, sent: Instant, error: Option<String>) {
+        if sent < self.start {
+            return;
+        }
+        let out = &mut self.out;
         out.requests += 1;
         out.latencies_us
             .push(u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX));
-        if let Err(e) = result {
+        if let Some(e) = error {
             out.errors += 1;
             out.first_error.get_or_insert(e);
         }
     }
-    out
 }
 
 struct Report {
