@@ -10,45 +10,22 @@ gRPC metadata. Every STS RPC is called; errors carry the AWS code in
 
 from __future__ import annotations
 
-import hashlib
-import importlib
 import json
-import struct
-import sys
-from pathlib import Path
 
 import grpc
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from support import REGION, ROOT_KEY_ID, ROOT_SECRET, uniq
-
-ROOT = Path(__file__).resolve().parents[2]
+from grpc_support import framed, generate, signed_metadata
+from support import ROOT_KEY_ID, ROOT_SECRET, uniq
 
 
 @pytest.fixture(scope="module")
 def pb(tmp_path_factory):
     """The generated modules (sts_pb2, sts_pb2_grpc)."""
-    from grpc_tools import protoc
-    import grpc_tools
-
-    out = tmp_path_factory.mktemp("stubs")
-    well_known = Path(grpc_tools.__file__).parent / "_proto"
-    protos = sorted(str(p.relative_to(ROOT / "proto")) for p in (ROOT / "proto").rglob("*.proto"))
-    rc = protoc.main(
-        ["protoc", f"-I{ROOT / 'proto'}", f"-I{well_known}", f"--python_out={out}", f"--grpc_python_out={out}", *protos]
+    msgs, svc, _, _ = generate(
+        tmp_path_factory.mktemp("stubs"), "sts_pb2", "sts_pb2_grpc", "authorizer_pb2_grpc", "sessions_pb2_grpc"
     )
-    assert rc == 0, "protoc failed"
-    sys.path.insert(0, str(out))
-    try:
-        msgs = importlib.import_module("stsd.v1.sts_pb2")
-        svc = importlib.import_module("stsd.v1.sts_pb2_grpc")
-        importlib.import_module("stsd.v1.authorizer_pb2_grpc")
-        importlib.import_module("stsd.v1.sessions_pb2_grpc")
-    finally:
-        sys.path.remove(str(out))
     return msgs, svc
 
 
@@ -63,17 +40,10 @@ class Signed:
         self.creds = Credentials(key, secret, token) if key else None
 
     def metadata(self, method: str, message, body: bytes | None = None) -> list[tuple[str, str]]:
-        raw = message.SerializeToString()
-        framed = struct.pack(">BI", 0, len(raw)) + raw
-        signed_body = framed if body is None else body
-        req = AWSRequest(
-            method="POST",
-            url=f"http://{self.authority}/stsd.v1.SecurityTokenService/{method}",
-            data=signed_body,
-            headers={"x-amz-content-sha256": hashlib.sha256(signed_body).hexdigest()},
+        signed_body = framed(message) if body is None else body
+        return signed_metadata(
+            self.creds, self.authority, f"/stsd.v1.SecurityTokenService/{method}", signed_body
         )
-        SigV4Auth(self.creds, "stsd", REGION).add_auth(req)
-        return [(k.lower(), v) for k, v in req.headers.items() if k.lower() != "host"]
 
     def __call__(self, method: str, message, **kw):
         md = self.metadata(method, message, **kw) if self.creds else None
@@ -217,8 +187,7 @@ def test_refusals_are_unauthenticated(daemon, pb):
     assert status_of(ei)[:2] == (grpc.StatusCode.UNAUTHENTICATED, "SignatureDoesNotMatch")
 
     # Signed over another body than the one sent.
-    other = m.GetAccessKeyInfoRequest(access_key_id=ROOT_KEY_ID).SerializeToString()
-    wrong = struct.pack(">BI", 0, len(other)) + other
+    wrong = framed(m.GetAccessKeyInfoRequest(access_key_id=ROOT_KEY_ID))
     with pytest.raises(grpc.RpcError) as ei:
         Signed(daemon, pb)("GetAccessKeyInfo", m.GetAccessKeyInfoRequest(access_key_id="AKIAI44QH8DHBEXAMPLE"), body=wrong)
     code, aws, message = status_of(ei)

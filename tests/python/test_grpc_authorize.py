@@ -10,50 +10,33 @@ Authorize and the very next boto3 call.
 
 from __future__ import annotations
 
-import hashlib
-import importlib
 import json
-import struct
-import sys
 import time
-from pathlib import Path
 
 import grpc
 import pytest
-from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.exceptions import ClientError
 from botocore.credentials import Credentials
 
 from authz_client import creds_of, presigned_service_request, request_parts, signed_service_request
-from support import ACCOUNT, REGION, ROOT_KEY_ID, ROOT_SECRET, allow, deny, policy, uniq
+from grpc_support import framed, generate, signed_metadata
+from support import ACCOUNT, ROOT_KEY_ID, ROOT_SECRET, allow, deny, policy, uniq
 from stsutil import assume, assumer, make_role, make_user, session_client, trust_doc
 
-ROOT = Path(__file__).resolve().parents[2]
 ALBUM = f"arn:aws:photos:us-east-1:{ACCOUNT}:album/summer"
 
 
 @pytest.fixture(scope="module")
 def pb(tmp_path_factory):
     """(authorizer_pb2, authorizer_pb2_grpc, sessions_pb2, sessions_pb2_grpc)."""
-    from grpc_tools import protoc
-    import grpc_tools
-
-    out = tmp_path_factory.mktemp("stubs")
-    well_known = Path(grpc_tools.__file__).parent / "_proto"
-    protos = sorted(str(p.relative_to(ROOT / "proto")) for p in (ROOT / "proto").rglob("*.proto"))
-    rc = protoc.main(
-        ["protoc", f"-I{ROOT / 'proto'}", f"-I{well_known}", f"--python_out={out}", f"--grpc_python_out={out}", *protos]
+    return generate(
+        tmp_path_factory.mktemp("stubs"),
+        "authorizer_pb2",
+        "authorizer_pb2_grpc",
+        "sessions_pb2",
+        "sessions_pb2_grpc",
     )
-    assert rc == 0, "protoc failed"
-    sys.path.insert(0, str(out))
-    try:
-        return tuple(
-            importlib.import_module(f"stsd.v1.{m}")
-            for m in ("authorizer_pb2", "authorizer_pb2_grpc", "sessions_pb2", "sessions_pb2_grpc")
-        )
-    finally:
-        sys.path.remove(str(out))
 
 
 class Client:
@@ -66,16 +49,8 @@ class Client:
         self.creds = creds
 
     def __call__(self, method: str, message):
-        raw = message.SerializeToString()
-        framed = struct.pack(">BI", 0, len(raw)) + raw
-        req = AWSRequest(
-            method="POST",
-            url=f"http://{self.authority}/stsd.v1.{self.service}/{method}",
-            data=framed,
-            headers={"x-amz-content-sha256": hashlib.sha256(framed).hexdigest()},
-        )
-        SigV4Auth(self.creds, "stsd", REGION).add_auth(req)
-        md = [(k.lower(), v) for k, v in req.headers.items() if k.lower() != "host"]
+        path = f"/stsd.v1.{self.service}/{method}"
+        md = signed_metadata(self.creds, self.authority, path, framed(message))
         return getattr(self.stub, method)(message, metadata=md, timeout=30)
 
 
