@@ -20,6 +20,7 @@
 //! the decoded records are kept until the next commit (`cache`).
 
 mod cache;
+mod issued;
 mod sessions;
 mod tables;
 mod usage;
@@ -54,6 +55,7 @@ pub struct EmbeddedStore {
     path: PathBuf,
     usage: Arc<usage::UsageBuffer>,
     records: Arc<cache::RecordCache>,
+    issued: Arc<issued::SessionLog>,
 }
 
 // === impl EmbeddedStore ===
@@ -70,6 +72,11 @@ impl EmbeddedStore {
         let db = Database::create(&path).map_err(tables::backend)?;
         tables::init(&db)?;
         sessions::init(&db)?;
+        let now = Timestamp::now(clock.as_ref());
+        let issued = issued::SessionLog::open(data_dir, now.as_unix_secs())?;
+        let earlier = sessions::take_issued(&db, now)?;
+        issued.record(&earlier, now.as_unix_secs(), true)?;
+        sessions::drop_issued(&db)?;
         let usage = Arc::new(usage::UsageBuffer::new(clock.now()));
         Ok(Self {
             db: Arc::new(db),
@@ -77,6 +84,7 @@ impl EmbeddedStore {
             path,
             usage,
             records: Arc::default(),
+            issued: Arc::new(issued),
         })
     }
 
@@ -107,6 +115,21 @@ impl EmbeddedStore {
                 tracing::warn!(error = %e, "cannot write last-used data");
             }
         });
+    }
+
+    /// Appends `batch` to the issued-session log on the blocking pool
+    /// (a durable append waits for `fdatasync`).
+    async fn append_sessions(
+        &self,
+        batch: &[IssuedSession],
+        durable: bool,
+    ) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let (log, batch) = (Arc::clone(&self.issued), batch.to_vec());
+        let now = Timestamp::now(self.clock.as_ref()).as_unix_secs();
+        self.run(move |_| log.record(&batch, now, durable)).await
     }
 
     /// Runs `op` on the blocking pool.
@@ -310,21 +333,16 @@ impl RevocationStore for EmbeddedStore {
 #[async_trait]
 impl IssuedSessionLog for EmbeddedStore {
     async fn record_sessions(&self, batch: &[IssuedSession]) -> Result<(), StoreError> {
-        let batch = batch.to_vec();
-        let now = Timestamp::now(self.clock.as_ref());
-        self.run(move |db| sessions::record_sessions(db, &batch, now, true))
-            .await
+        self.append_sessions(batch, true).await
     }
 
     async fn record_sessions_relaxed(&self, batch: &[IssuedSession]) -> Result<(), StoreError> {
-        let batch = batch.to_vec();
-        let now = Timestamp::now(self.clock.as_ref());
-        self.run(move |db| sessions::record_sessions(db, &batch, now, false))
-            .await
+        self.append_sessions(batch, false).await
     }
 
     async fn sync_sessions(&self) -> Result<(), StoreError> {
-        self.run(sessions::sync).await
+        let log = Arc::clone(&self.issued);
+        self.run(move |_| log.sync()).await
     }
 
     async fn issued_session(
@@ -332,7 +350,7 @@ impl IssuedSessionLog for EmbeddedStore {
         id: &AccessKeyId,
         now: Timestamp,
     ) -> Result<Option<IssuedSession>, StoreError> {
-        self.read(|db| sessions::issued_session(db, id, now))
+        Ok(self.issued.get(id, now.as_unix_secs()))
     }
 
     async fn list_sessions(
@@ -343,16 +361,14 @@ impl IssuedSessionLog for EmbeddedStore {
         after: Option<&AccessKeyId>,
         limit: usize,
     ) -> Result<SessionPage, StoreError> {
-        let (filter, after) = (filter.clone(), after.cloned());
-        self.run(move |db| {
-            sessions::list_sessions(db, account, &filter, now, after.as_ref(), limit)
-        })
-        .await
+        Ok(self
+            .issued
+            .list(account, filter, now.as_unix_secs(), after, limit))
     }
 
     async fn purge_sessions(&self, now: Timestamp, max: usize) -> Result<usize, StoreError> {
-        self.run(move |db| sessions::purge_sessions(db, now, max))
-            .await
+        let log = Arc::clone(&self.issued);
+        self.run(move |_| log.purge(now.as_unix_secs(), max)).await
     }
 }
 

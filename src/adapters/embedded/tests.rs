@@ -134,3 +134,52 @@ async fn uses_are_held_back_visible_at_once_and_written_by_flush() {
     assert!(!store.record_use(&key, used).await.unwrap());
     assert_eq!(store.last_used(&key).await.unwrap(), None);
 }
+
+#[tokio::test]
+async fn sessions_kept_in_the_redb_file_by_earlier_versions_move_to_the_log() {
+    use crate::service::store::conformance::sessions::issued;
+    const OLD: TableDefinition<&str, &[u8]> = TableDefinition::new("issued_session");
+    const OLD_EXPIRY: TableDefinition<(u64, &str), ()> =
+        TableDefinition::new("issued_session_expiry");
+    let dir = tempfile::tempdir().unwrap();
+    let now = clock().now().as_secs();
+    let now: u64 = now;
+    let (live, gone) = (
+        issued(account(9), 1, "app", now + 600),
+        issued(account(9), 2, "app", now - 1),
+    );
+    drop(EmbeddedStore::open(dir.path(), clock()).unwrap());
+    {
+        let db = redb::Database::open(dir.path().join(FILE_NAME)).unwrap();
+        let txn = db.begin_write().unwrap();
+        {
+            let mut rows = txn.open_table(OLD).unwrap();
+            let mut expiry = txn.open_table(OLD_EXPIRY).unwrap();
+            for s in [&live, &gone] {
+                let key = format!("{}/{}", s.account, s.access_key_id);
+                let json = serde_json::to_vec(s).unwrap();
+                rows.insert(key.as_str(), json.as_slice()).unwrap();
+                expiry.insert((s.expires_at, key.as_str()), ()).unwrap();
+            }
+        }
+        txn.commit().unwrap();
+    }
+    let at = Timestamp::from_unix_secs(now);
+    let store = EmbeddedStore::open(dir.path(), clock()).unwrap();
+    assert_eq!(
+        store.issued_session(&live.access_key_id, at).await.unwrap(),
+        Some(live.clone())
+    );
+    drop(store);
+    let db = redb::Database::open(dir.path().join(FILE_NAME)).unwrap();
+    let txn = db.begin_read().unwrap();
+    assert!(txn.open_table(OLD).is_err(), "the old table is dropped");
+    drop(txn);
+    drop(db);
+    let store = EmbeddedStore::open(dir.path(), clock()).unwrap();
+    assert_eq!(
+        store.issued_session(&live.access_key_id, at).await.unwrap(),
+        Some(live),
+        "and the session is kept in the log"
+    );
+}
