@@ -220,6 +220,9 @@ pub async fn run(
     if let Err(e) = store.flush().await {
         tracing::warn!(error = %e, "cannot write the last-used data held back");
     }
+    if let Err(e) = store.sync_sessions().await {
+        tracing::warn!(error = %e, "cannot make the issued-session records durable");
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -253,10 +253,11 @@ pub struct SessionsSection {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum IssuedLog {
-    /// Every mint waits for its record's durable group commit.
-    #[default]
+    /// Every mint waits for its record's durable group commit (fsync).
     Durable,
-    /// Mints queue their record; it is durable within a second.
+    /// Every mint waits for its record to be written; it is durable
+    /// within a second (only a machine crash can lose that second).
+    #[default]
     Relaxed,
 }
 

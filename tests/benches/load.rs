@@ -28,7 +28,7 @@
 //!   default 2), `STSD_BENCH_CLIENT_THREADS` (the generator's tokio worker
 //!   threads, default 1: the daemon gets the other core),
 //!   `STSD_BENCH_ISSUED_LOG` (`durable` or `relaxed`: the daemon's
-//!   `[sessions] issued_log`; default: the daemon's default, `durable`),
+//!   `[sessions] issued_log`; default: the daemon's default, `relaxed`),
 //!   `STSD_BENCH_GRPC_CHANNELS` (HTTP/2 connections the `authorize-grpc`
 //!   tasks share, default 1, as a service shares one channel),
 //!   `STSD_BENCH_DAEMON_CPUS` (a `taskset -c` CPU list for the daemon
@@ -210,8 +210,9 @@ fn start_daemon() -> (SocketAddr, Spawned) {
     }
     let config = dir.path().join("stsd.toml");
     let mut text = saml::daemon_config() + &web_identity::daemon_config(ACCOUNT);
-    // STSD_BENCH_ISSUED_LOG=relaxed: mints only queue their session's
-    // record ([sessions] issued_log); default: the daemon's own default.
+    // STSD_BENCH_ISSUED_LOG=durable: mints wait for their session's
+    // record to be fsynced ([sessions] issued_log); default: the daemon's
+    // own default.
     if let Ok(mode) = std::env::var("STSD_BENCH_ISSUED_LOG")
         && !mode.is_empty()
     {

@@ -138,3 +138,31 @@ def test_sigkill_mid_write_loses_no_acknowledged_create(fresh):
         iam.create_user(UserName=uniq("after"), Path=prefix)
     finally:
         d2.close()
+
+
+def test_sigkill_loses_no_issued_session_record(fresh, tmp_path):
+    """The default issued-session log (`relaxed`) answers a mint once its
+    record is written: a SIGKILL right after loses none of them, and
+    Sessions.List on the restarted daemon shows every one."""
+    import grpc
+    from botocore.credentials import Credentials
+
+    from grpc_support import framed, generate, signed_metadata
+    from stsutil import assume, assumer, make_role, trust_doc
+    from support import ROOT_KEY_ID, ROOT_SECRET
+
+    iam = fresh.client()
+    me = assumer(iam, fresh)
+    role = make_role(iam, allow("sts:GetCallerIdentity"), trust=trust_doc())
+    minted = {assume(me.client(), role, f"s{i}")["Credentials"]["AccessKeyId"] for i in range(25)}
+    d2 = restart(fresh, how="kill")
+    try:
+        pb, pb_grpc = generate(tmp_path, "sessions_pb2", "sessions_pb2_grpc")
+        authority = f"127.0.0.1:{d2.port}"
+        stub = pb_grpc.SessionsStub(grpc.insecure_channel(authority))
+        request = pb.ListRequest(role_arn=role["Arn"])
+        md = signed_metadata(Credentials(ROOT_KEY_ID, ROOT_SECRET), authority, "/stsd.v1.Sessions/List", framed(request))
+        listed = {s.access_key_id for s in stub.List(request, metadata=md, timeout=30).sessions}
+        assert listed == minted
+    finally:
+        d2.close()

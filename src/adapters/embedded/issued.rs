@@ -24,10 +24,11 @@
 mod index;
 mod segment;
 
+use parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use parking_lot::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::Arc;
 
 use index::Index;
 
@@ -66,7 +67,7 @@ struct Writer {
 #[derive(Debug)]
 struct Active {
     seq: u64,
-    file: File,
+    file: Arc<File>,
     opened_at: u64,
     len: u64,
     dirty: bool,
@@ -135,12 +136,27 @@ impl SessionLog {
         Ok(())
     }
 
-    /// Makes every appended record durable.
+    /// Makes every record appended before the call durable. The
+    /// `fdatasync` runs outside the writer lock, so appends go on
+    /// meanwhile (a segment is synced before the next one starts, so only
+    /// the active one can be dirty).
     pub(super) fn sync(&self) -> Result<(), StoreError> {
-        let mut writer = self.writer();
-        if let Some(active) = writer.active.as_mut().filter(|a| a.dirty) {
-            active.file.sync_data().map_err(io)?;
-            active.dirty = false;
+        let file = {
+            let mut writer = self.writer();
+            match writer.active.as_mut().filter(|a| a.dirty) {
+                Some(active) => {
+                    active.dirty = false;
+                    (active.seq, Arc::clone(&active.file))
+                }
+                None => return Ok(()),
+            }
+        };
+        let (seq, file) = file;
+        if let Err(e) = file.sync_data() {
+            if let Some(active) = self.writer().active.as_mut().filter(|a| a.seq == seq) {
+                active.dirty = true;
+            }
+            return Err(io(e));
         }
         Ok(())
     }
@@ -231,7 +247,7 @@ impl Writer {
         durable: bool,
     ) -> Result<u64, StoreError> {
         let active = self.active(dir, now)?;
-        let written = segment::append(&mut active.file, bytes).and_then(|()| {
+        let written = segment::append(&active.file, bytes).and_then(|()| {
             if durable {
                 active.file.sync_data()
             } else {
@@ -267,7 +283,7 @@ impl Writer {
             self.segments.insert(seq, 0);
             self.active = Some(Active {
                 seq,
-                file,
+                file: Arc::new(file),
                 opened_at: now,
                 len: 0,
                 dirty: false,

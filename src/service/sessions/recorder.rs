@@ -12,13 +12,16 @@
 //! wait (back-pressure), never drops them.
 //!
 //! With [`RecorderSettings::durable`] off (`[sessions] issued_log =
-//! "relaxed"`), a mint only queues its record and goes on; the writer
-//! commits batches without waiting for the disk and makes them durable at
-//! least once a second and whenever the queue runs dry. A crash can then
-//! lose the last second of records (never credentials: they are
-//! self-contained, and revocation by role, source identity, subject or
-//! account does not need the record). May import `domain`,
-//! `service::store`, tokio's channels, time and tracing.
+//! "relaxed"`, the default), a mint waits for its batch to be *written*
+//! (handed to the operating system: a crash of the process loses
+//! nothing) but not for the disk: the writer makes what it wrote durable
+//! at least once a second, in a task of its own so that batches never
+//! wait for it, and once more when it ends. Only a crash of the machine
+//! (kernel, power) can then lose records, at most the last second of
+//! them — never credentials, which are self-contained, and revocation by
+//! role, source identity, subject or account does not need the record.
+//! In both modes a failed write fails every mint of its batch. May import
+//! `domain`, `service::store`, tokio's channels, tasks and time, tracing.
 
 use std::sync::Arc;
 
@@ -35,8 +38,8 @@ pub struct RecorderSettings {
     pub queue: usize,
     /// Records per commit at most.
     pub max_batch: usize,
-    /// Each mint waits for its record's durable commit (`durable`, the
-    /// default) or only queues it (`relaxed`).
+    /// Each mint waits for its record's durable commit (`durable`) or
+    /// only for its write (`relaxed`, the default).
     pub durable: bool,
 }
 
@@ -45,19 +48,18 @@ impl Default for RecorderSettings {
         Self {
             queue: 16_384,
             max_batch: 4_096,
-            durable: true,
+            durable: false,
         }
     }
 }
 
-/// Longest a relaxed record stays non-durable under steady load.
+/// Longest a relaxed record stays non-durable.
 const RELAXED_SYNC: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Records issued sessions, batching concurrent ones.
 #[derive(Debug, Clone)]
 pub struct SessionRecorder {
     queue: mpsc::Sender<Pending>,
-    durable: bool,
 }
 
 #[derive(Debug)]
@@ -74,13 +76,11 @@ impl SessionRecorder {
     pub fn spawn(log: Arc<dyn IssuedSessionLog>, settings: RecorderSettings) -> Self {
         let (queue, rx) = mpsc::channel(settings.queue.max(1));
         tokio::spawn(write(log, rx, settings.max_batch.max(1), settings.durable));
-        Self {
-            queue,
-            durable: settings.durable,
-        }
+        Self { queue }
     }
 
-    /// Records `record`; returns once it is committed.
+    /// Records `record`; returns once it is committed (durable) or
+    /// written (relaxed).
     ///
     /// # Errors
     ///
@@ -92,9 +92,6 @@ impl SessionRecorder {
             .send(Pending { record, done })
             .await
             .map_err(|_| unavailable())?;
-        if !self.durable {
-            return Ok(());
-        }
         match wait.await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(ErrorCode::ServiceUnavailable)) | Err(_) => Err(unavailable()),
@@ -109,7 +106,8 @@ fn unavailable() -> ServiceError {
     ServiceError::unavailable("the issued-session writer is unavailable")
 }
 
-/// The writer: one commit per gathered batch.
+/// The writer: one commit per gathered batch; relaxed, a sync of what
+/// was written at least every [`RELAXED_SYNC`], beside the writes.
 async fn write(
     log: Arc<dyn IssuedSessionLog>,
     mut rx: mpsc::Receiver<Pending>,
@@ -118,18 +116,32 @@ async fn write(
 ) {
     let mut pending = Vec::with_capacity(max);
     let mut records = Vec::with_capacity(max);
-    let mut synced = tokio::time::Instant::now();
-    while rx.recv_many(&mut pending, max).await > 0 {
+    let mut unsynced = false;
+    let mut syncing: Option<tokio::task::JoinHandle<()>> = None;
+    let mut tick = tokio::time::interval(RELAXED_SYNC);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            received = rx.recv_many(&mut pending, max) => {
+                if received == 0 {
+                    break;
+                }
+            }
+            _ = tick.tick(), if !durable => {
+                if unsynced && syncing.as_ref().is_none_or(|s| s.is_finished()) {
+                    unsynced = false;
+                    syncing = Some(tokio::spawn(sync(Arc::clone(&log))));
+                }
+                continue;
+            }
+        }
         records.clear();
         records.extend(pending.iter().map(|p| p.record.clone()));
         let written = if durable {
             log.record_sessions(&records).await
         } else {
-            let mut r = log.record_sessions_relaxed(&records).await;
-            if r.is_ok() && (rx.is_empty() || synced.elapsed() >= RELAXED_SYNC) {
-                r = log.sync_sessions().await;
-                synced = tokio::time::Instant::now();
-            }
+            let r = log.record_sessions_relaxed(&records).await;
+            unsynced |= r.is_ok();
             r
         };
         let outcome = match written {
@@ -144,5 +156,19 @@ async fn write(
             // A waiter that went away (its request was dropped) is fine.
             let _ = p.done.send(outcome);
         }
+    }
+    if let Some(running) = syncing {
+        let _ = running.await;
+    }
+    if unsynced {
+        sync(log).await;
+    }
+}
+
+/// Makes the relaxed writes durable; a failure is logged (the sync after
+/// the next write covers the same file again).
+async fn sync(log: Arc<dyn IssuedSessionLog>) {
+    if let Err(e) = log.sync_sessions().await {
+        tracing::error!(error = %e, "cannot make issued-session records durable");
     }
 }

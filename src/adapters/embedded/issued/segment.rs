@@ -138,7 +138,7 @@ pub(super) fn remove(dir: &Path, seq: u64) -> io::Result<()> {
 }
 
 /// Writes `bytes` at the end of `file`.
-pub(super) fn append(file: &mut File, bytes: &[u8]) -> io::Result<()> {
+pub(super) fn append(mut file: &File, bytes: &[u8]) -> io::Result<()> {
     file.write_all(bytes)
 }
 
