@@ -116,6 +116,7 @@ async fn write(
 ) {
     let mut pending = Vec::with_capacity(max);
     let mut records = Vec::with_capacity(max);
+    let mut waiters = Vec::with_capacity(max);
     let mut unsynced = false;
     let mut syncing: Option<tokio::task::JoinHandle<()>> = None;
     let mut tick = tokio::time::interval(RELAXED_SYNC);
@@ -136,7 +137,11 @@ async fn write(
             }
         }
         records.clear();
-        records.extend(pending.iter().map(|p| p.record.clone()));
+        waiters.clear();
+        for p in pending.drain(..) {
+            records.push(p.record);
+            waiters.push(p.done);
+        }
         let written = if durable {
             log.record_sessions(&records).await
         } else {
@@ -152,9 +157,9 @@ async fn write(
                 Err(e.code())
             }
         };
-        for p in pending.drain(..) {
+        for done in waiters.drain(..) {
             // A waiter that went away (its request was dropped) is fine.
-            let _ = p.done.send(outcome);
+            let _ = done.send(outcome);
         }
     }
     if let Some(running) = syncing {

@@ -139,3 +139,22 @@ fn segments_are_private() {
     let seq = *log.segments().first().unwrap();
     assert_eq!(mode(&segment::path(&sessions, seq)), 0o600);
 }
+
+#[test]
+fn a_re_recorded_session_keeps_one_entry_under_its_latest_expiry() {
+    let mut index = index::Index::default();
+    let first = issued(account(16), 1, "app", T + 100);
+    let later = IssuedSession {
+        expires_at: T + 500,
+        ..first.clone()
+    };
+    index.insert(first.clone());
+    index.insert(first.clone());
+    assert_eq!(index.len(), 1);
+    index.insert(later.clone());
+    assert_eq!(index.len(), 1);
+    assert_eq!(index.purge(T + 100, 10), 0, "the old expiry is gone");
+    assert_eq!(index.get(&first.access_key_id, T + 200), Some(later));
+    assert_eq!(index.purge(T + 500, 10), 1);
+    assert_eq!(index.len(), 0);
+}
