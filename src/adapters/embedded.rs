@@ -22,7 +22,7 @@
 mod cache;
 mod sessions;
 mod tables;
-mod usage;
+pub(in crate::adapters) mod usage;
 
 use std::fs;
 use std::path::{Path, PathBuf};
