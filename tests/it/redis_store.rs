@@ -152,3 +152,66 @@ async fn wait_until(mut done: impl FnMut() -> bool) {
     }
     panic!("condition not met within 5 s");
 }
+
+/// Two `stsd serve` replicas on one Redis (`STSD_STORE_BACKEND=redis`,
+/// `STSD_REDIS_URL`): a user created through one is read through the
+/// other, and a user key created through one signs requests the other
+/// verifies.
+#[test]
+fn two_replicas_share_one_redis() {
+    use stsd::domain::secret::SecretAccessKey;
+
+    use crate::client::{Creds, iam};
+    use crate::daemon::{Daemon, Options};
+
+    if !available() {
+        return;
+    }
+    let server = RedisServer::start();
+    let root: Creds = (
+        "AKIAIOSFODNN7EXAMPLE".to_owned(),
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".parse().unwrap(),
+    );
+    let env = vec![
+        ("STSD_STORE_BACKEND".to_owned(), "redis".to_owned()),
+        ("STSD_REDIS_URL".to_owned(), server.url()),
+        (
+            "STSD_MASTER_KEY".to_owned(),
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".to_owned(),
+        ),
+        ("STSD_ROOT_ACCESS_KEY_ID".to_owned(), root.0.clone()),
+        (
+            "STSD_ROOT_SECRET_ACCESS_KEY".to_owned(),
+            root.1.expose_secret().to_owned(),
+        ),
+    ];
+    let start = || {
+        Daemon::start_with(Options {
+            env: env.clone(),
+            ..Options::default()
+        })
+    };
+    let (a, b) = (start(), start());
+    let created = iam(&a, &root, "Action=CreateUser&UserName=alice");
+    assert_eq!(created.status, 200, "{}", created.body);
+    let read = iam(&b, &root, "Action=GetUser&UserName=alice");
+    assert_eq!(read.status, 200, "{}", read.body);
+    assert!(read.body.contains("<UserName>alice</UserName>"));
+
+    let key = iam(&a, &root, "Action=CreateAccessKey&UserName=alice");
+    assert_eq!(key.status, 200, "{}", key.body);
+    let alice: Creds = (
+        key.xml("AccessKeyId").unwrap().to_owned(),
+        key.xml("SecretAccessKey")
+            .unwrap()
+            .parse::<SecretAccessKey>()
+            .unwrap(),
+    );
+    // Alice has no policy: verified by b, then denied by policy.
+    let denied = iam(&b, &alice, "Action=ListUsers");
+    assert_eq!(denied.status, 403, "{}", denied.body);
+    assert_eq!(denied.code(), "AccessDenied", "{}", denied.body);
+    // A duplicate name through the other replica is refused.
+    let again = iam(&b, &root, "Action=CreateUser&UserName=ALICE");
+    assert_eq!(again.code(), "EntityAlreadyExists", "{}", again.body);
+}
