@@ -9,6 +9,10 @@
 //! `cluster_state:ok` on every node. Both kill their processes on drop.
 //! The apt-installed service is never used.
 //!
+//! [`RedisServer::start_tls`] serves TLS only, with a fresh self-signed
+//! certificate; [`RedisSentinel::start`] runs a sentinel watching a
+//! server as master `mymaster`.
+//!
 //! When `redis-server` is not installed, [`available`] prints a loud
 //! message and the tests skip, unless `CI` is set: then it is a failure.
 
@@ -87,6 +91,8 @@ pub(crate) struct RedisServer {
     child: Option<Child>,
     port: u16,
     extra: Vec<String>,
+    /// Serves TLS only (`--tls-port`), so readiness is a TCP connect.
+    tls: bool,
     dir: TempDir,
 }
 
@@ -102,10 +108,43 @@ impl RedisServer {
             child: None,
             port: free_port(),
             extra: extra.iter().map(|s| (*s).to_owned()).collect(),
+            tls: false,
             dir: TempDir::new("redis"),
         };
         server.restart();
         server
+    }
+
+    /// A server that speaks TLS only, with a self-signed certificate for
+    /// `127.0.0.1`; returns it and the certificate (PEM) to trust.
+    pub(crate) fn start_tls() -> (Self, Vec<u8>) {
+        let dir = TempDir::new("redis-tls");
+        let certified =
+            rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])
+                .unwrap();
+        let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+        std::fs::write(&cert, certified.cert.pem()).unwrap();
+        std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
+        let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
+        let extra = [
+            "--tls-cert-file",
+            cert,
+            "--tls-key-file",
+            key,
+            "--tls-ca-cert-file",
+            cert,
+            "--tls-auth-clients",
+            "no",
+        ];
+        let mut server = Self {
+            child: None,
+            port: free_port(),
+            extra: extra.iter().map(|s| (*s).to_owned()).collect(),
+            tls: true,
+            dir,
+        };
+        server.restart();
+        (server, certified.cert.pem().into_bytes())
     }
 
     /// The port.
@@ -129,8 +168,15 @@ impl RedisServer {
     /// Starts the server again on the same port (after [`RedisServer::stop`]).
     pub(crate) fn restart(&mut self) {
         self.stop();
+        let port = self.port.to_string();
+        let ports = if self.tls {
+            ["--port", "0", "--tls-port", &port]
+        } else {
+            ["--port", &port, "--bind", "127.0.0.1"]
+        };
         let child = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
+            .args(["--bind", "127.0.0.1"])
+            .args(ports)
             .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
             .args(["--dir", self.dir.path().to_str().unwrap()])
             .args(&self.extra)
@@ -139,9 +185,13 @@ impl RedisServer {
             .spawn()
             .unwrap_or_else(|e| panic!("redis-server starts: {e}"));
         self.child = Some(child);
-        let port = self.port;
+        let (port, tls) = (self.port, self.tls);
         wait_for("redis-server", || {
-            ask(port, "PING").is_some_and(|r| r.starts_with("+PONG"))
+            if tls {
+                TcpStream::connect(("127.0.0.1", port)).is_ok()
+            } else {
+                ask(port, "PING").is_some_and(|r| r.starts_with("+PONG"))
+            }
         });
     }
 }
@@ -201,5 +251,59 @@ impl RedisCluster {
     /// The seed URLs of every node.
     pub(crate) fn urls(&self) -> Vec<String> {
         self.nodes.iter().map(RedisServer::url).collect()
+    }
+}
+
+/// One Redis Sentinel (`redis-server <conf> --sentinel`) watching a master
+/// named `mymaster`.
+pub(crate) struct RedisSentinel {
+    child: Child,
+    port: u16,
+    _dir: TempDir,
+}
+
+impl RedisSentinel {
+    /// A sentinel watching the master on `master_port`.
+    pub(crate) fn start(master_port: u16) -> Self {
+        let dir = TempDir::new("sentinel");
+        let port = free_port();
+        let conf = dir.path().join("sentinel.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "port {port}\nbind 127.0.0.1\ndir {}\nsentinel monitor mymaster 127.0.0.1 {master_port} 1\nsentinel down-after-milliseconds mymaster 2000\n",
+                dir.path().display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new("redis-server")
+            .arg(&conf)
+            .arg("--sentinel")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("redis-server --sentinel starts: {e}"));
+        let sentinel = Self {
+            child,
+            port,
+            _dir: dir,
+        };
+        wait_for("redis sentinel", || {
+            ask(port, "SENTINEL get-master-addr-by-name mymaster")
+                .is_some_and(|r| r.contains(&master_port.to_string()))
+        });
+        sentinel
+    }
+
+    /// `redis://127.0.0.1:<port>`.
+    pub(crate) fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for RedisSentinel {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

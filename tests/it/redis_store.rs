@@ -9,13 +9,14 @@ use stsd::adapters::redis::{RedisMode, RedisSettings, RedisStore};
 use stsd::domain::clock::FixedClock;
 use stsd::domain::secret::SecretUrl;
 use stsd::service::error::{ErrorCode, ServiceError};
+use stsd::service::sessions::Revocations;
 use stsd::service::store::conformance::{self, account, role};
 use stsd::service::store::{
     EntityReader, EntityWriter, Key, ReplayGuard, ReplayScope, StoreGeneration, Timestamp,
     Transaction,
 };
 
-use crate::redis_server::{RedisCluster, RedisServer, available};
+use crate::redis_server::{RedisCluster, RedisSentinel, RedisServer, available};
 
 fn clock() -> Arc<FixedClock> {
     Arc::new(FixedClock::at_secs(1_700_000_000))
@@ -68,6 +69,46 @@ async fn redis_store_conforms_on_a_cluster() {
     conformance::run_all(Arc::new(store)).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_store_conforms_through_sentinel() {
+    if !available() {
+        return;
+    }
+    let master = RedisServer::start();
+    let sentinel = RedisSentinel::start(master.port());
+    let mode = RedisMode::Sentinel {
+        sentinels: vec![SecretUrl::new(sentinel.url())],
+        master: "mymaster".to_owned(),
+        url: None,
+    };
+    let store = RedisStore::open(&settings(mode, "conf:"), clock())
+        .await
+        .unwrap();
+    conformance::run_all(Arc::new(store)).await;
+}
+
+/// `rediss://` through rustls, trusting a private CA (`ca_file`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_store_speaks_tls_with_a_private_ca() {
+    if !available() {
+        return;
+    }
+    let (server, ca) = RedisServer::start_tls();
+    let url = format!("rediss://127.0.0.1:{}", server.port());
+    // Without the CA the server's certificate is refused.
+    let mut untrusted = standalone(&url, "tls:");
+    untrusted.connect_timeout = Duration::from_secs(2);
+    assert!(RedisStore::open(&untrusted, clock()).await.is_err());
+    let mut trusted = standalone(&url, "tls:");
+    trusted.ca_pem = Some(ca);
+    let store = RedisStore::open(&trusted, clock()).await.unwrap();
+    let mut txn = Transaction::new();
+    txn.put(role(account(3), "tls", "/"));
+    store.commit(txn).await.unwrap();
+    let key = Key::role(account(3), &"tls".parse().unwrap());
+    assert!(store.get(&key).await.unwrap().is_some());
+}
+
 /// A commit on one replica is seen by another's `changes_seen` through
 /// pub/sub, well before its poll.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -103,9 +144,15 @@ async fn an_outage_fails_fast_and_recovers() {
     // The server has no password: a password on the URL is refused, so
     // connect without one but prove the redaction on a URL that has one.
     assert!(!format!("{:?}", SecretUrl::new(url.clone())).contains("s3cret"));
-    let store = RedisStore::open(&standalone(&server.url(), "down:"), clock())
+    let fixed = clock();
+    let store = RedisStore::open(&standalone(&server.url(), "down:"), fixed.clone())
         .await
         .unwrap();
+    let store = Arc::new(store);
+    let revocations = Revocations::load(store.clone(), fixed.clone())
+        .await
+        .unwrap()
+        .fail_closed_after(Duration::from_secs(30));
     let key = Key::role(account(2), &"r".parse().unwrap());
     server.stop();
     let started = tokio::time::Instant::now();
@@ -127,6 +174,14 @@ async fn an_outage_fails_fast_and_recovers() {
             .is_err()
     );
 
+    // Revocation checks: the last rules serve for the grace, then fail
+    // closed.
+    assert!(revocations.refresh().await.is_err());
+    revocations.ensure_current().unwrap();
+    fixed.advance(Duration::from_secs(31));
+    let closed = ServiceError::from(revocations.ensure_current().unwrap_err());
+    assert_eq!(closed.code(), ErrorCode::ServiceUnavailable);
+
     server.restart();
     let mut recovered = false;
     for _ in 0..100 {
@@ -141,6 +196,8 @@ async fn an_outage_fails_fast_and_recovers() {
     txn.put(role(account(2), "r", "/"));
     store.commit(txn).await.unwrap();
     assert!(store.get(&key).await.unwrap().is_some());
+    revocations.refresh().await.unwrap();
+    revocations.ensure_current().unwrap();
 }
 
 async fn wait_until(mut done: impl FnMut() -> bool) {
