@@ -4,7 +4,7 @@
 //! Owns: [`RedisStore`] and its life cycle (connecting, the background
 //! invalidation tasks); the key layout is in `keys`, the Lua scripts in
 //! `scripts`, the connections in `conn`, the operations in `entities`,
-//! `sessions` and `usage`, cache coherence in `invalidation`. May import
+//! `claims`, `sessions` and `usage`, cache coherence in `invalidation`. May import
 //! `service::store`, `domain`, `redis`, tokio and parking_lot; never
 //! `api`.
 //!
@@ -53,6 +53,7 @@
 //! lost) or `everysec` (up to a second of acknowledged writes lost on a
 //! crash of the Redis host).
 
+mod claims;
 mod conn;
 mod entities;
 mod invalidation;
