@@ -132,6 +132,40 @@ async fn a_commit_invalidates_other_replicas() {
     assert!(b.get(&key).await.unwrap().is_some());
 }
 
+/// A revocation on one replica wakes the revocation refresh of another
+/// through pub/sub, well before its poll.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_wakes_other_replicas() {
+    use stsd::domain::sessions::{RevocationId, RevocationRule, RevocationTarget};
+    use stsd::service::store::RevocationStore;
+
+    if !available() {
+        return;
+    }
+    let server = RedisServer::start();
+    let mut slow = standalone(&server.url(), "rev:");
+    slow.invalidation_poll = Duration::from_secs(3600);
+    let a = RedisStore::open(&slow, clock()).await.unwrap();
+    let b = RedisStore::open(&slow, clock()).await.unwrap();
+    wait_until(|| b.changes_seen() > 0).await;
+    // The wake-up of b's own (re)subscription.
+    tokio::time::timeout(Duration::from_secs(5), b.revocations_changed())
+        .await
+        .unwrap();
+    let rule = RevocationRule {
+        id: RevocationId::from_random([9; 16]),
+        account: account(4),
+        target: RevocationTarget::Account,
+        issued_before: 1_700_000_000,
+        created_at: 1_700_000_000,
+    };
+    let counter = a.put_revocation(&rule).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(5), b.revocations_changed())
+        .await
+        .expect("b hears of the revocation");
+    assert_eq!(b.revocation_counter().await.unwrap(), counter);
+}
+
 /// With Redis down, calls fail fast with `ServiceUnavailable` and no
 /// secret in the message; the store recovers by itself when Redis is back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
