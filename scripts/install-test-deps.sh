@@ -11,7 +11,11 @@ cd "$(dirname "$0")/.."
 # (bindgen needs libclang); pysaml2 signs and encrypts with the xmlsec1
 # binary (tests/python/saml_idp.py).
 # Web identity: openssl (tests/fixtures/oidc/gen-keys.sh).
-APT_PACKAGES=(libclang-dev libxml2-dev libxmlsec1-dev libxmlsec1-openssl openssl pkg-config xmlsec1)
+# Redis store (tests/it/redis_*.rs): redis-server and redis-cli. The tests
+# start their own servers on loopback ports and never use the packaged
+# service; on machines with systemd the service is stopped and disabled
+# below so it does not hold port 6379 for nothing.
+APT_PACKAGES=(libclang-dev libxml2-dev libxmlsec1-dev libxmlsec1-openssl openssl pkg-config xmlsec1 redis-server redis-tools)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -20,6 +24,10 @@ if ((${#missing[@]})); then
   SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+  if [[ " ${missing[*]} " == *" redis-server "* ]] && command -v systemctl >/dev/null 2>&1 \
+     && systemctl is-system-running >/dev/null 2>&1; then
+    $SUDO systemctl disable --now redis-server >/dev/null 2>&1 || true
+  fi
 fi
 
 # Rust components used by `make lint`.

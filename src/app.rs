@@ -167,8 +167,12 @@ pub async fn run(
         identities: Arc::new(IdentityCache::new(config.caches.identities)),
     });
     bootstrap::apply(&config, &iam, &secrets.root.access_key_id).await?;
-    let revocations =
-        Arc::new(Revocations::load(Arc::clone(&store) as _, Arc::clone(&clock)).await?);
+    let mut revocations = Revocations::load(Arc::clone(&store) as _, Arc::clone(&clock)).await?;
+    if let Some(redis) = &config.store.redis {
+        // A shared store may become unreachable: fail closed after the grace.
+        revocations = revocations.fail_closed_after(redis.revocation_grace);
+    }
+    let revocations = Arc::new(revocations);
     let maintenance = tokio::spawn(maintain(
         Arc::clone(&store),
         Arc::clone(&revocations),

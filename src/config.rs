@@ -14,6 +14,7 @@ mod client_certs;
 pub mod error;
 pub mod federation;
 pub mod file;
+pub mod redis;
 pub mod secrets;
 pub mod source;
 
@@ -127,6 +128,8 @@ pub struct StoreConfig {
     /// The id under which the master key seals; changing it makes secrets
     /// sealed under the old id unreadable (rotation is future work).
     pub master_key_id: SealKeyId,
+    /// `[store.redis]`: present exactly when the backend is Redis.
+    pub redis: Option<redis::RedisConfig>,
 }
 
 /// `[accounts]`, validated.
@@ -282,10 +285,26 @@ impl Config {
             master_key: master_key_source(&get, raw.store.master_key_file)?,
             root: root_source(&get)?,
         };
+        let backend = match get(source::STORE_BACKEND)?.as_deref() {
+            None => raw.store.backend,
+            Some("embedded") => StoreBackend::Embedded,
+            Some("redis") => StoreBackend::Redis,
+            Some(other) => {
+                return Err(ConfigError::override_(
+                    source::STORE_BACKEND,
+                    format!("must be \"embedded\" or \"redis\", got \"{other}\""),
+                ));
+            }
+        };
+        let redis = match backend {
+            StoreBackend::Redis => Some(redis::redis_config(raw.store.redis, origin, &get)?),
+            StoreBackend::Embedded => None,
+        };
         Ok(Self {
             server,
             store: StoreConfig {
-                backend: raw.store.backend,
+                redis,
+                backend,
                 data_dir,
                 master_key_id: match raw.store.master_key_id {
                     Some(id) => id,

@@ -7,8 +7,8 @@
 //!   policy evaluator, SigV4, credential minting. No I/O.
 //! - [`service`] — use cases (one per file) and the ports (small traits) they
 //!   need from storage and the outside world, including the identity store.
-//! - [`adapters`] — implementations of the ports: the embedded redb store and
-//!   the in-memory store.
+//! - [`adapters`] — implementations of the ports: the embedded redb store,
+//!   the Redis store shared by replicas, and the in-memory store.
 //! - [`api`] — transports: the AWS Query API over HTTP(S) (STS and IAM on
 //!   one endpoint), its decoding, XML/JSON rendering and the error table;
 //!   the gRPC services on the same listener.

@@ -23,7 +23,7 @@ mod cache;
 mod issued;
 mod sessions;
 mod tables;
-mod usage;
+pub(in crate::adapters) mod usage;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -157,7 +157,7 @@ fn default_tls_reload() -> Bounded<0, 86_400> {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreSection {
-    /// The backend; only `embedded` exists for now.
+    /// The backend: `embedded` (one redb file) or `redis` (shared).
     pub backend: StoreBackend,
     /// The embedded store's directory; also home of generated secrets.
     pub data_dir: PathBuf,
@@ -168,6 +168,8 @@ pub struct StoreSection {
     /// ([`DEFAULT_MASTER_KEY_ID`] when absent).
     #[serde(deserialize_with = "seal_key_id")]
     pub master_key_id: Option<SealKeyId>,
+    /// `[store.redis]`, used when `backend = "redis"`.
+    pub redis: super::redis::RedisSection,
 }
 
 /// The store backends.
@@ -176,6 +178,8 @@ pub struct StoreSection {
 pub enum StoreBackend {
     /// redb, one file in the data directory.
     Embedded,
+    /// Redis (standalone, Sentinel or Cluster), shared by replicas.
+    Redis,
 }
 
 /// `[accounts]`.
@@ -460,6 +464,7 @@ impl Default for StoreSection {
             data_dir: PathBuf::from("stsd-data"),
             master_key_file: None,
             master_key_id: None,
+            redis: super::redis::RedisSection::default(),
         }
     }
 }

@@ -27,8 +27,17 @@ pub const MASTER_KEY_FILE: &str = "STSD_MASTER_KEY_FILE";
 /// besides the system's, for OIDC discovery, JWKS and metadata fetches.
 pub const FEDERATION_CA_FILE: &str = "STSD_FEDERATION_CA_FILE";
 
+/// `STSD_STORE_BACKEND`: `embedded` or `redis` (overrides `store.backend`).
+pub const STORE_BACKEND: &str = "STSD_STORE_BACKEND";
+/// `STSD_REDIS_URL`: the Redis URL (overrides `store.redis.url`); may
+/// carry a password, so it is never logged.
+pub const REDIS_URL: &str = "STSD_REDIS_URL";
+/// `STSD_REDIS_URLS`: comma-separated cluster seeds or sentinel addresses
+/// (overrides `store.redis.urls`).
+pub const REDIS_URLS: &str = "STSD_REDIS_URLS";
+
 /// Every variable stsd reads, for documentation and `check-config`.
-pub const ALL: [&str; 8] = [
+pub const ALL: [&str; 11] = [
     DATA_DIR,
     LISTEN,
     ACCOUNT_ID,
@@ -37,6 +46,9 @@ pub const ALL: [&str; 8] = [
     MASTER_KEY,
     MASTER_KEY_FILE,
     FEDERATION_CA_FILE,
+    STORE_BACKEND,
+    REDIS_URL,
+    REDIS_URLS,
 ];
 
 /// A set of named string settings.

@@ -3,6 +3,8 @@ use std::collections::BTreeMap;
 use super::*;
 use crate::domain::ids::Arn;
 
+mod redis;
+
 fn env(pairs: &[(&'static str, &'static str)]) -> BTreeMap<&'static str, &'static str> {
     pairs.iter().copied().collect()
 }

@@ -5,7 +5,8 @@
 //! [`SigningKey`] (the 32-byte SigV4 key derived from a secret for one
 //! date, region and service; derived in [`crate::domain::sigv4`]), and the
 //! MFA secrets [`TotpSeed`] and [`TotpCode`] (in `secret/mfa.rs`), and
-//! [`SamlAssertion`] (in `secret/saml.rs`).
+//! [`SamlAssertion`] (in `secret/saml.rs`), and [`SecretUrl`] (a connection
+//! URL that may carry a password, in `secret/url.rs`).
 //!
 //! Every type here:
 //! - prints a placeholder from `Debug` and implements neither `Display` nor
@@ -21,6 +22,7 @@
 
 mod mfa;
 mod saml;
+mod url;
 
 use std::fmt;
 
@@ -32,6 +34,7 @@ use crate::domain::ids::RandomSource;
 
 pub use mfa::{TOTP_CODE_LEN, TotpCode, TotpSeed};
 pub use saml::SamlAssertion;
+pub use url::SecretUrl;
 
 /// Length of an AWS secret access key, in characters.
 pub const SECRET_ACCESS_KEY_LEN: usize = 40;

@@ -25,6 +25,8 @@ mod iam_mfa;
 mod iam_roles;
 mod iam_users;
 mod lifecycle;
+mod redis_server;
+mod redis_store;
 mod saml;
 mod sdk_iam;
 mod sdk_sts;

@@ -7,7 +7,8 @@
 //! one redb writer. Last-used data is best effort by contract
 //! ([`crate::service::store::UsageLog`]); AWS itself reports it hours late.
 //! A pending use is visible to `last_used` at once; a commit that deletes a
-//! key drops its pending use. May import `service::store` and std.
+//! key drops its pending use. The Redis adapter holds its uses back the
+//! same way. May import `service::store` and std.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -17,11 +18,11 @@ use parking_lot::Mutex;
 use crate::service::store::{Key, LastUsed};
 
 /// How often pending uses are written at most.
-pub(super) const FLUSH_EVERY: Duration = Duration::from_secs(1);
+pub(in crate::adapters) const FLUSH_EVERY: Duration = Duration::from_secs(1);
 
 /// Pending uses and when they were last written.
 #[derive(Debug)]
-pub(super) struct UsageBuffer {
+pub(in crate::adapters) struct UsageBuffer {
     state: Mutex<State>,
 }
 
@@ -34,7 +35,7 @@ struct State {
 
 impl UsageBuffer {
     /// An empty buffer; `now` is the store clock's time.
-    pub(super) fn new(now: Duration) -> Self {
+    pub(in crate::adapters) fn new(now: Duration) -> Self {
         Self {
             state: Mutex::new(State {
                 pending: HashMap::new(),
@@ -45,7 +46,7 @@ impl UsageBuffer {
 
     /// Keeps `used` as the latest use of `key`; returns the batch to write
     /// when the last write is [`FLUSH_EVERY`] or more before `now`.
-    pub(super) fn record(
+    pub(in crate::adapters) fn record(
         &self,
         key: Key,
         used: LastUsed,
@@ -61,12 +62,12 @@ impl UsageBuffer {
     }
 
     /// The pending use of `key`, if any.
-    pub(super) fn get(&self, key: &Key) -> Option<LastUsed> {
+    pub(in crate::adapters) fn get(&self, key: &Key) -> Option<LastUsed> {
         self.state.lock().pending.get(key).cloned()
     }
 
     /// Drops the pending uses of `keys` (their records are being deleted).
-    pub(super) fn forget<'k>(&self, keys: impl IntoIterator<Item = &'k Key>) {
+    pub(in crate::adapters) fn forget<'k>(&self, keys: impl IntoIterator<Item = &'k Key>) {
         let mut s = self.state.lock();
         for k in keys {
             s.pending.remove(k);
@@ -74,7 +75,7 @@ impl UsageBuffer {
     }
 
     /// Everything pending, to write now.
-    pub(super) fn take(&self) -> Vec<(Key, LastUsed)> {
+    pub(in crate::adapters) fn take(&self) -> Vec<(Key, LastUsed)> {
         self.state.lock().pending.drain().collect()
     }
 }

@@ -54,6 +54,10 @@ impl Authenticator {
         if session.is_expired(now.as_secs()) {
             return Err(expired_token());
         }
+        if let Some(revocations) = &self.revocations {
+            // The store unreachable beyond the grace: fail closed.
+            revocations.ensure_current()?;
+        }
         if let Some(revoked) = self.revocations.as_ref().and_then(|r| r.check(session)) {
             tracing::debug!(rule = %revoked.rule, kind = revoked.kind, "session revoked");
             return Err(invalid_token());

@@ -2,7 +2,8 @@
 //!
 //! Owns: [`maintain`], a loop that reloads the revocation set when the
 //! store's revocation counter moved (what other replicas revoked) every
-//! `refresh` interval, and purges revocation rules past their retention
+//! `refresh` interval and whenever the store says another replica
+//! revoked (`RevocationStore::revocations_changed`), and purges revocation rules past their retention
 //! and expired issued sessions every `purge` interval. Errors are logged
 //! and retried at the next tick. May import the parent's imports and
 //! tokio's timer.
@@ -50,6 +51,11 @@ pub async fn maintain(
     loop {
         tokio::select! {
             _ = refresh.tick() => {
+                if let Err(e) = revocations.refresh().await {
+                    tracing::warn!(error = %e, "cannot refresh the revocation set");
+                }
+            }
+            () = store.revocations_changed() => {
                 if let Err(e) = revocations.refresh().await {
                     tracing::warn!(error = %e, "cannot refresh the revocation set");
                 }

@@ -6,9 +6,16 @@
 //! lookups, no store read); [`Revocations::refresh`] reloads the rules
 //! when the store's counter moved (another replica revoked), and a revoke
 //! in this process adds its rule at once ([`Revocations::add`]), so it
-//! holds on the very next call. May import `domain` and `service::store`.
+//! holds on the very next call. On a shared store the set may go stale
+//! while the store is unreachable: with [`Revocations::fail_closed_after`]
+//! the set serves its last known rules for that grace after the last
+//! successful refresh, and then [`Revocations::ensure_current`] refuses
+//! until a refresh succeeds again. May import `domain` and
+//! `service::store`.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use parking_lot::RwLock;
 
@@ -22,6 +29,11 @@ pub struct Revocations {
     store: Arc<dyn RevocationStore>,
     clock: Arc<dyn Clock>,
     loaded: RwLock<Loaded>,
+    /// How long the rules may go unconfirmed; `None`: forever (a store
+    /// only this process writes).
+    grace: Option<Duration>,
+    /// Clock time (ms) of the last successful read of the counter.
+    confirmed_ms: AtomicU64,
 }
 
 #[derive(Default)]
@@ -47,9 +59,41 @@ impl Revocations {
             store,
             clock,
             loaded: RwLock::new(Loaded::default()),
+            grace: None,
+            confirmed_ms: AtomicU64::new(0),
         };
         me.refresh().await?;
         Ok(me)
+    }
+
+    /// Fails closed once the rules are `grace` older than the last
+    /// successful refresh (the store unreachable): see
+    /// [`Revocations::ensure_current`].
+    #[must_use]
+    pub fn fail_closed_after(mut self, grace: Duration) -> Self {
+        self.grace = Some(grace);
+        self
+    }
+
+    /// An error when the rules may be out of date beyond the grace: no
+    /// refresh succeeded for longer than it. Session authentication
+    /// refuses (`ServiceUnavailable`) rather than trust them.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::BackendUnavailable`] while the rules are stale.
+    pub fn ensure_current(&self) -> Result<(), StoreError> {
+        let Some(grace) = self.grace else {
+            return Ok(());
+        };
+        let now = millis(self.clock.now());
+        let confirmed = self.confirmed_ms.load(Ordering::Acquire);
+        if now.saturating_sub(confirmed) > millis(grace) {
+            return Err(StoreError::unavailable(
+                "revocation rules could not be refreshed within the grace period",
+            ));
+        }
+        Ok(())
     }
 
     /// The rule revoking `session`, if any: the check every session
@@ -76,11 +120,14 @@ impl Revocations {
     ///
     /// The store's; the current set stays in force.
     pub async fn refresh(&self) -> Result<bool, StoreError> {
+        let started = millis(self.clock.now());
         let counter = self.store.revocation_counter().await?;
         if self.loaded.read().counter == Some(counter) {
+            self.confirmed_ms.fetch_max(started, Ordering::AcqRel);
             return Ok(false);
         }
         let (counter, rules) = self.store.revocations().await?;
+        self.confirmed_ms.fetch_max(started, Ordering::AcqRel);
         let now = Timestamp::now(self.clock.as_ref()).as_unix_secs();
         let set = RevocationSet::compile(&rules, now);
         let mut loaded = self.loaded.write();
@@ -105,6 +152,10 @@ impl Revocations {
             loaded.counter = Some(counter);
         }
     }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 impl std::fmt::Debug for Revocations {

@@ -1,4 +1,5 @@
-//! The group-commit writer: batching and failure.
+//! The group-commit writer (batching and failure) and the revocation
+//! set's grace while the store is unreachable.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -184,4 +185,69 @@ async fn a_failed_relaxed_write_fails_its_mints() {
     });
     let results = record_many_with(log, 6, false).await;
     assert_eq!(results, vec![Err(ErrorCode::ServiceUnavailable); 6]);
+}
+
+/// Revocation rules that cannot be read while `down`.
+#[derive(Default)]
+struct Rules {
+    down: std::sync::atomic::AtomicBool,
+}
+
+impl Rules {
+    fn read(&self) -> Result<u64, StoreError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(StoreError::unavailable("redis gone"));
+        }
+        Ok(0)
+    }
+}
+
+#[async_trait]
+impl crate::service::store::RevocationStore for Rules {
+    async fn put_revocation(
+        &self,
+        _: &crate::domain::sessions::RevocationRule,
+    ) -> Result<u64, StoreError> {
+        self.read()
+    }
+
+    async fn revocations(
+        &self,
+    ) -> Result<(u64, Vec<crate::domain::sessions::RevocationRule>), StoreError> {
+        self.read().map(|c| (c, Vec::new()))
+    }
+
+    async fn revocation_counter(&self) -> Result<u64, StoreError> {
+        self.read()
+    }
+
+    async fn purge_revocations(&self, _: Timestamp) -> Result<usize, StoreError> {
+        Ok(0)
+    }
+}
+
+#[tokio::test]
+async fn revocations_fail_closed_after_the_grace_and_recover() {
+    use crate::domain::clock::FixedClock;
+    use crate::service::error::ServiceError;
+
+    let clock = Arc::new(FixedClock::at_secs(1_700_000_000));
+    let store = Arc::new(Rules::default());
+    let r = super::Revocations::load(store.clone(), clock.clone())
+        .await
+        .unwrap()
+        .fail_closed_after(Duration::from_secs(30));
+    r.ensure_current().unwrap();
+    store.down.store(true, Ordering::SeqCst);
+    clock.advance(Duration::from_secs(20));
+    assert!(r.refresh().await.is_err());
+    r.ensure_current()
+        .expect("within the grace the last rules serve");
+    clock.advance(Duration::from_secs(11));
+    let e = r.ensure_current().unwrap_err();
+    assert_eq!(ServiceError::from(e).code(), ErrorCode::ServiceUnavailable);
+    store.down.store(false, Ordering::SeqCst);
+    r.refresh().await.unwrap();
+    r.ensure_current()
+        .expect("recovered once a refresh succeeds");
 }

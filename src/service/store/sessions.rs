@@ -35,6 +35,15 @@ pub trait RevocationStore: Send + Sync {
     /// Removes the rules whose `retain_until` is before `now`; returns how
     /// many.
     async fn purge_revocations(&self, now: Timestamp) -> Result<usize, StoreError>;
+
+    /// Resolves when this process learns that the rules may have changed
+    /// elsewhere (another replica's put, seen through a shared store's
+    /// notifications), so the revocation set can reload at once instead
+    /// of at its next poll. Stores only this process writes never resolve
+    /// it.
+    async fn revocations_changed(&self) {
+        std::future::pending::<()>().await;
+    }
 }
 
 /// A page of issued sessions.
