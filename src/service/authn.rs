@@ -67,6 +67,9 @@ pub struct StoredKey {
     pub account: AccountId,
     /// Who in that account owns it.
     pub owner: Identity,
+    /// Whether the key is a record of the store, whose uses are recorded
+    /// (`LastUsed`); keys from configuration are not.
+    pub in_store: bool,
 }
 
 /// An access key's status.
@@ -301,8 +304,10 @@ impl Authenticator {
         let verified =
             sigv4::verify(&auth, &signing_key, self.clock.now(), &policy).map_err(sigv4_error)?;
         let region = verified.scope().region.parse::<Region>().ok();
-        self.record_use(key.account, &id, service, region.clone())
-            .await;
+        if key.in_store {
+            self.record_use(key.account, &id, service, region.clone())
+                .await;
+        }
         Ok(Caller {
             account: key.account,
             identity: key.owner.clone(),

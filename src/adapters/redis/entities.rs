@@ -122,11 +122,22 @@ impl RedisStore {
             return self.read_generation().await.map(Revision::new);
         };
         self.usage().forget(txn.deletes());
+        self.seen().forget(txn.deletes());
         let claimed = self.claim_keys(account, &txn).await?;
         let result = self.run_commit(account, &txn).await;
-        // Counted before returning, and after a failure too: a failed
-        // precondition proves this process read something stale.
-        self.changes().bump();
+        // Counted before returning, and after a failed precondition too:
+        // it proves this process read something stale. Not after an
+        // unreachable Redis: that proves nothing, and a bump would empty
+        // the caches that keep Authorize going through an outage (a write
+        // that went through anyway is announced by its own publish, or
+        // seen by the poller).
+        let proves_change = match &result {
+            Ok(_) => true,
+            Err(e) => e.is_precondition_failure(),
+        };
+        if proves_change {
+            self.changes().bump();
+        }
         match result {
             Ok(revision) => {
                 self.after_commit(account, &txn).await?;

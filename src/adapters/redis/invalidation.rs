@@ -157,7 +157,8 @@ async fn listen(
             _ = ping.tick() => {
                 let pong = tokio::time::timeout(limit, sink.ping::<String>()).await;
                 if !matches!(pong, Ok(Ok(_))) {
-                    changes.bump_revocations();
+                    // No bump: the caches keep serving through an outage;
+                    // the re-subscription bumps once Redis is back.
                     return Err(crate::service::store::StoreError::unavailable("redis subscription stopped answering"));
                 }
             }

@@ -50,7 +50,11 @@ impl RedisStore {
             .conn()
             .bounded(async |c| inv.invoke_async(c).await)
             .await;
-        self.changes().bump();
+        // Only a rule known to be kept changes anything here; one that
+        // went through unanswered is seen by the poller.
+        if counter.is_ok() {
+            self.changes().bump();
+        }
         counter
     }
 

@@ -5,8 +5,9 @@
 //! second (and at shutdown) in one pipeline of `RECORD_USE` scripts, each
 //! of which writes only if the record still exists, so recording a use
 //! costs no round trip on the request path. Whether the record exists is
-//! known without a round trip when this process read it since its last
-//! change (`seen`). A one-time identifier is `SET <p>once:<scope>:<id> 1
+//! known without a round trip once this process has read it (`seen`; a
+//! record deleted by another replica since may get one use recorded
+//! here, which the script then drops). A one-time identifier is `SET <p>once:<scope>:<id> 1
 //! NX PXAT <not_after + slack>`: atomic across replicas; the slack keeps
 //! the entry a little longer than required, against clock skew between
 //! replicas and Redis. May import the parent's modules, `redis`,
@@ -41,8 +42,18 @@ impl Seen {
         map.insert(key.clone(), stamp);
     }
 
-    fn known(&self, key: &Key, stamp: u64) -> bool {
-        self.0.lock().get(key) == Some(&stamp)
+    /// Whether `key` was read as existing: at `stamp` (`Some(true)`),
+    /// before a later change (`Some(false)`), or never (`None`).
+    fn known(&self, key: &Key, stamp: u64) -> Option<bool> {
+        self.0.lock().get(key).map(|&at| at == stamp)
+    }
+
+    /// Forgets `keys` (deleted by this process).
+    pub(super) fn forget<'a>(&self, keys: impl IntoIterator<Item = &'a Key>) {
+        let mut map = self.0.lock();
+        for key in keys {
+            map.remove(key);
+        }
     }
 }
 
@@ -85,7 +96,12 @@ impl RedisStore {
 
     pub(super) async fn use_recorded(&self, key: &Key, used: LastUsed) -> Result<bool, StoreError> {
         let stamp = self.changes().seen();
-        if !self.seen().known(key, stamp) {
+        // A record read before the last change is taken to still exist:
+        // the write script checks again, off the request path, so a
+        // request never waits on Redis to record a use (and Authorize
+        // goes on through an outage). Only a record never read here is
+        // looked up first.
+        if self.seen().known(key, stamp).is_none() {
             let name = self.names().record(key);
             let exists: bool = self.conn().bounded(async |c| c.exists(&name).await).await?;
             if !exists {

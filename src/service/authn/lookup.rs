@@ -22,7 +22,7 @@ use super::{CredentialLookup, Identity, KeyStatus, StoredKey};
 use crate::domain::ids::{AccessKeyId, AccountId};
 use crate::domain::seal::{self, MasterKey, SealPurpose};
 use crate::domain::secret::SecretAccessKey;
-use crate::service::error::ServiceError;
+use crate::service::error::{ErrorCode, ServiceError};
 use crate::service::store::model::{AccessKeyStatus, CredentialOwner, UserRecord};
 use crate::service::store::{AccessKeyIndex, EntityReader, Key, Revision, StoreGeneration, fetch};
 
@@ -77,6 +77,7 @@ impl StaticCredentials {
             status: KeyStatus::Active,
             account,
             owner: Identity::Root,
+            in_store: false,
         };
         self.keys.insert(id, Arc::new(key));
     }
@@ -122,6 +123,28 @@ impl<S: AccessKeyIndex + EntityReader + StoreGeneration + ?Sized> CredentialLook
         if let Some(hit) = self.unsealed.lock().get(id).filter(|u| u.stamp == stamp) {
             return Ok(Some(Arc::clone(&hit.key)));
         }
+        match self.load(id, stamp).await {
+            // Redis unreachable: the key as last unsealed goes on (no
+            // change can be committed meanwhile; revocation of sessions
+            // has its own grace, `Revocations`).
+            Err(e) if e.code() == ErrorCode::ServiceUnavailable => {
+                match self.unsealed.lock().get(id) {
+                    Some(stale) => Ok(Some(Arc::clone(&stale.key))),
+                    None => Err(e),
+                }
+            }
+            loaded => loaded,
+        }
+    }
+}
+
+impl<S: AccessKeyIndex + EntityReader + StoreGeneration + ?Sized> StoreCredentials<S> {
+    /// Reads the key's records and unseals the secret (once per revision).
+    async fn load(
+        &self,
+        id: &AccessKeyId,
+        stamp: u64,
+    ) -> Result<Option<Arc<StoredKey>>, ServiceError> {
         let Some(found) = self.store.access_key(id).await? else {
             return Ok(None);
         };
@@ -170,6 +193,7 @@ impl<S: AccessKeyIndex + EntityReader + StoreGeneration + ?Sized> CredentialLook
             status,
             account: record.account,
             owner,
+            in_store: true,
         });
         let mut unsealed = self.unsealed.lock();
         if unsealed.len() >= UNSEALED_CAPACITY {

@@ -24,6 +24,7 @@ fn authenticator(status: KeyStatus, clock_at: i64) -> Authenticator {
             status,
             account: account(),
             owner: Identity::Root,
+            in_store: false,
         },
     );
     let lookup: Arc<dyn CredentialLookup> = Arc::new(

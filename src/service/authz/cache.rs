@@ -21,7 +21,7 @@ use super::LoadedIdentity;
 use crate::domain::credential::Session;
 use crate::domain::ids::{AccessKeyId, AccountId, Partition, UniqueId};
 use crate::service::authn::{Caller, Identity};
-use crate::service::error::ServiceError;
+use crate::service::error::{ErrorCode, ServiceError};
 use crate::service::store::{EntityReader, StoreGeneration};
 
 /// Identities kept when no size is configured.
@@ -80,13 +80,25 @@ impl IdentityCache {
             Identity::Session(s) => IdentityKey::Session(s.access_key_id.clone(), s.issued_at),
         };
         let stamp = store.changes_seen();
-        if let Some(entry) = self.entries.get(&key)
+        let cached = self
+            .entries
+            .get(&key)
+            .filter(|e| same_session(e.session.as_ref(), caller));
+        if let Some(entry) = &cached
             && entry.stamp == stamp
-            && same_session(entry.session.as_ref(), caller)
         {
             return Ok(Arc::clone(&entry.identity));
         }
-        let identity = Arc::new(LoadedIdentity::load(store, partition, caller).await?);
+        let identity = match LoadedIdentity::load(store, partition, caller).await {
+            Ok(loaded) => Arc::new(loaded),
+            // The store unreachable: the identity as last loaded goes on
+            // (nothing can be committed meanwhile; sessions fail closed
+            // after the revocation grace, `Revocations`).
+            Err(e) if e.code() == ErrorCode::ServiceUnavailable => {
+                return cached.map(|e| Arc::clone(&e.identity)).ok_or(e);
+            }
+            Err(e) => return Err(e),
+        };
         let session = match &caller.identity {
             Identity::Session(s) => Some(Arc::clone(s)),
             Identity::Root | Identity::User { .. } => None,
