@@ -29,6 +29,10 @@
 //!   threads, default 1: the daemon gets the other core),
 //!   `STSD_BENCH_ISSUED_LOG` (`durable` or `relaxed`: the daemon's
 //!   `[sessions] issued_log`; default: the daemon's default, `relaxed`),
+//!   `STSD_BENCH_STORES` (`embedded`, `redis` or both, comma-separated:
+//!   one daemon per store in this run, the Redis one on a `redis-server`
+//!   this program starts, with Redis round trips per call counted;
+//!   default `embedded`),
 //!   `STSD_BENCH_GRPC_CHANNELS` (HTTP/2 connections the `authorize-grpc`
 //!   tasks share, default 1, as a service shares one channel),
 //!   `STSD_BENCH_DAEMON_CPUS` (a `taskset -c` CPU list for the daemon
@@ -77,6 +81,8 @@ use stsd::domain::sigv4::{
 
 #[path = "load/authorize.rs"]
 mod authorize;
+#[path = "load/redis.rs"]
+mod redis;
 #[path = "load/saml.rs"]
 mod saml;
 #[path = "load/web_identity.rs"]
@@ -185,7 +191,8 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn start_daemon() -> (SocketAddr, Spawned) {
+/// Starts the daemon; on the Redis store at `redis` when given.
+fn start_daemon(redis: Option<&str>) -> (SocketAddr, Spawned) {
     let dir = tempfile::tempdir().unwrap();
     let mut master = [0_u8; 32];
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut master).unwrap();
@@ -217,6 +224,11 @@ fn start_daemon() -> (SocketAddr, Spawned) {
         && !mode.is_empty()
     {
         text.push_str(&format!("\n[sessions]\nissued_log = \"{mode}\"\n"));
+    }
+    if let Some(url) = redis {
+        text.push_str(&format!(
+            "\n[store]\nbackend = \"redis\"\n[store.redis]\nurl = \"{url}\"\n"
+        ));
     }
     std::fs::write(&config, text).unwrap();
     let child = cmd
@@ -741,37 +753,57 @@ fn main() {
     let external = std::env::var("STSD_BENCH_ENDPOINT")
         .ok()
         .filter(|v| !v.is_empty());
-    let (addr, admin, _daemon) = match (&external, s.smoke) {
-        (Some(endpoint), false) => {
-            let addr: SocketAddr = endpoint
-                .trim_start_matches("http://")
-                .trim_end_matches('/')
-                .parse()
-                .unwrap_or_else(|e| panic!("STSD_BENCH_ENDPOINT={endpoint}: {e} (http://IP:PORT)"));
-            let var = |k: &str| {
-                std::env::var(k)
-                    .unwrap_or_else(|_| panic!("{k} is required with STSD_BENCH_ENDPOINT"))
-            };
-            let admin = Creds::new(
-                &var("STSD_BENCH_ACCESS_KEY_ID"),
-                &var("STSD_BENCH_SECRET_ACCESS_KEY"),
-            );
-            (addr, admin, None)
-        }
-        _ => {
-            let (addr, spawned) = start_daemon();
-            (addr, Creds::new(ROOT_KEY_ID, ROOT_SECRET), Some(spawned))
-        }
-    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(s.client_threads.max(1))
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(async {
-        let (creds, role_arn) = setup(addr, &admin).await;
-        let web = if _daemon.is_some() {
-            Some(setup_web_identity(addr, &admin).await)
+    if let (Some(endpoint), false) = (&external, s.smoke) {
+        let addr: SocketAddr = endpoint
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .parse()
+            .unwrap_or_else(|e| panic!("STSD_BENCH_ENDPOINT={endpoint}: {e} (http://IP:PORT)"));
+        let var = |k: &str| {
+            std::env::var(k).unwrap_or_else(|_| panic!("{k} is required with STSD_BENCH_ENDPOINT"))
+        };
+        let admin = Creds::new(
+            &var("STSD_BENCH_ACCESS_KEY_ID"),
+            &var("STSD_BENCH_SECRET_ACCESS_KEY"),
+        );
+        rt.block_on(bench(addr, &admin, false, None, &s));
+        return;
+    }
+    // STSD_BENCH_STORES: the stores to measure, one daemon each, in this
+    // run (default `embedded`; `embedded,redis` for issue 7's comparison).
+    let stores = std::env::var("STSD_BENCH_STORES").unwrap_or_else(|_| "embedded".into());
+    for store in stores.split(',').map(str::trim).filter(|v| !v.is_empty()) {
+        let server = match store {
+            "embedded" => None,
+            "redis" => Some(redis::Server::start(free_port())),
+            other => panic!("STSD_BENCH_STORES: unknown store {other} (embedded, redis)"),
+        };
+        let url = server.as_ref().map(redis::Server::url);
+        let (addr, _daemon) = start_daemon(url.as_deref());
+        println!("store: {store}");
+        let admin = Creds::new(ROOT_KEY_ID, ROOT_SECRET);
+        rt.block_on(bench(addr, &admin, true, server.as_ref(), &s));
+    }
+}
+
+/// Sets the daemon at `addr` up and runs every workload; with `redis`,
+/// also counts the Redis round trips of each call.
+async fn bench(
+    addr: SocketAddr,
+    admin: &Creds,
+    spawned: bool,
+    redis: Option<&redis::Server>,
+    s: &Settings,
+) {
+    {
+        let (creds, role_arn) = setup(addr, admin).await;
+        let web = if spawned {
+            Some(setup_web_identity(addr, admin).await)
         } else {
             None
         };
@@ -780,9 +812,9 @@ fn main() {
             host: addr.to_string().into(),
             creds,
             role_arn: role_arn.into(),
-            saml: saml::setup(addr, &admin, s.smoke).await,
+            saml: saml::setup(addr, admin, s.smoke).await,
             web,
-            authorize: Arc::new(setup_authorize(addr, &admin).await),
+            authorize: Arc::new(setup_authorize(addr, admin).await),
         };
         println!(
             "{} connections, {:.1} s warm-up + {:.1} s measured per workload, {} client thread(s){}",
@@ -790,9 +822,14 @@ fn main() {
             s.warmup.as_secs_f64(),
             s.measure.as_secs_f64(),
             s.client_threads,
-            if s.smoke { " (smoke run: pass --bench for figures)" } else { "" }
+            if s.smoke {
+                " (smoke run: pass --bench for figures)"
+            } else {
+                ""
+            }
         );
         let mut reports = Vec::new();
+        let mut trips = Vec::new();
         // The web-identity workload needs the daemon this program
         // started (its configuration serves the bench's keys).
         let workloads = s
@@ -806,7 +843,10 @@ fn main() {
                 if let Err(e) = authorize::call(&mut c, &target.authorize, 0).await {
                     panic!("{}: {e}", w.name());
                 }
-                reports.push(run(&target, w, &s).await);
+                reports.push(run(&target, w, s).await);
+                if let Some(server) = redis {
+                    trips.push((w, round_trips(&target, w, server).await));
+                }
                 continue;
             }
             // Probe first: an action the daemon does not serve is reported, not measured.
@@ -823,7 +863,10 @@ fn main() {
                 println!("{:<28} not served by this daemon: {body}", w.name());
                 continue;
             }
-            reports.push(run(&target, w, &s).await);
+            reports.push(run(&target, w, s).await);
+            if let Some(server) = redis {
+                trips.push((w, round_trips(&target, w, server).await));
+            }
         }
         let base = reports
             .iter()
@@ -845,8 +888,21 @@ fn main() {
                 100.0 * r.rate / base
             );
         }
+        if !trips.is_empty() {
+            println!(
+                "{:<28} {:>14} {:>14}",
+                "Redis per call", "round trips", "commands"
+            );
+            for (w, (reads, commands)) in &trips {
+                println!("{:<28} {:>14.2} {:>14.2}", w.name(), reads, commands);
+            }
+        }
         for r in &reports {
-            assert!(r.requests > 0, "{}: no request completed", r.workload.name());
+            assert!(
+                r.requests > 0,
+                "{}: no request completed",
+                r.workload.name()
+            );
             assert!(
                 r.errors == 0,
                 "{}: {} errors, first: {}",
@@ -855,5 +911,28 @@ fn main() {
                 r.first_error.as_deref().unwrap_or("")
             );
         }
-    });
+    }
+}
+
+/// Calls made one after another to count Redis's work per call.
+const TRIP_CALLS: u64 = 500;
+
+/// Redis round trips and commands per warm call of `w`, over
+/// [`TRIP_CALLS`] sequential calls on one connection (the background
+/// poller's two reads a second are included: about 0.01 per call here).
+async fn round_trips(target: &Target, w: Workload, server: &redis::Server) -> (f64, f64) {
+    let before = server.stats();
+    if w == Workload::AuthorizeGrpc {
+        let mut c = authorize::client(target.addr, &target.authorize.asker).await;
+        for n in 0..TRIP_CALLS {
+            authorize::call(&mut c, &target.authorize, n).await.unwrap();
+        }
+    } else {
+        let mut conn = connect(target.addr).await;
+        for n in 0..TRIP_CALLS {
+            let (status, _) = send(&mut conn, target.request(w, u64::MAX / 2 + n)).await;
+            assert_eq!(status, StatusCode::OK, "{}", w.name());
+        }
+    }
+    server.stats().per_call(before, TRIP_CALLS)
 }
