@@ -40,6 +40,28 @@ fn shipped_config_files_are_valid() {
 }
 
 #[test]
+fn deploy_config_files_are_valid() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/config");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "toml") {
+            let c = Config::load(Some(&p), &env(&[]), &Overrides::default());
+            assert!(c.is_ok(), "{}: {}", p.display(), c.unwrap_err());
+            seen += 1;
+        }
+    }
+    assert!(seen >= 1, "no config in {}", dir.display());
+    let redis = Config::load(
+        Some(&dir.join("stsd-redis.toml")),
+        &env(&[]),
+        &Overrides::default(),
+    )
+    .unwrap();
+    assert_eq!(redis.store.backend, crate::config::StoreBackend::Redis);
+}
+
+#[test]
 fn unknown_key_names_key_line_and_section() {
     let text = "region = \"eu-west-1\"\n\n[server]\nlisten = \"127.0.0.1:1\"\nlistn = \"x\"\n";
     let e = load(text, &[]).unwrap_err().to_string();
