@@ -75,7 +75,9 @@ impl Server {
 
     /// The counters now.
     pub(super) fn stats(&self) -> Stats {
-        let info = self.info().unwrap_or_else(|| panic!("INFO stats: no answer"));
+        let info = self
+            .info()
+            .unwrap_or_else(|| panic!("INFO stats: no answer"));
         let field = |name: &str| {
             info.lines()
                 .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
