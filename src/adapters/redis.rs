@@ -48,8 +48,9 @@
 //! nothing is retried behind the caller's back, and a write returns
 //! success only once Redis has applied it. Cached reads of the service
 //! layer go on: a call that failed for want of Redis bumps nothing, so
-//! the identity and key caches keep what they loaded (and serve it as
-//! last loaded while a reload cannot reach Redis). The connection reconnects by itself and the subscriber
+//! the identity and key caches keep what they loaded (a session's
+//! identity is even served as last loaded while a reload cannot reach
+//! Redis, within the revocation grace). The connection reconnects by itself and the subscriber
 //! re-subscribes. Durability across a Redis restart is Redis's: run it
 //! with `appendonly yes` and `appendfsync always` (nothing acknowledged
 //! lost) or `everysec` (up to a second of acknowledged writes lost on a

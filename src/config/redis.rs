@@ -47,8 +47,10 @@ pub struct RedisSection {
     /// How often each replica polls the store's version stamps (N).
     pub invalidation_poll_ms: Bounded<10, 60_000>,
     /// How long session authentication trusts the last known revocation
-    /// rules while Redis is unreachable.
-    pub revocation_grace_secs: Bounded<0, 3_600>,
+    /// rules while Redis is unreachable; at least 5 s, longer than the
+    /// rules' refresh interval plus its timeouts, so that a healthy Redis
+    /// never makes authentication flap.
+    pub revocation_grace_secs: Bounded<5, 3_600>,
 }
 
 /// `store.redis.mode`.

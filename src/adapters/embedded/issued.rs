@@ -15,8 +15,10 @@
 //! (the previous process's segments are only read). A segment is deleted
 //! once every session it holds has expired. A torn tail (a crash in the
 //! middle of a write) is cut off at open with a warning: it was never
-//! acknowledged. A segment is made durable before the next one starts, so
-//! only the newest can hold unsynced (relaxed) records.
+//! acknowledged; a whole frame that does not decode stops the open
+//! (`CorruptRecord`) rather than being cut. A segment is made durable
+//! before the next one starts; one left behind by a failed write or sync
+//! is synced by the next sync.
 //!
 //! Sessions recorded in the redb file by earlier versions are moved here
 //! at open (`migrate`). May import `service::store`, `domain`, std I/O.
@@ -60,6 +62,10 @@ struct Writer {
     next_seq: u64,
     /// Every segment on disk with the latest expiry it holds (0: none).
     segments: BTreeMap<u64, u64>,
+    /// Closed segments whose relaxed records are not known durable yet
+    /// (a failed write or sync left them behind); the next sync syncs
+    /// them.
+    unsynced: Vec<Arc<File>>,
     buf: Vec<u8>,
 }
 
@@ -86,11 +92,20 @@ impl SessionLog {
     pub(super) fn open(data_dir: &Path, now: u64) -> Result<Self, StoreError> {
         let dir = data_dir.join(DIR_NAME);
         super::create_private_dir(&dir)?;
+        segment::sync_dir(data_dir).map_err(io)?;
         let mut writer = Writer::default();
         let mut index = Index::default();
         for seq in segment::list(&dir).map_err(io)? {
             let path = segment::path(&dir, seq);
             let contents = segment::read(&path).map_err(io)?;
+            if let Some(at) = contents.undecodable_at {
+                return Err(StoreError::CorruptRecord {
+                    detail: format!(
+                        "{}: a whole frame at byte {at} is not an issued session",
+                        path.display()
+                    ),
+                });
+            }
             if contents.valid_len < contents.file_len {
                 tracing::warn!(
                     path = %path.display(),
@@ -141,24 +156,25 @@ impl SessionLog {
     /// meanwhile (a segment is synced before the next one starts, so only
     /// the active one can be dirty).
     pub(super) fn sync(&self) -> Result<(), StoreError> {
-        let file = {
+        let files = {
             let mut writer = self.writer();
-            match writer.active.as_mut().filter(|a| a.dirty) {
-                Some(active) => {
-                    active.dirty = false;
-                    (active.seq, Arc::clone(&active.file))
-                }
-                None => return Ok(()),
+            let mut files = std::mem::take(&mut writer.unsynced);
+            if let Some(active) = writer.active.as_mut().filter(|a| a.dirty) {
+                active.dirty = false;
+                files.push(Arc::clone(&active.file));
             }
+            files
         };
-        let (seq, file) = file;
-        if let Err(e) = file.sync_data() {
-            if let Some(active) = self.writer().active.as_mut().filter(|a| a.seq == seq) {
-                active.dirty = true;
+        let mut failed = None;
+        for (i, file) in files.iter().enumerate() {
+            if let Err(e) = file.sync_data() {
+                // Kept for the next sync, wherever the writer is now.
+                self.writer().unsynced.extend(files.iter().skip(i).cloned());
+                failed = Some(e);
+                break;
             }
-            return Err(io(e));
         }
-        Ok(())
+        failed.map_or(Ok(()), |e| Err(io(e)))
     }
 
     /// The record of `id`, live at `now`.
@@ -256,9 +272,12 @@ impl Writer {
         });
         if let Err(e) = written {
             // A partial frame or an unknown page state: never append after
-            // it. The next batch starts a new segment.
+            // it. The next batch starts a new segment; the records this
+            // one holds are synced by the next sync.
             let _ = active.file.set_len(active.len);
-            self.active = None;
+            if let Some(old) = self.active.take() {
+                self.unsynced.push(old.file);
+            }
             return Err(io(e));
         }
         active.len += bytes.len() as u64;
@@ -274,8 +293,11 @@ impl Writer {
             .as_ref()
             .is_none_or(|a| a.len >= ROLL_BYTES || now >= a.opened_at.saturating_add(ROLL_SECS));
         if due {
-            if let Some(old) = self.active.take().filter(|a| a.dirty) {
-                old.file.sync_data().map_err(io)?;
+            if let Some(old) = self.active.take().filter(|a| a.dirty)
+                && let Err(e) = old.file.sync_data()
+            {
+                self.unsynced.push(old.file);
+                return Err(io(e));
             }
             let seq = self.next_seq;
             let file = segment::create(dir, seq).map_err(io)?;

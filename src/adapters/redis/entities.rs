@@ -140,7 +140,13 @@ impl RedisStore {
         }
         match result {
             Ok(revision) => {
-                self.after_commit(account, &txn).await?;
+                // The commit is applied: report it so even if the
+                // bookkeeping after it (Cluster: the generation, the
+                // account set) fails; the poller's next read of a moved
+                // generation, or the next commit, catches up.
+                if let Err(e) = self.after_commit(account, &txn).await {
+                    tracing::warn!(error = %e, "a commit was applied but its generation bump failed");
+                }
                 self.changes().bump();
                 Ok(revision)
             }

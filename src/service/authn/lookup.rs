@@ -22,7 +22,7 @@ use super::{CredentialLookup, Identity, KeyStatus, StoredKey};
 use crate::domain::ids::{AccessKeyId, AccountId};
 use crate::domain::seal::{self, MasterKey, SealPurpose};
 use crate::domain::secret::SecretAccessKey;
-use crate::service::error::{ErrorCode, ServiceError};
+use crate::service::error::ServiceError;
 use crate::service::store::model::{AccessKeyStatus, CredentialOwner, UserRecord};
 use crate::service::store::{AccessKeyIndex, EntityReader, Key, Revision, StoreGeneration, fetch};
 
@@ -123,18 +123,12 @@ impl<S: AccessKeyIndex + EntityReader + StoreGeneration + ?Sized> CredentialLook
         if let Some(hit) = self.unsealed.lock().get(id).filter(|u| u.stamp == stamp) {
             return Ok(Some(Arc::clone(&hit.key)));
         }
-        match self.load(id, stamp).await {
-            // Redis unreachable: the key as last unsealed goes on (no
-            // change can be committed meanwhile; revocation of sessions
-            // has its own grace, `Revocations`).
-            Err(e) if e.code() == ErrorCode::ServiceUnavailable => {
-                match self.unsealed.lock().get(id) {
-                    Some(stale) => Ok(Some(Arc::clone(&stale.key))),
-                    None => Err(e),
-                }
-            }
-            loaded => loaded,
+        let loaded = self.load(id, stamp).await;
+        if !matches!(loaded, Ok(Some(_))) {
+            // Gone, or unreadable: nothing kept for it may serve later.
+            self.unsealed.lock().remove(id);
         }
+        loaded
     }
 }
 

@@ -91,13 +91,21 @@ impl IdentityCache {
         }
         let identity = match LoadedIdentity::load(store, partition, caller).await {
             Ok(loaded) => Arc::new(loaded),
-            // The store unreachable: the identity as last loaded goes on
-            // (nothing can be committed meanwhile; sessions fail closed
-            // after the revocation grace, `Revocations`).
-            Err(e) if e.code() == ErrorCode::ServiceUnavailable => {
+            // The store unreachable: a session's identity as last loaded
+            // goes on. Bounded: session authentication fails closed once
+            // the revocation rules could not be refreshed for the grace
+            // (`Revocations`). Long-term identities have no such bound
+            // and are not served stale.
+            Err(e)
+                if e.code() == ErrorCode::ServiceUnavailable
+                    && matches!(key, IdentityKey::Session(..)) =>
+            {
                 return cached.map(|e| Arc::clone(&e.identity)).ok_or(e);
             }
-            Err(e) => return Err(e),
+            Err(e) => {
+                self.entries.invalidate(&key);
+                return Err(e);
+            }
         };
         let session = match &caller.identity {
             Identity::Session(s) => Some(Arc::clone(s)),

@@ -118,7 +118,7 @@ async fn write(
     let mut records = Vec::with_capacity(max);
     let mut waiters = Vec::with_capacity(max);
     let mut unsynced = false;
-    let mut syncing: Option<tokio::task::JoinHandle<()>> = None;
+    let mut syncing: Option<tokio::task::JoinHandle<bool>> = None;
     let mut tick = tokio::time::interval(RELAXED_SYNC);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -129,7 +129,11 @@ async fn write(
                 }
             }
             _ = tick.tick(), if !durable => {
-                if unsynced && syncing.as_ref().is_none_or(|s| s.is_finished()) {
+                if let Some(done) = syncing.take_if(|s| s.is_finished()) {
+                    // A failed sync is tried again at this tick.
+                    unsynced |= !done.await.unwrap_or(false);
+                }
+                if unsynced && syncing.is_none() {
                     unsynced = false;
                     syncing = Some(tokio::spawn(sync(Arc::clone(&log))));
                 }
@@ -163,17 +167,21 @@ async fn write(
         }
     }
     if let Some(running) = syncing {
-        let _ = running.await;
+        unsynced |= !running.await.unwrap_or(false);
     }
     if unsynced {
         sync(log).await;
     }
 }
 
-/// Makes the relaxed writes durable; a failure is logged (the sync after
-/// the next write covers the same file again).
-async fn sync(log: Arc<dyn IssuedSessionLog>) {
-    if let Err(e) = log.sync_sessions().await {
-        tracing::error!(error = %e, "cannot make issued-session records durable");
+/// Makes the relaxed writes durable; whether it did. A failure is logged
+/// and the writer tries again at its next tick.
+async fn sync(log: Arc<dyn IssuedSessionLog>) -> bool {
+    match log.sync_sessions().await {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot make issued-session records durable");
+            false
+        }
     }
 }

@@ -49,6 +49,10 @@ pub(super) fn encode(record: &IssuedSession, buf: &mut Vec<u8>) -> io::Result<()
     buf.extend_from_slice(&[0; HEADER]);
     serde_json::to_writer(&mut *buf, record)?;
     let payload = buf.get(start + HEADER..).unwrap_or_default();
+    if payload.len() > MAX_PAYLOAD {
+        buf.truncate(start);
+        return Err(io::Error::other("an issued-session record over 64 KiB"));
+    }
     let len = u32::try_from(payload.len()).map_err(io::Error::other)?;
     let crc = crc32fast::hash(payload);
     let mut header = [0; HEADER];
@@ -71,6 +75,9 @@ pub(super) struct Contents {
     pub valid_len: u64,
     /// The file's length: more than `valid_len` when its tail is torn.
     pub file_len: u64,
+    /// Where a whole, checksummed frame that is not a record starts
+    /// (damage a torn write cannot explain, or an unknown format).
+    pub undecodable_at: Option<u64>,
 }
 
 /// Reads every whole frame of `path`, stopping at the first torn or
@@ -83,29 +90,32 @@ pub(super) fn read(path: &Path) -> io::Result<Contents> {
         ..Contents::default()
     };
     let mut rest = bytes.as_slice();
-    while let Some((record, used)) = decode(rest) {
-        contents.records.push(record);
+    while let Some((payload, used)) = frame(rest) {
+        match serde_json::from_slice(payload) {
+            Ok(record) => contents.records.push(record),
+            Err(_) => {
+                contents.undecodable_at = Some(contents.valid_len);
+                break;
+            }
+        }
         contents.valid_len += used as u64;
         rest = rest.get(used..).unwrap_or_default();
     }
     Ok(contents)
 }
 
-/// The first frame of `bytes` and its size, if it is whole and sound.
-fn decode(bytes: &[u8]) -> Option<(IssuedSession, usize)> {
+/// The payload of the first frame of `bytes` and the frame's size, if it
+/// is whole and its checksum holds.
+fn frame(bytes: &[u8]) -> Option<(&[u8], usize)> {
     let header: [u8; HEADER] = bytes.get(..HEADER)?.try_into().ok()?;
     let [l0, l1, l2, l3, c0, c1, c2, c3] = header;
     let len = u32::from_le_bytes([l0, l1, l2, l3]) as usize;
     let crc = u32::from_le_bytes([c0, c1, c2, c3]);
-    if len > MAX_PAYLOAD {
+    if len == 0 || len > MAX_PAYLOAD {
         return None;
     }
     let payload = bytes.get(HEADER..HEADER + len)?;
-    if crc32fast::hash(payload) != crc {
-        return None;
-    }
-    let record = serde_json::from_slice(payload).ok()?;
-    Some((record, HEADER + len))
+    (crc32fast::hash(payload) == crc).then_some((payload, HEADER + len))
 }
 
 /// Creates segment `seq` (it must not exist) and makes its name durable.

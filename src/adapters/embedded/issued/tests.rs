@@ -158,3 +158,31 @@ fn a_re_recorded_session_keeps_one_entry_under_its_latest_expiry() {
     assert_eq!(index.purge(T + 500, 10), 1);
     assert_eq!(index.len(), 0);
 }
+
+#[test]
+fn a_whole_frame_that_is_no_record_stops_the_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let seq = {
+        let log = SessionLog::open(dir.path(), T).unwrap();
+        log.record(&[issued(account(17), 1, "app", T + 100)], T, true)
+            .unwrap();
+        *log.segments().first().unwrap()
+    };
+    let path = segment::path(&dir.path().join(DIR_NAME), seq);
+    let payload = br#"{"not":"a session"}"#;
+    let mut frame = (payload.len() as u32).to_le_bytes().to_vec();
+    frame.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    frame.extend_from_slice(payload);
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    file.write_all(&frame).unwrap();
+    drop(file);
+    let e = SessionLog::open(dir.path(), T).unwrap_err();
+    assert!(matches!(e, StoreError::CorruptRecord { .. }), "{e:?}");
+    assert!(
+        std::fs::metadata(&path).unwrap().len() > 0,
+        "nothing is cut"
+    );
+}
