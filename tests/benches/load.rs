@@ -34,13 +34,13 @@
 //!   this program starts, with Redis round trips per call counted;
 //!   default `embedded`),
 //!   `STSD_BENCH_GRPC_CHANNELS` (HTTP/2 connections the `authorize-grpc`
-//!   tasks share, default 1, as a service shares one channel),
+//!   and `authorize-grpc-h2` tasks share, default 1, as a service shares one channel),
 //!   `STSD_BENCH_DAEMON_CPUS` (a `taskset -c` CPU list for the daemon
 //!   this program starts; run the program itself under `taskset -c` with
 //!   the other CPUs to give each side its own cores),
 //!   `STSD_BENCH_WORKLOADS` (a comma list of `healthz`,
 //!   `get-caller-identity`, `assume-role`, `assume-role-with-saml`,
-//!   `web-identity`, `authorize-grpc`, `authorize-json`; default all (`web-identity` only with a daemon this
+//!   `web-identity`, `authorize-grpc`, `authorize-grpc-h2`, `authorize-json`; default all (`web-identity` only with a daemon this
 //!   program starts) — one alone is
 //!   handy under a profiler; ratios need `healthz`).
 //!
@@ -492,17 +492,19 @@ enum Workload {
     AssumeRoleWithSaml,
     WebIdentity,
     AuthorizeGrpc,
+    AuthorizeGrpcH2,
     AuthorizeJson,
 }
 
 impl Workload {
-    const ALL: [Self; 7] = [
+    const ALL: [Self; 8] = [
         Self::Healthz,
         Self::GetCallerIdentity,
         Self::AssumeRole,
         Self::AssumeRoleWithSaml,
         Self::WebIdentity,
         Self::AuthorizeGrpc,
+        Self::AuthorizeGrpcH2,
         Self::AuthorizeJson,
     ];
 
@@ -515,6 +517,7 @@ impl Workload {
             Self::AssumeRoleWithSaml => "assume-role-with-saml",
             Self::WebIdentity => "web-identity",
             Self::AuthorizeGrpc => "authorize-grpc",
+            Self::AuthorizeGrpcH2 => "authorize-grpc-h2",
             Self::AuthorizeJson => "authorize-json",
         }
     }
@@ -527,6 +530,7 @@ impl Workload {
             Self::AssumeRoleWithSaml => "AssumeRoleWithSAML",
             Self::WebIdentity => "AssumeRoleWithWebIdentity",
             Self::AuthorizeGrpc => "Authorize (gRPC)",
+            Self::AuthorizeGrpcH2 => "Authorize (gRPC, hyper h2)",
             Self::AuthorizeJson => "Authorize (HTTP JSON)",
         }
     }
@@ -568,8 +572,9 @@ impl Target {
             ),
             Workload::AssumeRoleWithSaml => saml::request(&self.host, &self.saml, n),
             Workload::AuthorizeJson => authorize::json_request(&self.host, &self.authorize, n),
-            // Sent by `grpc_connection`, not as an HTTP/1.1 request.
-            Workload::AuthorizeGrpc => healthz(&self.host),
+            // Sent by `grpc_connection` / `h2_connection`, not as an
+            // HTTP/1.1 request.
+            Workload::AuthorizeGrpc | Workload::AuthorizeGrpcH2 => healthz(&self.host),
             Workload::WebIdentity => {
                 let (role, token) = self.web.as_ref().unwrap();
                 Request::post("/")
@@ -626,6 +631,21 @@ async fn grpc_connection(
     let mut m = Measure::new(start, end, seq);
     while let Some((n, sent)) = m.next() {
         let result = authorize::call(&mut client, &target.authorize, n).await;
+        m.record(sent, result.err());
+    }
+    m.out
+}
+
+async fn h2_connection(
+    target: Target,
+    mut send: authorize::H2,
+    start: Instant,
+    end: Instant,
+    seq: Arc<AtomicU64>,
+) -> Outcome {
+    let mut m = Measure::new(start, end, seq);
+    while let Some((n, sent)) = m.next() {
+        let result = authorize::call_h2(&mut send, &target.host, &target.authorize, n).await;
         m.record(sent, result.err());
     }
     m.out
@@ -694,10 +714,14 @@ async fn run(target: &Target, w: Workload, s: &Settings) -> Report {
     let start = Instant::now() + s.warmup;
     let end = start + s.measure;
     let seq = Arc::new(AtomicU64::new(0));
-    let mut channels = Vec::new();
-    if w == Workload::AuthorizeGrpc {
-        for _ in 0..s.grpc_channels.clamp(1, s.connections.max(1)) {
-            channels.push(authorize::client(target.addr, &target.authorize.asker).await);
+    let (mut channels, mut h2) = (Vec::new(), Vec::new());
+    for _ in 0..s.grpc_channels.clamp(1, s.connections.max(1)) {
+        match w {
+            Workload::AuthorizeGrpc => {
+                channels.push(authorize::client(target.addr, &target.authorize.asker).await);
+            }
+            Workload::AuthorizeGrpcH2 => h2.push(authorize::h2_client(target.addr).await),
+            _ => break,
         }
     }
     let tasks: Vec<_> = (0..s.connections)
@@ -706,6 +730,9 @@ async fn run(target: &Target, w: Workload, s: &Settings) -> Report {
             if w == Workload::AuthorizeGrpc {
                 let client = channels[i % channels.len()].clone();
                 tokio::spawn(grpc_connection(t, client, start, end, seq))
+            } else if w == Workload::AuthorizeGrpcH2 {
+                let send = h2[i % h2.len()].clone();
+                tokio::spawn(h2_connection(t, send, start, end, seq))
             } else {
                 tokio::spawn(connection(t, w, start, end, seq))
             }
@@ -838,9 +865,15 @@ async fn bench(
             .copied()
             .filter(|w| *w != Workload::WebIdentity || target.web.is_some());
         for w in workloads {
-            if w == Workload::AuthorizeGrpc {
-                let mut c = authorize::client(addr, &target.authorize.asker).await;
-                if let Err(e) = authorize::call(&mut c, &target.authorize, 0).await {
+            if w == Workload::AuthorizeGrpc || w == Workload::AuthorizeGrpcH2 {
+                let probe = if w == Workload::AuthorizeGrpc {
+                    let mut c = authorize::client(addr, &target.authorize.asker).await;
+                    authorize::call(&mut c, &target.authorize, 0).await
+                } else {
+                    let mut c = authorize::h2_client(addr).await;
+                    authorize::call_h2(&mut c, &target.host, &target.authorize, 0).await
+                };
+                if let Err(e) = probe {
                     panic!("{}: {e}", w.name());
                 }
                 reports.push(run(&target, w, s).await);
@@ -926,6 +959,13 @@ async fn round_trips(target: &Target, w: Workload, server: &redis::Server) -> (f
         let mut c = authorize::client(target.addr, &target.authorize.asker).await;
         for n in 0..TRIP_CALLS {
             authorize::call(&mut c, &target.authorize, n).await.unwrap();
+        }
+    } else if w == Workload::AuthorizeGrpcH2 {
+        let mut c = authorize::h2_client(target.addr).await;
+        for n in 0..TRIP_CALLS {
+            authorize::call_h2(&mut c, &target.host, &target.authorize, n)
+                .await
+                .unwrap();
         }
     } else {
         let mut conn = connect(target.addr).await;

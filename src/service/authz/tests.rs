@@ -1,3 +1,4 @@
+mod cache;
 mod sessions;
 
 use std::collections::BTreeMap;

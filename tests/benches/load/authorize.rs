@@ -31,6 +31,8 @@ use stsd::domain::sigv4::{
 use tonic::transport::{Channel, Endpoint};
 use tower::Layer as _;
 
+use sha2::Digest as _;
+
 use super::{ACCOUNT, Creds};
 
 /// Requests in the pool.
@@ -47,6 +49,10 @@ pub(super) struct Setup {
     pub(super) messages: Vec<pb::AuthorizeRequest>,
     /// The same questions as `POST /v1/authorize` bodies.
     pub(super) bodies: Vec<Bytes>,
+    /// The gRPC messages framed for the wire (the 5-byte gRPC prefix and
+    /// the encoded message), with their SHA-256: what the hyper client
+    /// sends.
+    pub(super) frames: Vec<(Bytes, [u8; 32])>,
 }
 
 /// The pool of questions about requests `reader` signed.
@@ -119,10 +125,22 @@ pub(super) fn setup(asker: Creds, reader: &Creds) -> Setup {
         });
         bodies.push(Bytes::from(serde_json::to_vec(&json).unwrap()));
     }
+    let frames = messages
+        .iter()
+        .map(|m| {
+            let encoded = prost::Message::encode_to_vec(m);
+            let mut frame = vec![0_u8];
+            frame.extend_from_slice(&u32::try_from(encoded.len()).unwrap().to_be_bytes());
+            frame.extend_from_slice(&encoded);
+            let digest: [u8; 32] = sha2::Sha256::digest(&frame).into();
+            (Bytes::from(frame), digest)
+        })
+        .collect();
     Setup {
         asker,
         messages,
         bodies,
+        frames,
     }
 }
 
@@ -195,4 +213,94 @@ pub(super) fn json_request(host: &str, setup: &Setup, n: u64) -> Request<Full<By
         req = req.header(name, value);
     }
     req.body(Full::new(body)).unwrap()
+}
+
+/// The HTTP/2 connection of the hyper client: `Authorizer.Authorize`
+/// without tonic — hyper's HTTP/2 client, the message framed and encoded
+/// once at set-up, each call signed now with stsd's SigV4 signer (the
+/// canonical form `stsd::client::SigV4Layer` signs: method, path, host,
+/// `x-amz-date`, `x-amz-content-sha256`). The same requests on the wire as
+/// the tonic client's, with less of the generator's CPU per call.
+pub(super) type H2 = hyper::client::conn::http2::SendRequest<Full<Bytes>>;
+
+/// A hyper HTTP/2 connection to `addr`.
+pub(super) async fn h2_client(addr: std::net::SocketAddr) -> H2 {
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tcp.set_nodelay(true).unwrap();
+    let (send, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(tcp),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    send
+}
+
+const AUTHORIZE_PATH: &str = "/stsd.v1.Authorizer/Authorize";
+
+/// One Authorize of pool entry `n` over the hyper client.
+pub(super) async fn call_h2(
+    send: &mut H2,
+    authority: &str,
+    setup: &Setup,
+    n: u64,
+) -> Result<(), String> {
+    use http_body_util::BodyExt as _;
+    let (frame, digest) = &setup.frames[usize::try_from(n).unwrap() % POOL];
+    let digest_hex = data_encoding::HEXLOWER.encode(digest);
+    let headers = [
+        ("host", authority),
+        ("x-amz-content-sha256", digest_hex.as_str()),
+    ];
+    let view = RequestView {
+        method: "POST",
+        path: AUTHORIZE_PATH,
+        query: "",
+        headers: &headers,
+        payload: Payload::Sha256(*digest),
+    };
+    let now = i64::try_from(SystemClock.now().as_secs()).unwrap();
+    let params = SigningParams {
+        access_key_id: &setup.asker.key_id,
+        secret: &setup.asker.secret,
+        security_token: None,
+        region: "us-east-1",
+        service: "stsd",
+        timestamp: AmzDate::from_unix_secs(now).unwrap(),
+        location: SignatureLocation::Headers,
+        normalize_path: true,
+    };
+    let signed = sign_request(&view, &params).map_err(|e| e.to_string())?;
+    let mut req = Request::post(format!("http://{authority}{AUTHORIZE_PATH}"))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .header("x-amz-content-sha256", digest_hex.as_str());
+    for (name, value) in signed.headers {
+        req = req.header(name, value);
+    }
+    let req = req.body(Full::new(frame.clone())).unwrap();
+    send.ready().await.map_err(|e| e.to_string())?;
+    let response = send.send_request(req).await.map_err(|e| e.to_string())?;
+    let collected = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = collected
+        .trailers()
+        .and_then(|t| t.get("grpc-status"))
+        .map(|v| v.as_bytes().to_vec());
+    if status.as_deref() != Some(b"0") {
+        return Err(format!("grpc-status {status:?}"));
+    }
+    let body = collected.to_bytes();
+    let message = body.get(5..).ok_or("a short gRPC frame")?;
+    let answer =
+        <pb::AuthorizeResponse as prost::Message>::decode(message).map_err(|e| e.to_string())?;
+    if answer.decision() == pb::Decision::Allow {
+        Ok(())
+    } else {
+        Err(format!("{answer:?}"))
+    }
 }
