@@ -151,10 +151,10 @@ impl SessionLog {
         Ok(())
     }
 
-    /// Makes every record appended before the call durable. The
-    /// `fdatasync` runs outside the writer lock, so appends go on
-    /// meanwhile (a segment is synced before the next one starts, so only
-    /// the active one can be dirty).
+    /// Makes every record appended before the call durable: the active
+    /// segment if it is dirty, and any segment a failed write or sync
+    /// left behind. The `fdatasync`s run outside the writer lock, so
+    /// appends go on meanwhile.
     pub(super) fn sync(&self) -> Result<(), StoreError> {
         let files = {
             let mut writer = self.writer();
