@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use async_trait::async_trait;
 
 use super::*;
-use crate::domain::credential::{Session, SessionPrincipal, mint_keys};
+use crate::domain::credential::{Session, SessionPrincipal};
 use crate::service::error::ErrorCode;
 use crate::service::store::{
     EntityReader, Key, Kind, ListQuery, Page, Record, StoreError, StoreGeneration, Versioned,
@@ -59,35 +59,11 @@ impl StoreGeneration for Flaky {
 }
 
 fn role_session() -> Session {
-    let mut n = 7_u8;
-    let mut rng = move |buf: &mut [u8]| {
-        for b in buf {
-            n = n.wrapping_mul(31).wrapping_add(17);
-            *b = n;
-        }
-    };
-    let (access_key_id, secret) = mint_keys(account(), &mut rng);
-    Session {
-        access_key_id,
-        secret,
-        account: account(),
-        principal: SessionPrincipal::AssumedRole {
-            role_arn: "arn:aws:iam::123456789012:role/app".parse().unwrap(),
-            role_id: "AROARTX3GSDS77UAUCCVQ".parse().unwrap(),
-            session_name: "s".into(),
-        },
-        policy: None,
-        policy_arns: vec![],
-        tags: vec![],
-        transitive_tag_keys: vec![],
-        source_identity: None,
-        mfa: None,
-        issued_at: T0 as u64,
-        expires_at: T0 as u64 + 3600,
-        provider: None,
-        chain_depth: 0,
-        provider_keys: vec![],
-    }
+    super::sessions::session(SessionPrincipal::AssumedRole {
+        role_arn: "arn:aws:iam::123456789012:role/app".parse().unwrap(),
+        role_id: "AROARTX3GSDS77UAUCCVQ".parse().unwrap(),
+        session_name: "s".into(),
+    })
 }
 
 #[tokio::test]

@@ -43,7 +43,7 @@ fn role(name: &str, doc: &str) -> RoleRecord {
     }
 }
 
-fn session(principal: SessionPrincipal) -> Session {
+pub(super) fn session(principal: SessionPrincipal) -> Session {
     let mut n = 0_u8;
     let (access_key_id, secret) = mint_keys(account(), &mut |b: &mut [u8]| {
         for x in b {
