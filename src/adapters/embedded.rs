@@ -75,7 +75,7 @@ impl EmbeddedStore {
         let now = Timestamp::now(clock.as_ref());
         let issued = issued::SessionLog::open(data_dir, now.as_unix_secs())?;
         let earlier = sessions::take_issued(&db, now)?;
-        issued.record(&earlier, now.as_unix_secs(), true)?;
+        issued.record(earlier, now.as_unix_secs(), true)?;
         sessions::drop_issued(&db)?;
         let usage = Arc::new(usage::UsageBuffer::new(clock.now()));
         Ok(Self {
@@ -129,7 +129,7 @@ impl EmbeddedStore {
         }
         let (log, batch) = (Arc::clone(&self.issued), batch.to_vec());
         let now = Timestamp::now(self.clock.as_ref()).as_unix_secs();
-        self.run(move |_| log.record(&batch, now, durable)).await
+        self.run(move |_| log.record(batch, now, durable)).await
     }
 
     /// Runs `op` on the blocking pool.

@@ -134,7 +134,7 @@ impl SessionLog {
     /// nothing is indexed (and nothing acknowledged).
     pub(super) fn record(
         &self,
-        batch: &[IssuedSession],
+        batch: Vec<IssuedSession>,
         now: u64,
         durable: bool,
     ) -> Result<(), StoreError> {
@@ -142,11 +142,11 @@ impl SessionLog {
             return Ok(());
         }
         let mut writer = self.writer();
-        writer.append(&self.dir, batch, now, durable)?;
+        writer.append(&self.dir, &batch, now, durable)?;
         let mut index = self.index_mut();
         index.purge(now, PURGE_WITH_RECORD);
         for record in batch {
-            index.insert(record.clone());
+            index.insert(record);
         }
         Ok(())
     }

@@ -19,8 +19,10 @@ fn recorded_sessions_survive_reopening_and_expire() {
     batch.push(issued(a, 5, "app", T + 10_000));
     {
         let log = SessionLog::open(dir.path(), T).unwrap();
-        log.record(batch.get(..3).unwrap(), T, true).unwrap();
-        log.record(batch.get(3..).unwrap(), T, false).unwrap();
+        log.record(batch.get(..3).unwrap().to_vec(), T, true)
+            .unwrap();
+        log.record(batch.get(3..).unwrap().to_vec(), T, false)
+            .unwrap();
         log.sync().unwrap();
     }
     let log = SessionLog::open(dir.path(), T + 1).unwrap();
@@ -45,7 +47,7 @@ fn a_torn_tail_is_cut_and_the_log_goes_on_in_a_new_segment() {
     let first = issued(a, 1, "app", T + 100);
     let seq = {
         let log = SessionLog::open(dir.path(), T).unwrap();
-        log.record(std::slice::from_ref(&first), T, true).unwrap();
+        log.record(vec![first.clone()], T, true).unwrap();
         *log.segments().first().unwrap()
     };
     // A crash in the middle of the next frame.
@@ -65,7 +67,7 @@ fn a_torn_tail_is_cut_and_the_log_goes_on_in_a_new_segment() {
     assert_eq!(all(&log, a, T), vec![first.clone()]);
     assert_eq!(std::fs::metadata(&path).unwrap().len(), whole, "tail cut");
     let third = issued(a, 3, "app", T + 100);
-    log.record(std::slice::from_ref(&third), T, true).unwrap();
+    log.record(vec![third.clone()], T, true).unwrap();
     assert_eq!(log.segments().len(), 2, "a reopened log starts a segment");
     drop(log);
     let log = SessionLog::open(dir.path(), T).unwrap();
@@ -81,7 +83,7 @@ fn a_damaged_frame_ends_the_segment() {
     let seq = {
         let log = SessionLog::open(dir.path(), T).unwrap();
         let batch: Vec<_> = (0..3).map(|n| issued(a, n, "app", T + 100)).collect();
-        log.record(&batch, T, true).unwrap();
+        log.record(batch, T, true).unwrap();
         *log.segments().first().unwrap()
     };
     let path = segment::path(&dir.path().join(DIR_NAME), seq);
@@ -102,9 +104,9 @@ fn segments_roll_with_time_and_go_once_all_their_sessions_expired() {
     let dir = tempfile::tempdir().unwrap();
     let a = account(14);
     let log = SessionLog::open(dir.path(), T).unwrap();
-    log.record(&[issued(a, 1, "app", T + 900)], T, true)
+    log.record(vec![issued(a, 1, "app", T + 900)], T, true)
         .unwrap();
-    log.record(&[issued(a, 2, "app", T + 7_200)], T + 10, true)
+    log.record(vec![issued(a, 2, "app", T + 7_200)], T + 10, true)
         .unwrap();
     // The segment still holds a live session at T + 1000.
     assert_eq!(log.purge(T + 1_000, 100).unwrap(), 1);
@@ -112,7 +114,7 @@ fn segments_roll_with_time_and_go_once_all_their_sessions_expired() {
     assert_eq!(all(&log, a, T + 1_000).len(), 1);
 
     let third = issued(a, 3, "app", T + ROLL_SECS + 9_000);
-    log.record(&[third], T + ROLL_SECS, true).unwrap();
+    log.record(vec![third], T + ROLL_SECS, true).unwrap();
     assert_eq!(log.segments().len(), 2, "an hour later, a new segment");
 
     assert_eq!(log.purge(T + 7_200, 100).unwrap(), 1);
@@ -131,7 +133,7 @@ fn segments_are_private() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let log = SessionLog::open(dir.path(), T).unwrap();
-    log.record(&[issued(account(15), 1, "app", T + 900)], T, true)
+    log.record(vec![issued(account(15), 1, "app", T + 900)], T, true)
         .unwrap();
     let sessions = dir.path().join(DIR_NAME);
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
@@ -164,7 +166,7 @@ fn a_whole_frame_that_is_no_record_stops_the_open() {
     let dir = tempfile::tempdir().unwrap();
     let seq = {
         let log = SessionLog::open(dir.path(), T).unwrap();
-        log.record(&[issued(account(17), 1, "app", T + 100)], T, true)
+        log.record(vec![issued(account(17), 1, "app", T + 100)], T, true)
             .unwrap();
         *log.segments().first().unwrap()
     };
