@@ -597,55 +597,69 @@ struct Outcome {
     elapsed: Duration,
 }
 
-/// One HTTP/1.1 connection's loop (see [`Measure`]).
+/// A client of one workload's kind: its own HTTP/1.1 connection, or a
+/// handle on a shared HTTP/2 connection (tonic's channel, or hyper's
+/// client for `authorize-grpc-h2`), as a service shares one channel.
+enum Line {
+    Http(SendRequest<Full<Bytes>>),
+    Tonic(authorize::Client),
+    H2(authorize::H2),
+}
+
+impl Line {
+    /// A new connection for `w`.
+    async fn open(target: &Target, w: Workload) -> Self {
+        match w {
+            Workload::AuthorizeGrpc => {
+                Self::Tonic(authorize::client(target.addr, &target.authorize.asker).await)
+            }
+            Workload::AuthorizeGrpcH2 => Self::H2(authorize::h2_client(target.addr).await),
+            _ => Self::Http(connect(target.addr).await),
+        }
+    }
+
+    /// Another handle on the same HTTP/2 connection; `None` for HTTP/1.1,
+    /// where each task opens its own.
+    fn share(&self) -> Option<Self> {
+        match self {
+            Self::Http(_) => None,
+            Self::Tonic(c) => Some(Self::Tonic(c.clone())),
+            Self::H2(c) => Some(Self::H2(c.clone())),
+        }
+    }
+
+    /// Call `n` of `w`: `Ok` when it succeeded (an Authorize answered
+    /// `Allow`), else what came back.
+    async fn call(&mut self, target: &Target, w: Workload, n: u64) -> Result<(), String> {
+        match self {
+            Self::Tonic(c) => authorize::call(c, &target.authorize, n).await,
+            Self::H2(c) => authorize::call_h2(c, &target.host, &target.authorize, n).await,
+            Self::Http(c) => {
+                let (status, body) = send(c, target.request(w, n)).await;
+                let refused = w == Workload::AuthorizeJson
+                    && !body.windows(18).any(|b| b == br#""Decision":"Allow""#);
+                if status == StatusCode::OK && !refused {
+                    Ok(())
+                } else {
+                    Err(format!("HTTP {status}: {}", String::from_utf8_lossy(&body)))
+                }
+            }
+        }
+    }
+}
+
+/// One task's loop (see [`Measure`]): one call in flight on `line`.
 async fn connection(
     target: Target,
     w: Workload,
-    start: Instant,
-    end: Instant,
-    seq: Arc<AtomicU64>,
-) -> Outcome {
-    let mut sender = connect(target.addr).await;
-    let mut m = Measure::new(start, end, seq);
-    while let Some((n, sent)) = m.next() {
-        let (status, body) = send(&mut sender, target.request(w, n)).await;
-        let refused = w == Workload::AuthorizeJson
-            && !body.windows(18).any(|b| b == br#""Decision":"Allow""#);
-        let error = (status != StatusCode::OK || refused)
-            .then(|| format!("HTTP {status}: {}", String::from_utf8_lossy(&body)));
-        m.record(sent, error);
-    }
-    m.out
-}
-
-/// [`connection`] for `authorize-grpc`: one signed call in flight on
-/// `client`'s HTTP/2 connection (shared with other tasks, as a service
-/// shares one channel).
-async fn grpc_connection(
-    target: Target,
-    mut client: authorize::Client,
+    mut line: Line,
     start: Instant,
     end: Instant,
     seq: Arc<AtomicU64>,
 ) -> Outcome {
     let mut m = Measure::new(start, end, seq);
     while let Some((n, sent)) = m.next() {
-        let result = authorize::call(&mut client, &target.authorize, n).await;
-        m.record(sent, result.err());
-    }
-    m.out
-}
-
-async fn h2_connection(
-    target: Target,
-    mut send: authorize::H2,
-    start: Instant,
-    end: Instant,
-    seq: Arc<AtomicU64>,
-) -> Outcome {
-    let mut m = Measure::new(start, end, seq);
-    while let Some((n, sent)) = m.next() {
-        let result = authorize::call_h2(&mut send, &target.host, &target.authorize, n).await;
+        let result = line.call(&target, w, n).await;
         m.record(sent, result.err());
     }
     m.out
@@ -714,28 +728,24 @@ async fn run(target: &Target, w: Workload, s: &Settings) -> Report {
     let start = Instant::now() + s.warmup;
     let end = start + s.measure;
     let seq = Arc::new(AtomicU64::new(0));
-    let (mut channels, mut h2) = (Vec::new(), Vec::new());
-    for _ in 0..s.grpc_channels.clamp(1, s.connections.max(1)) {
-        match w {
-            Workload::AuthorizeGrpc => {
-                channels.push(authorize::client(target.addr, &target.authorize.asker).await);
-            }
-            Workload::AuthorizeGrpcH2 => h2.push(authorize::h2_client(target.addr).await),
-            _ => break,
+    // The HTTP/2 workloads share `grpc_channels` connections.
+    let mut shared = Vec::new();
+    if matches!(w, Workload::AuthorizeGrpc | Workload::AuthorizeGrpcH2) {
+        for _ in 0..s.grpc_channels.clamp(1, s.connections.max(1)) {
+            shared.push(Line::open(target, w).await);
         }
     }
     let tasks: Vec<_> = (0..s.connections)
         .map(|i| {
             let (t, seq) = (target.clone(), Arc::clone(&seq));
-            if w == Workload::AuthorizeGrpc {
-                let client = channels[i % channels.len()].clone();
-                tokio::spawn(grpc_connection(t, client, start, end, seq))
-            } else if w == Workload::AuthorizeGrpcH2 {
-                let send = h2[i % h2.len()].clone();
-                tokio::spawn(h2_connection(t, send, start, end, seq))
-            } else {
-                tokio::spawn(connection(t, w, start, end, seq))
-            }
+            let handle = shared.get(i % shared.len().max(1)).and_then(Line::share);
+            tokio::spawn(async move {
+                let line = match handle {
+                    Some(line) => line,
+                    None => Line::open(&t, w).await,
+                };
+                connection(t, w, line, start, end, seq).await
+            })
         })
         .collect();
     let mut all = Outcome {
@@ -865,35 +875,18 @@ async fn bench(
             .copied()
             .filter(|w| *w != Workload::WebIdentity || target.web.is_some());
         for w in workloads {
-            if w == Workload::AuthorizeGrpc || w == Workload::AuthorizeGrpcH2 {
-                let probe = if w == Workload::AuthorizeGrpc {
-                    let mut c = authorize::client(addr, &target.authorize.asker).await;
-                    authorize::call(&mut c, &target.authorize, 0).await
-                } else {
-                    let mut c = authorize::h2_client(addr).await;
-                    authorize::call_h2(&mut c, &target.host, &target.authorize, 0).await
-                };
-                if let Err(e) = probe {
-                    panic!("{}: {e}", w.name());
-                }
-                reports.push(run(&target, w, s).await);
-                if let Some(server) = redis {
-                    trips.push((w, round_trips(&target, w, server).await));
-                }
-                continue;
-            }
             // Probe first: an action the daemon does not serve is reported, not measured.
-            let mut probe = connect(addr).await;
-            let (status, body) = send(&mut probe, target.request(w, u64::MAX)).await;
-            drop(probe);
-            if status != StatusCode::OK {
-                let body = String::from_utf8_lossy(&body);
+            let probe = Line::open(&target, w)
+                .await
+                .call(&target, w, u64::MAX)
+                .await;
+            if let Err(e) = probe {
                 assert!(
-                    w == Workload::AssumeRole && body.contains("InvalidAction"),
-                    "{}: HTTP {status}: {body}",
+                    w == Workload::AssumeRole && e.contains("InvalidAction"),
+                    "{}: {e}",
                     w.name()
                 );
-                println!("{:<28} not served by this daemon: {body}", w.name());
+                println!("{:<28} not served by this daemon: {e}", w.name());
                 continue;
             }
             reports.push(run(&target, w, s).await);
@@ -954,24 +947,11 @@ const TRIP_CALLS: u64 = 500;
 /// [`TRIP_CALLS`] sequential calls on one connection (the background
 /// poller's two reads a second are included: about 0.01 per call here).
 async fn round_trips(target: &Target, w: Workload, server: &redis::Server) -> (f64, f64) {
+    let mut line = Line::open(target, w).await;
     let before = server.stats();
-    if w == Workload::AuthorizeGrpc {
-        let mut c = authorize::client(target.addr, &target.authorize.asker).await;
-        for n in 0..TRIP_CALLS {
-            authorize::call(&mut c, &target.authorize, n).await.unwrap();
-        }
-    } else if w == Workload::AuthorizeGrpcH2 {
-        let mut c = authorize::h2_client(target.addr).await;
-        for n in 0..TRIP_CALLS {
-            authorize::call_h2(&mut c, &target.host, &target.authorize, n)
-                .await
-                .unwrap();
-        }
-    } else {
-        let mut conn = connect(target.addr).await;
-        for n in 0..TRIP_CALLS {
-            let (status, _) = send(&mut conn, target.request(w, u64::MAX / 2 + n)).await;
-            assert_eq!(status, StatusCode::OK, "{}", w.name());
+    for n in 0..TRIP_CALLS {
+        if let Err(e) = line.call(target, w, u64::MAX / 2 + n).await {
+            panic!("{}: {e}", w.name());
         }
     }
     server.stats().per_call(before, TRIP_CALLS)

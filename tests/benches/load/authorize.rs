@@ -194,22 +194,10 @@ pub(super) fn json_request(host: &str, setup: &Setup, n: u64) -> Request<Full<By
         headers: &headers,
         payload: Payload::Bytes(&body),
     };
-    let now = i64::try_from(SystemClock.now().as_secs()).unwrap();
-    let params = SigningParams {
-        access_key_id: &setup.asker.key_id,
-        secret: &setup.asker.secret,
-        security_token: None,
-        region: "us-east-1",
-        service: "stsd",
-        timestamp: AmzDate::from_unix_secs(now).unwrap(),
-        location: SignatureLocation::Headers,
-        normalize_path: true,
-    };
-    let signed = sign_request(&view, &params).unwrap();
     let mut req = Request::post("/v1/authorize")
         .header("host", host)
         .header("content-type", "application/json");
-    for (name, value) in signed.headers {
+    for (name, value) in sign_as_asker(setup, &view).unwrap() {
         req = req.header(name, value);
     }
     req.body(Full::new(body)).unwrap()
@@ -260,23 +248,12 @@ pub(super) async fn call_h2(
         headers: &headers,
         payload: Payload::Sha256(*digest),
     };
-    let now = i64::try_from(SystemClock.now().as_secs()).unwrap();
-    let params = SigningParams {
-        access_key_id: &setup.asker.key_id,
-        secret: &setup.asker.secret,
-        security_token: None,
-        region: "us-east-1",
-        service: "stsd",
-        timestamp: AmzDate::from_unix_secs(now).unwrap(),
-        location: SignatureLocation::Headers,
-        normalize_path: true,
-    };
-    let signed = sign_request(&view, &params).map_err(|e| e.to_string())?;
+    let signed = sign_as_asker(setup, &view)?;
     let mut req = Request::post(format!("http://{authority}{AUTHORIZE_PATH}"))
         .header("content-type", "application/grpc")
         .header("te", "trailers")
         .header("x-amz-content-sha256", digest_hex.as_str());
-    for (name, value) in signed.headers {
+    for (name, value) in signed {
         req = req.header(name, value);
     }
     let req = req.body(Full::new(frame.clone())).unwrap();
@@ -303,4 +280,26 @@ pub(super) async fn call_h2(
     } else {
         Err(format!("{answer:?}"))
     }
+}
+
+/// The headers that sign `view` as the asking service, now (scope
+/// service `stsd`, as `stsd::client::SigV4Layer` signs).
+fn sign_as_asker(
+    setup: &Setup,
+    view: &RequestView<'_>,
+) -> Result<Vec<(&'static str, String)>, String> {
+    let now = i64::try_from(SystemClock.now().as_secs()).unwrap();
+    let params = SigningParams {
+        access_key_id: &setup.asker.key_id,
+        secret: &setup.asker.secret,
+        security_token: None,
+        region: "us-east-1",
+        service: "stsd",
+        timestamp: AmzDate::from_unix_secs(now).unwrap(),
+        location: SignatureLocation::Headers,
+        normalize_path: true,
+    };
+    sign_request(view, &params)
+        .map(|signed| signed.headers)
+        .map_err(|e| e.to_string())
 }
