@@ -106,33 +106,7 @@ impl<S: AccessKeyIndex + EntityReader + StoreGeneration + ?Sized> StoreCredentia
             unsealed: Mutex::new(HashMap::new()),
         }
     }
-}
 
-impl<S: ?Sized> std::fmt::Debug for StoreCredentials<S> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StoreCredentials").finish_non_exhaustive()
-    }
-}
-
-#[async_trait]
-impl<S: AccessKeyIndex + EntityReader + StoreGeneration + ?Sized> CredentialLookup
-    for StoreCredentials<S>
-{
-    async fn lookup(&self, id: &AccessKeyId) -> Result<Option<Arc<StoredKey>>, ServiceError> {
-        let stamp = self.store.changes_seen();
-        if let Some(hit) = self.unsealed.lock().get(id).filter(|u| u.stamp == stamp) {
-            return Ok(Some(Arc::clone(&hit.key)));
-        }
-        let loaded = self.load(id, stamp).await;
-        if !matches!(loaded, Ok(Some(_))) {
-            // Gone, or unreadable: nothing kept for it may serve later.
-            self.unsealed.lock().remove(id);
-        }
-        loaded
-    }
-}
-
-impl<S: AccessKeyIndex + EntityReader + StoreGeneration + ?Sized> StoreCredentials<S> {
     /// Reads the key's records and unseals the secret (once per revision).
     async fn load(
         &self,
@@ -203,6 +177,30 @@ impl<S: AccessKeyIndex + EntityReader + StoreGeneration + ?Sized> StoreCredentia
             },
         );
         Ok(Some(key))
+    }
+}
+
+impl<S: ?Sized> std::fmt::Debug for StoreCredentials<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreCredentials").finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl<S: AccessKeyIndex + EntityReader + StoreGeneration + ?Sized> CredentialLookup
+    for StoreCredentials<S>
+{
+    async fn lookup(&self, id: &AccessKeyId) -> Result<Option<Arc<StoredKey>>, ServiceError> {
+        let stamp = self.store.changes_seen();
+        if let Some(hit) = self.unsealed.lock().get(id).filter(|u| u.stamp == stamp) {
+            return Ok(Some(Arc::clone(&hit.key)));
+        }
+        let loaded = self.load(id, stamp).await;
+        if !matches!(loaded, Ok(Some(_))) {
+            // Gone, or unreadable: nothing kept for it may serve later.
+            self.unsealed.lock().remove(id);
+        }
+        loaded
     }
 }
 
