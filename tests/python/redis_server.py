@@ -82,16 +82,6 @@ class RedisServer:
         except OSError:
             return False
 
-    def command(self, *parts: str) -> bytes:
-        """One command in RESP; the raw reply (enough for the tests' needs)."""
-        out = f"*{len(parts)}\r\n".encode() + b"".join(
-            f"${len(p.encode())}\r\n".encode() + p.encode() + b"\r\n" for p in parts
-        )
-        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
-            s.sendall(out)
-            time.sleep(0.05)
-            return s.recv(1 << 20)
-
     def stop(self) -> None:
         """SIGTERM by PID (Redis writes nothing more: no RDB snapshots);
         SIGKILL if it does not go."""
