@@ -8,6 +8,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod agent;
+mod credential_process;
 mod policy;
 mod serve;
 
@@ -29,6 +31,11 @@ enum Command {
     /// Validate the configuration without starting; prints "ok" or the
     /// error naming key and line, and exits 1 on error.
     CheckConfig(serve::CheckConfigArgs),
+    /// Vend a role's credentials to the SDKs of a workload: the
+    /// container-credentials endpoint and IMDSv2 (sidecar or node agent).
+    Agent(agent::AgentArgs),
+    /// Print a role's credentials as `credential_process` Version 1 JSON.
+    CredentialProcess(credential_process::CredentialProcessArgs),
 }
 
 /// Parses the command line and runs the command.
@@ -38,5 +45,7 @@ pub fn main() -> ExitCode {
         Command::Policy(cmd) => policy::run(cmd),
         Command::Serve(args) => serve::serve(&args),
         Command::CheckConfig(args) => serve::check_config(&args),
+        Command::Agent(args) => agent::run(&args),
+        Command::CredentialProcess(args) => credential_process::run(&args),
     }
 }

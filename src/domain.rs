@@ -2,7 +2,7 @@
 //!
 //! Owns: identifiers, secrets, the clock abstraction, the policy evaluator,
 //! SigV4 and credential rules, the client-certificate-to-principal mapping
-//! (`client_cert`) — everything that decides, nothing that does
+//! (`client_cert`), the rules of credential vending (`vending`) — everything that decides, nothing that does
 //! I/O. Modules here may import only std, serde/serde_json, thiserror, time,
 //! encoding and crypto crates (hmac, sha2, subtle, zeroize, ring); never
 //! tokio, axum, hyper, tonic, redis or moka. `make lint` greps for them.
@@ -20,3 +20,4 @@ pub mod sessions;
 pub mod sigv4;
 pub mod sts;
 pub mod totp;
+pub mod vending;

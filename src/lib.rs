@@ -18,6 +18,8 @@
 //!   secrets (master key, root credentials).
 //! - [`app`] — the composition root: builds everything, owns start-up and
 //!   graceful shutdown.
+//! - [`agent`] — `stsd agent`: credential vending for workloads
+//!   (container-credentials endpoint, IMDSv2), a client of the broker.
 //! - [`telemetry`] — logging setup.
 //! - [`cli`] — the `stsd` command line (`serve`, `check-config`, `policy`).
 //!
@@ -34,6 +36,7 @@
 //!   security check is ever behind a feature.
 
 pub mod adapters;
+pub mod agent;
 pub mod api;
 pub mod app;
 pub mod cli;

@@ -16,3 +16,4 @@ pub mod sessions;
 pub mod simulate_policy;
 pub mod store;
 pub mod sts;
+pub mod vending;

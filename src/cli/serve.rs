@@ -122,7 +122,7 @@ pub(super) fn serve(args: &ServeArgs) -> ExitCode {
     }
 }
 
-fn level(level: LogLevel) -> tracing::Level {
+pub(super) fn level(level: LogLevel) -> tracing::Level {
     match level {
         LogLevel::Trace => tracing::Level::TRACE,
         LogLevel::Debug => tracing::Level::DEBUG,
@@ -133,7 +133,7 @@ fn level(level: LogLevel) -> tracing::Level {
 }
 
 /// Completes on SIGINT or SIGTERM.
-async fn shutdown_signal() {
+pub(super) async fn shutdown_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     match signal(SignalKind::terminate()) {
         Ok(mut term) => {

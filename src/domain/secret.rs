@@ -5,7 +5,8 @@
 //! [`SigningKey`] (the 32-byte SigV4 key derived from a secret for one
 //! date, region and service; derived in [`crate::domain::sigv4`]), and the
 //! MFA secrets [`TotpSeed`] and [`TotpCode`] (in `secret/mfa.rs`), and
-//! [`SamlAssertion`] (in `secret/saml.rs`), and [`SecretUrl`] (a connection
+//! [`SamlAssertion`] (in `secret/saml.rs`), [`BearerToken`] (a web-identity
+//! JWT or endpoint token the agent holds, in `secret/bearer.rs`), and [`SecretUrl`] (a connection
 //! URL that may carry a password, in `secret/url.rs`).
 //!
 //! Every type here:
@@ -20,6 +21,7 @@
 //! [`RandomSource`] only. Spec:
 //! reference §3.3 and §10.
 
+mod bearer;
 mod mfa;
 mod saml;
 mod url;
@@ -32,6 +34,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::domain::ids::RandomSource;
 
+pub use bearer::BearerToken;
 pub use mfa::{TOTP_CODE_LEN, TotpCode, TotpSeed};
 pub use saml::SamlAssertion;
 pub use url::SecretUrl;

@@ -42,6 +42,21 @@ pub enum TlsSetupError {
 ///
 /// [`TlsSetupError`].
 pub fn client_config(ca_file: Option<&Path>) -> Result<ClientConfig, TlsSetupError> {
+    let roots = root_store(ca_file)?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
+/// The trusted roots: the system's plus `ca_file`'s certificates (also
+/// the agent's, whose client may add a client certificate).
+///
+/// # Errors
+///
+/// [`TlsSetupError`].
+pub fn root_store(ca_file: Option<&Path>) -> Result<RootCertStore, TlsSetupError> {
     let mut roots = RootCertStore::empty();
     let native = rustls_native_certs::load_native_certs();
     for e in &native.errors {
@@ -69,10 +84,6 @@ pub fn client_config(ca_file: Option<&Path>) -> Result<ClientConfig, TlsSetupErr
     if roots.is_empty() {
         return Err(TlsSetupError::NoRoots);
     }
-    tracing::debug!(system, total = roots.len(), "federation TLS roots loaded");
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    Ok(ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth())
+    tracing::debug!(system, total = roots.len(), "TLS roots loaded");
+    Ok(roots)
 }

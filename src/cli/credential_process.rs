@@ -1,0 +1,284 @@
+//! `stsd credential-process`: an AWS `credential_process` helper.
+//!
+//! Owns: the command's flags, the local cache, and printing the Version 1
+//! JSON (reference 11.3) on stdout. A profile such as
+//!
+//! ```ini
+//! [profile app]
+//! credential_process = stsd credential-process --endpoint https://stsd.internal:8433 --role-arn arn:aws:iam::123456789012:role/app --web-identity-token-file /var/run/secrets/token
+//! ```
+//!
+//! makes every SDK and the AWS CLI run it whenever they need credentials.
+//! The broker is called (gRPC, as the agent does) with
+//! AssumeRoleWithWebIdentity when a token file is given, else a signed
+//! AssumeRole with the long-term key in `STSD_ACCESS_KEY_ID` /
+//! `STSD_SECRET_ACCESS_KEY`, else over mTLS with `--client-cert-file`. The
+//! answer is cached in a 0600 file of a 0700 directory (as the AWS CLI
+//! caches in `~/.aws/cli/cache`), keyed by endpoint, role, session name,
+//! duration and caller, and reused while more than `--refresh-before-secs`
+//! is left — so repeated SDK starts do not call the broker. Errors go to
+//! stderr with exit status 1, which the SDKs surface.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+use crate::agent::broker::{ClientAuth, GrpcBroker};
+use crate::agent::config::{BrokerConfig, is_loopback};
+use crate::agent::{TokenFile, render};
+use crate::domain::clock::{Clock, SystemClock};
+use crate::domain::secret::SecretAccessKey;
+use crate::service::vending::{Authentication, Broker, RoleRequest};
+
+/// The variables of the long-term key.
+const KEY_ID_ENV: &str = "STSD_ACCESS_KEY_ID";
+const SECRET_ENV: &str = "STSD_SECRET_ACCESS_KEY";
+/// The broker's URL when `--endpoint` is not given.
+const ENDPOINT_ENV: &str = "STSD_ENDPOINT";
+
+#[derive(Debug, Args)]
+pub(super) struct CredentialProcessArgs {
+    /// The broker's URL (https://, or http:// to loopback); default:
+    /// $STSD_ENDPOINT.
+    #[arg(long, value_name = "URL")]
+    endpoint: Option<String>,
+    /// The role to assume.
+    #[arg(long, value_name = "ARN")]
+    role_arn: String,
+    /// A web-identity token file (AssumeRoleWithWebIdentity).
+    #[arg(long, value_name = "FILE")]
+    web_identity_token_file: Option<PathBuf>,
+    /// mTLS: the client certificate (PEM) …
+    #[arg(long, value_name = "FILE", requires = "client_key_file")]
+    client_cert_file: Option<PathBuf>,
+    /// … and its key.
+    #[arg(long, value_name = "FILE", requires = "client_cert_file")]
+    client_key_file: Option<PathBuf>,
+    /// RoleSessionName.
+    #[arg(long, default_value = "stsd-credential-process")]
+    role_session_name: String,
+    /// DurationSeconds (900–43200).
+    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u32).range(900..=43_200))]
+    duration_seconds: u32,
+    /// Extra CA certificates (PEM) trusted for the broker.
+    #[arg(long, value_name = "FILE")]
+    ca_file: Option<PathBuf>,
+    /// SigV4 region of the signed AssumeRole.
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
+    /// Cache directory (default: $XDG_CACHE_HOME/stsd/credential-process,
+    /// or ~/.cache/stsd/credential-process).
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Do not read or write the cache.
+    #[arg(long)]
+    no_cache: bool,
+    /// Cached credentials with less than this left are not reused.
+    #[arg(long, default_value_t = 300)]
+    refresh_before_secs: u32,
+    /// One broker call's deadline, in milliseconds.
+    #[arg(long, default_value_t = 10_000)]
+    timeout_ms: u64,
+}
+
+/// A cache file.
+#[derive(Serialize, Deserialize)]
+struct Cached {
+    expiration: i64,
+    output: serde_json::Value,
+}
+
+/// Prints credentials or fails with a message on stderr.
+pub(super) fn run(args: &CredentialProcessArgs) -> ExitCode {
+    match credentials(args) {
+        Ok(json) => {
+            let mut out = std::io::stdout().lock();
+            if out
+                .write_all(&json)
+                .and_then(|()| out.write_all(b"\n"))
+                .is_err()
+            {
+                return ExitCode::FAILURE;
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("stsd credential-process: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn credentials(args: &CredentialProcessArgs) -> Result<Vec<u8>, String> {
+    let clock = Arc::new(SystemClock);
+    let url = match &args.endpoint {
+        Some(u) => u.clone(),
+        None => std::env::var(ENDPOINT_ENV)
+            .map_err(|_| format!("no broker: give --endpoint or set {ENDPOINT_ENV}"))?,
+    };
+    let endpoint = broker_endpoint(&url)?;
+    let (auth, authentication, caller) = authentication(args)?;
+    let request = RoleRequest {
+        role_arn: args.role_arn.clone(),
+        session_name: args.role_session_name.clone(),
+        duration_secs: args.duration_seconds,
+    };
+    let cache = if args.no_cache {
+        None
+    } else {
+        Some(cache_file(args, &url, &caller)?)
+    };
+    let now = clock.now_secs();
+    if let Some(cached) = cache.as_deref().and_then(read_cache)
+        && cached.expiration - now > i64::from(args.refresh_before_secs)
+    {
+        return serde_json::to_vec(&cached.output).map_err(|e| e.to_string());
+    }
+    let config = BrokerConfig {
+        endpoint,
+        ca_file: args.ca_file.clone(),
+        region: args.region.clone(),
+        timeout: Duration::from_millis(args.timeout_ms),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let vended = runtime.block_on(async {
+        let broker = GrpcBroker::new(&config, auth, clock).map_err(|e| e.to_string())?;
+        match &authentication {
+            Authentication::Signed => broker.assume_role(&request).await,
+            Authentication::WebIdentity(file) => {
+                let token = file.read()?;
+                broker.assume_role_with_web_identity(&request, &token).await
+            }
+        }
+        .map_err(|e| e.to_string())
+    })?;
+    let json = render::process(&vended);
+    if let Some(path) = &cache {
+        let output: serde_json::Value = serde_json::from_slice(&json).map_err(|e| e.to_string())?;
+        let cached = Cached {
+            expiration: vended.expiration,
+            output,
+        };
+        if let Err(e) = write_cache(path, &cached) {
+            // The credentials are good; a cache that cannot be written only
+            // costs a broker call next time.
+            eprintln!("stsd credential-process: warning: {e}");
+        }
+    }
+    Ok(json)
+}
+
+fn broker_endpoint(url: &str) -> Result<http::Uri, String> {
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|e| format!("--endpoint: not a URL: {e}"))?;
+    match (uri.scheme_str(), uri.host()) {
+        (Some("https"), Some(_)) => Ok(uri),
+        (Some("http"), Some(h)) if is_loopback(h) => Ok(uri),
+        _ => Err("--endpoint: must be an https:// URL (http:// only to a loopback host)".into()),
+    }
+}
+
+/// How the broker is called, and a name of the caller for the cache key.
+fn authentication(
+    args: &CredentialProcessArgs,
+) -> Result<(ClientAuth, Authentication, String), String> {
+    if let Some(file) = &args.web_identity_token_file {
+        let source = Arc::new(TokenFile(file.clone()));
+        return Ok((
+            ClientAuth::None,
+            Authentication::WebIdentity(source),
+            format!("web-identity:{}", file.display()),
+        ));
+    }
+    if let (Some(cert), Some(key)) = (&args.client_cert_file, &args.client_key_file) {
+        return Ok((
+            ClientAuth::certificate(cert, key)?,
+            Authentication::Signed,
+            format!("mtls:{}", cert.display()),
+        ));
+    }
+    let id = std::env::var(KEY_ID_ENV).ok();
+    let secret = std::env::var(SECRET_ENV).ok();
+    match (id, secret) {
+        (Some(id), Some(secret)) => {
+            let secret: SecretAccessKey = secret
+                .trim()
+                .to_owned()
+                .try_into()
+                .map_err(|_| format!("{SECRET_ENV}: not a 40-character secret access key"))?;
+            Ok((
+                ClientAuth::Key {
+                    access_key_id: id.clone(),
+                    secret,
+                },
+                Authentication::Signed,
+                format!("key:{id}"),
+            ))
+        }
+        _ => Err(format!(
+            "no way to authenticate: give --web-identity-token-file, --client-cert-file with --client-key-file, or set {KEY_ID_ENV} and {SECRET_ENV}"
+        )),
+    }
+}
+
+fn cache_file(
+    args: &CredentialProcessArgs,
+    endpoint: &str,
+    caller: &str,
+) -> Result<PathBuf, String> {
+    let dir = match &args.cache_dir {
+        Some(d) => d.clone(),
+        None => std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+            .ok_or("no cache directory: set --cache-dir, XDG_CACHE_HOME or HOME (or --no-cache)")?
+            .join("stsd")
+            .join("credential-process"),
+    };
+    let key = format!(
+        "{}\n{}\n{}\n{}\n{}",
+        endpoint, args.role_arn, args.role_session_name, args.duration_seconds, caller
+    );
+    let name = data_encoding::HEXLOWER.encode(&Sha256::digest(key.as_bytes()));
+    Ok(dir.join(format!("{}.json", name.get(..32).unwrap_or(&name))))
+}
+
+fn read_cache(path: &Path) -> Option<Cached> {
+    let text = std::fs::read(path).ok()?;
+    serde_json::from_slice(&text).ok()
+}
+
+fn write_cache(path: &Path, cached: &Cached) -> Result<(), String> {
+    use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
+    let dir = path.parent().ok_or("the cache file has no directory")?;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let body = serde_json::to_vec(cached).map_err(|e| e.to_string())?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(|e| format!("{}: {e}", tmp.display()))?;
+    f.write_all(&body)
+        .map_err(|e| format!("{}: {e}", tmp.display()))?;
+    drop(f);
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("{}: {e}", path.display())
+    })
+}
