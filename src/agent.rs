@@ -200,3 +200,6 @@ pub async fn run(
     while tasks.join_next().await.is_some() {}
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -40,8 +40,9 @@
 //!   the other CPUs to give each side its own cores),
 //!   `STSD_BENCH_WORKLOADS` (a comma list of `healthz`,
 //!   `get-caller-identity`, `assume-role`, `assume-role-with-saml`,
-//!   `web-identity`, `authorize-grpc`, `authorize-grpc-h2`, `authorize-json`; default all (`web-identity` only with a daemon this
-//!   program starts) — one alone is
+//!   `web-identity`, `authorize-grpc`, `authorize-grpc-h2`, `authorize-json`,
+//!   `agent-container`, `agent-imds`; default all (`web-identity` and the
+//!   agent's only with a daemon this program starts) — one alone is
 //!   handy under a profiler; ratios need `healthz`).
 //!
 //! Under `cargo test` (no `--bench` argument; `make test` runs every bench
@@ -79,6 +80,8 @@ use stsd::domain::sigv4::{
     AmzDate, Payload, RequestView, SignatureLocation, SigningParams, sign_request,
 };
 
+#[path = "load/agent.rs"]
+mod agent;
 #[path = "load/authorize.rs"]
 mod authorize;
 #[path = "load/redis.rs"]
@@ -494,10 +497,12 @@ enum Workload {
     AuthorizeGrpc,
     AuthorizeGrpcH2,
     AuthorizeJson,
+    AgentContainer,
+    AgentImds,
 }
 
 impl Workload {
-    const ALL: [Self; 8] = [
+    const ALL: [Self; 10] = [
         Self::Healthz,
         Self::GetCallerIdentity,
         Self::AssumeRole,
@@ -506,6 +511,8 @@ impl Workload {
         Self::AuthorizeGrpc,
         Self::AuthorizeGrpcH2,
         Self::AuthorizeJson,
+        Self::AgentContainer,
+        Self::AgentImds,
     ];
 
     /// The name `STSD_BENCH_WORKLOADS` uses.
@@ -519,6 +526,8 @@ impl Workload {
             Self::AuthorizeGrpc => "authorize-grpc",
             Self::AuthorizeGrpcH2 => "authorize-grpc-h2",
             Self::AuthorizeJson => "authorize-json",
+            Self::AgentContainer => "agent-container",
+            Self::AgentImds => "agent-imds",
         }
     }
 
@@ -532,6 +541,8 @@ impl Workload {
             Self::AuthorizeGrpc => "Authorize (gRPC)",
             Self::AuthorizeGrpcH2 => "Authorize (gRPC, hyper h2)",
             Self::AuthorizeJson => "Authorize (HTTP JSON)",
+            Self::AgentContainer => "agent: container endpoint",
+            Self::AgentImds => "agent: IMDSv2",
         }
     }
 }
@@ -549,6 +560,16 @@ struct Target {
     web: Option<(Arc<str>, Arc<str>)>,
     /// The Authorize workloads' asker and questions.
     authorize: Arc<authorize::Setup>,
+    /// The agent's endpoints, an IMDS token and the role's name, when an
+    /// agent runs.
+    agent: Option<Arc<AgentTarget>>,
+}
+
+struct AgentTarget {
+    container: SocketAddr,
+    imds: SocketAddr,
+    imds_token: String,
+    role_name: String,
 }
 
 impl Target {
@@ -572,6 +593,11 @@ impl Target {
             ),
             Workload::AssumeRoleWithSaml => saml::request(&self.host, &self.saml, n),
             Workload::AuthorizeJson => authorize::json_request(&self.host, &self.authorize, n),
+            Workload::AgentContainer => agent::container_request(),
+            Workload::AgentImds => {
+                let a = self.agent.as_ref().unwrap();
+                agent::imds_request(&a.imds_token, &a.role_name)
+            }
             // Sent by `grpc_connection` / `h2_connection`, not as an
             // HTTP/1.1 request.
             Workload::AuthorizeGrpc | Workload::AuthorizeGrpcH2 => healthz(&self.host),
@@ -614,6 +640,10 @@ impl Line {
                 Self::Tonic(authorize::client(target.addr, &target.authorize.asker).await)
             }
             Workload::AuthorizeGrpcH2 => Self::H2(authorize::h2_client(target.addr).await),
+            Workload::AgentContainer => {
+                Self::Http(connect(target.agent.as_ref().unwrap().container).await)
+            }
+            Workload::AgentImds => Self::Http(connect(target.agent.as_ref().unwrap().imds).await),
             _ => Self::Http(connect(target.addr).await),
         }
     }
@@ -844,11 +874,27 @@ async fn bench(
         } else {
             None
         };
+        // The agent workloads need an agent this program starts beside
+        // its daemon.
+        let wants_agent = spawned
+            && s.workloads
+                .iter()
+                .any(|w| matches!(w, Workload::AgentContainer | Workload::AgentImds));
+        let agent_process = wants_agent.then(|| agent::start(addr, &creds, &role_arn));
+        let agent = agent_process.as_ref().map(|a| {
+            Arc::new(AgentTarget {
+                container: a.container,
+                imds: a.imds,
+                imds_token: agent::imds_token(a),
+                role_name: role_arn.rsplit('/').next().unwrap().to_owned(),
+            })
+        });
         let target = Target {
             addr,
             host: addr.to_string().into(),
             creds,
             role_arn: role_arn.into(),
+            agent,
             saml: saml::setup(addr, admin, s.smoke).await,
             web,
             authorize: Arc::new(setup_authorize(addr, admin).await),
@@ -873,7 +919,11 @@ async fn bench(
             .workloads
             .iter()
             .copied()
-            .filter(|w| *w != Workload::WebIdentity || target.web.is_some());
+            .filter(|w| *w != Workload::WebIdentity || target.web.is_some())
+            .filter(|w| {
+                !matches!(w, Workload::AgentContainer | Workload::AgentImds)
+                    || target.agent.is_some()
+            });
         for w in workloads {
             // Probe first: an action the daemon does not serve is reported, not measured.
             let probe = Line::open(&target, w)
@@ -912,6 +962,17 @@ async fn bench(
                 r.requests,
                 r.errors,
                 100.0 * r.rate / base
+            );
+        }
+        if let Some(a) = &agent_process {
+            let reads: u64 = reports
+                .iter()
+                .filter(|r| matches!(r.workload, Workload::AgentContainer | Workload::AgentImds))
+                .map(|r| r.requests)
+                .sum();
+            println!(
+                "agent: {} broker call(s) for {reads} measured credential reads",
+                agent::broker_calls(a)
             );
         }
         if !trips.is_empty() {
