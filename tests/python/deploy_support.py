@@ -96,11 +96,12 @@ def stsd_config_arg(c: dict) -> tuple[str, str] | None:
 FILE_KEY = re.compile(r"(_file|^data_dir)$")
 
 
-def _paths(node, key="") -> list[tuple[str, str]]:
+def file_paths(node, key="") -> list[tuple[str, str]]:
+    """(key, absolute path) of every file or directory a config names."""
     if isinstance(node, dict):
-        return [p for k, v in node.items() for p in _paths(v, k)]
+        return [p for k, v in node.items() for p in file_paths(v, k)]
     if isinstance(node, list):
-        return [p for v in node for p in _paths(v, key)]
+        return [p for v in node for p in file_paths(v, key)]
     if isinstance(node, str) and FILE_KEY.search(key) and node.startswith("/"):
         return [(key, node)]
     return []
@@ -109,7 +110,7 @@ def _paths(node, key="") -> list[tuple[str, str]]:
 class Standins:
     """Files of each kind, made once per session (`cryptography`, `jwcrypto`)."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self):
         from cryptography import x509
         from cryptography.hazmat.primitives import hashes, serialization
         from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -174,7 +175,7 @@ def sandboxed(toml_path: Path, root: Path, standins: Standins) -> Path:
     under `root`, each holding a stand-in (0600)."""
     text = toml_path.read_text()
     doc = tomllib.loads(text)
-    for key, path in _paths(doc):
+    for key, path in file_paths(doc):
         moved = root / path.lstrip("/")
         kind = standins.kind(key)
         if kind:

@@ -17,13 +17,16 @@ and the example configurations (deploy/README.md).
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import tomllib
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import yaml
 
 import deploy_support as ds
 from deploy_support import DEPLOY, K8S, REPO, containers, pod_spec, run
@@ -47,8 +50,8 @@ def rendered(kubectl):
 
 
 @pytest.fixture(scope="module")
-def standins(tmp_path_factory):
-    return ds.Standins(tmp_path_factory.mktemp("standins"))
+def standins():
+    return ds.Standins()
 
 
 def kdirs():
@@ -84,7 +87,7 @@ def test_every_kustomization_is_found():
 def test_renders_the_same_with_any_kubectl(kdir, kubectl, rendered):
     """Where another kubectl is on PATH (its kustomize another version),
     it must render the same objects."""
-    other = ds.shutil.which("kubectl")
+    other = shutil.which("kubectl")
     if not other or Path(other).resolve() == Path(kubectl).resolve():
         pytest.skip("no second kubectl on PATH to cross-check with")
     assert ds.render(kdir, other) == rendered[kdir]
@@ -209,7 +212,9 @@ def _mount_of(c, path):
 
 
 def _port(c, ref):
-    return ref if isinstance(ref, int) else next(p["containerPort"] for p in c["ports"] if p["name"] == ref)
+    if isinstance(ref, int):
+        return ref
+    return next(p["containerPort"] for p in c["ports"] if p["name"] == ref)
 
 
 @pytest.mark.parametrize("kdir", kdirs())
@@ -217,7 +222,7 @@ def test_every_path_a_config_names_is_mounted(kdir, rendered):
     objs = rendered[kdir]
     for obj, spec, c, _, text in _stsd_containers(objs):
         vols = {v["name"]: v for v in spec.get("volumes", [])}
-        for key, path in ds._paths(tomllib.loads(text)):
+        for key, path in ds.file_paths(tomllib.loads(text)):
             m = _mount_of(c, path)
             assert m, f"{ds.ident(obj)} {c['name']}: {key} {path} is not mounted"
             if key == "data_dir":
@@ -236,11 +241,9 @@ def test_probes_match_the_configured_listeners(kdir, rendered):
         if sub == "serve":
             port = int(cfg["server"]["listen"].rsplit(":", 1)[1])
             scheme = "HTTPS" if "tls" in cfg["server"] else "HTTP"
-            probes = {"readinessProbe": "/readyz", "livenessProbe": "/healthz"}
-        else:
-            port = int(cfg["health"]["listen"].rsplit(":", 1)[1])
-            scheme, probes = "HTTP", {"readinessProbe": "/readyz", "livenessProbe": "/healthz"}
-        for probe, path in probes.items():
+        else:  # the agent's [health] listener
+            port, scheme = int(cfg["health"]["listen"].rsplit(":", 1)[1]), "HTTP"
+        for probe, path in {"readinessProbe": "/readyz", "livenessProbe": "/healthz"}.items():
             get = c[probe]["httpGet"]
             assert (get["path"], _port(c, get["port"]), get.get("scheme", "HTTP")) == (
                 path, port, scheme), f"{ds.ident(obj)} {c['name']} {probe}"
@@ -289,7 +292,8 @@ def test_workloads_reach_their_agent(rendered):
     assert agent.get("restartPolicy") == "Always", "a native sidecar"
     app = next(c for c in spec["containers"] if c["name"] == "app")
     host, port = cfg["container"]["listen"].rsplit(":", 1)
-    assert _env(app)["AWS_CONTAINER_CREDENTIALS_FULL_URI"] == f"http://{host}:{port}{cfg['container']['path']}"
+    uri = f"http://{host}:{port}{cfg['container']['path']}"
+    assert _env(app)["AWS_CONTAINER_CREDENTIALS_FULL_URI"] == uri
     assert (_mount_of(app, _env(app)["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"])["name"]
             == _mount_of(agent, cfg["container"]["authorization_token_file"])["name"])
     assert _token_audience(spec, agent, cfg["role"]["web_identity_token_file"]) in iam["ClientIDList"]
@@ -297,8 +301,10 @@ def test_workloads_reach_their_agent(rendered):
     node = tomllib.loads((DEPLOY / "config/cluster/agent-node.toml").read_text())
     (obj, spec), = workloads(rendered[K8S / "examples/node-agent-app"])
     (app,) = spec["containers"]
-    assert _env(app)["AWS_CONTAINER_CREDENTIALS_FULL_URI"] == f"http://{LINK_LOCAL}{node['container']['path']}"
-    assert _token_audience(spec, app, _env(app)["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"]) in iam["ClientIDList"]
+    uri = f"http://{LINK_LOCAL}{node['container']['path']}"
+    assert _env(app)["AWS_CONTAINER_CREDENTIALS_FULL_URI"] == uri
+    token = _env(app)["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"]
+    assert _token_audience(spec, app, token) in iam["ClientIDList"]
     sa = f"system:serviceaccount:{obj['metadata']['namespace']}:{spec['serviceAccountName']}"
     assert sa in [s["subject"] for s in node["node"]["service_accounts"]]
 
@@ -374,7 +380,8 @@ def test_iam_documents_are_valid(doc):
     from botocore.validate import ParamValidator
 
     model = botocore.session.get_session().get_service_model("iam")
-    report = ParamValidator().validate(data, model.operation_model("CreateOpenIDConnectProvider").input_shape)
+    shape = model.operation_model("CreateOpenIDConnectProvider").input_shape
+    report = ParamValidator().validate(data, shape)
     assert not report.has_errors(), report.generate_report()
     arns = _provider_arns(doc.parent.parent)
     assert f"arn:aws:iam::{ds.ACCOUNT}:oidc-provider/{data['Url'].removeprefix('https://')}" in arns
@@ -398,12 +405,13 @@ def test_gen_secrets_makes_what_the_broker_accepts(tmp_path, standins):
 
     out = run(["bash", str(K8S / "gen-secrets.sh"), "stsd", "210987654321"])
     assert out.returncode == 0, out.stderr
-    secrets = {o["metadata"]["name"]: o for o in ds.yaml.safe_load_all(out.stdout)}
+    secrets = {o["metadata"]["name"]: o for o in yaml.safe_load_all(out.stdout)}
     for o in secrets.values():
         kubernetes_validate.validate(o, K8S_VERSIONS[-1], strict=True)
     env = secrets["stsd-secrets"]["stringData"]
     assert ds.decode_account(env["STSD_ROOT_ACCESS_KEY_ID"]) == 210987654321
-    assert env["STSD_REDIS_URL"] == f"redis://:{secrets['stsd-redis']['stringData']['password']}@stsd-redis:6379/0"
+    password = secrets["stsd-redis"]["stringData"]["password"]
+    assert env["STSD_REDIS_URL"] == f"redis://:{password}@stsd-redis:6379/0"
     r = check_config(DEPLOY / "config/cluster/stsd.toml", tmp_path, standins, **env)
     assert (r.returncode, r.stdout.strip()) == (0, "ok"), r.stderr
     again = run(["bash", str(K8S / "gen-secrets.sh")]).stdout
@@ -411,7 +419,7 @@ def test_gen_secrets_makes_what_the_broker_accepts(tmp_path, standins):
 
 
 def test_redis_conf_starts_redis_with_a_password(tmp_path):
-    server, cli = ds.shutil.which("redis-server"), ds.shutil.which("redis-cli")
+    server, cli = shutil.which("redis-server"), shutil.which("redis-cli")
     if not (server and cli):
         pytest.skip("redis-server is not installed")
     (tmp_path / "auth.conf").write_text("requirepass test-password\n")
@@ -426,7 +434,7 @@ def test_redis_conf_starts_redis_with_a_password(tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         def ask(*args, auth=True):
-            env = dict(ds.os.environ, REDISCLI_AUTH="test-password") if auth else None
+            env = dict(os.environ, REDISCLI_AUTH="test-password") if auth else None
             return run([cli, "-p", port, *args], env=env).stdout.strip()
 
         assert ds.wait_for(lambda: ask("ping") == "PONG"), proc.stdout.read() if proc.poll() else ""
@@ -500,7 +508,7 @@ def test_runtime_packages_provide_every_linked_library():
     package the runtime stage installs (or their dependencies), or from
     bookworm's required base."""
     osr = Path("/etc/os-release").read_text() if Path("/etc/os-release").exists() else ""
-    if "VERSION_CODENAME=bookworm" not in osr or not ds.shutil.which("apt-cache"):
+    if "VERSION_CODENAME=bookworm" not in osr or not shutil.which("apt-cache"):
         pytest.skip("needs a Debian bookworm host with dpkg and apt-cache")
     libs = re.findall(r"=> (\S+) ", run(["ldd", ds.stsd_bin()]).stdout)
     # dpkg knows a library by one of its paths (merged /usr): try both.
@@ -511,8 +519,8 @@ def test_runtime_packages_provide_every_linked_library():
                 "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances",
                 *_installed(_stages()[-1])]).stdout
     pulled = set(re.findall(r"^(\S+)$", deps, re.M)) | set(re.findall(r"Depends: <?([^\s>]+)", deps))
-    required = {ln.split()[0] for ln in run(["dpkg-query", "-W", "-f=${Package} ${Priority}\n"]).stdout.splitlines()
-                if ln.endswith(" required")}
+    listed = run(["dpkg-query", "-W", "-f=${Package} ${Priority}\n"]).stdout.splitlines()
+    required = {ln.split()[0] for ln in listed if ln.endswith(" required")}
     missing = {o.split(":")[0] for o in owners} - pulled - required
     assert not missing, f"not in the runtime image: {missing}"
 
@@ -554,7 +562,7 @@ def test_unit_is_hardened(unit):
 def unit_dir(tmp_path_factory):
     """The units with ExecStart pointing at the built binary: verify checks
     that every command exists and is executable."""
-    if not ds.shutil.which("systemd-analyze"):
+    if not shutil.which("systemd-analyze"):
         pytest.skip("systemd-analyze is not installed")
     d = tmp_path_factory.mktemp("units")
     for u in UNITS:
