@@ -418,32 +418,78 @@ def test_gen_secrets_makes_what_the_broker_accepts(tmp_path, standins):
     assert env["STSD_MASTER_KEY"] not in again, "values must be fresh each run"
 
 
-def test_redis_conf_starts_redis_with_a_password(tmp_path):
-    server, cli = shutil.which("redis-server"), shutil.which("redis-cli")
-    if not (server and cli):
+REDIS_PASSWORD = "test-password"
+
+
+@pytest.fixture(scope="module")
+def redis_port(tmp_path_factory):
+    """A real redis-server on loopback with base/redis/redis.conf."""
+    server = shutil.which("redis-server")
+    if not server or not shutil.which("redis-cli"):
         pytest.skip("redis-server is not installed")
-    (tmp_path / "auth.conf").write_text("requirepass test-password\n")
-    conf = tmp_path / "redis.conf"
+    d = tmp_path_factory.mktemp("redis")
+    (d / "auth.conf").write_text(f"requirepass {REDIS_PASSWORD}\n")
+    conf = d / "redis.conf"
     # Paths are used while the file is read: point them at the temp dir.
-    conf.write_text((K8S / "base/redis/redis.conf").read_text().replace(
-        "/run/redis/auth.conf", str(tmp_path / "auth.conf")).replace("dir /data", f"dir {tmp_path}"))
+    conf.write_text((K8S / "base/redis/redis.conf").read_text()
+                    .replace("/run/redis/auth.conf", str(d / "auth.conf"))
+                    .replace("dir /data", f"dir {d}"))
     port = str(ds.free_port())
-    # Arguments after the file override it: loopback only, a temp dir.
-    proc = subprocess.Popen([server, str(conf), "--bind", "127.0.0.1", "--port", port,
-                             "--daemonize", "no"],
+    # Arguments after the file override it: loopback only.
+    proc = subprocess.Popen([server, str(conf), "--bind", "127.0.0.1", "--port", port],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        def ask(*args, auth=True):
-            env = dict(os.environ, REDISCLI_AUTH="test-password") if auth else None
-            return run([cli, "-p", port, *args], env=env).stdout.strip()
-
-        assert ds.wait_for(lambda: ask("ping") == "PONG"), proc.stdout.read() if proc.poll() else ""
-        assert ask("ping", auth=False).startswith("NOAUTH")
-        assert ask("config", "get", "appendonly").splitlines() == ["appendonly", "yes"]
-        assert ask("config", "get", "maxmemory-policy").splitlines() == ["maxmemory-policy", "noeviction"]
+        assert ds.wait_for(lambda: _redis(port, "ping") == "PONG"), proc.poll() and proc.stdout.read()
+        yield port
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def _redis(port: str, *args: str, auth: bool = True) -> str:
+    env = {k: v for k, v in os.environ.items() if k != "REDISCLI_AUTH"}
+    if auth:
+        env["REDISCLI_AUTH"] = REDIS_PASSWORD
+    return run(["redis-cli", "-p", port, *args], env=env).stdout.strip()
+
+
+def test_redis_conf_demands_the_password_and_keeps_every_write(redis_port):
+    assert _redis(redis_port, "ping", auth=False).startswith("NOAUTH")
+    assert _redis(redis_port, "config", "get", "appendonly").splitlines() == ["appendonly", "yes"]
+    policy = _redis(redis_port, "config", "get", "maxmemory-policy").splitlines()
+    assert policy == ["maxmemory-policy", "noeviction"]
+
+
+def test_cluster_broker_serves_on_that_redis(redis_port, tmp_path, standins):
+    """The broker's ConfigMap config (TLS, Redis store, cluster JWKS) runs,
+    and the kubelet's probes get 200 over HTTPS."""
+    import ssl
+    import urllib.request
+
+    cfg = ds.sandboxed(K8S / "base/broker/stsd.toml", tmp_path, standins)
+    port = ds.free_port()
+    env = ds.broker_env(STSD_REDIS_URL=f"redis://:{REDIS_PASSWORD}@127.0.0.1:{redis_port}/0",
+                        STSD_LISTEN=f"127.0.0.1:{port}")
+    proc = subprocess.Popen([ds.stsd_bin(), "serve", "--config", str(cfg)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # Like the kubelet: HTTPS without verifying the certificate.
+    tls = ssl.create_default_context()
+    tls.check_hostname, tls.verify_mode = False, ssl.CERT_NONE
+
+    def status(path):
+        try:
+            with urllib.request.urlopen(f"https://127.0.0.1:{port}{path}", context=tls, timeout=2) as r:
+                return r.status
+        except OSError:
+            return None
+
+    try:
+        assert ds.wait_for(lambda: status("/readyz") == 200, 20), proc.poll() and proc.stdout.read()
+        assert status("/healthz") == 200
+        assert _redis(redis_port, "--scan", "--pattern", "stsd:*"), "nothing stored in Redis"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 # --- container image --------------------------------------------------------------
