@@ -350,11 +350,6 @@ def test_check_config_in_the_sandbox_still_fails_bad_configs(tmp_path, standins)
     assert r.returncode == 1 and "STSD_ROOT_SECRET_ACCESS_KEY" in r.stderr
 
 
-def _agent_available() -> bool:
-    return run([ds.stsd_bin(), "agent", "--help"]).returncode == 0
-
-
-@pytest.mark.skipif(not _agent_available(), reason="`stsd agent` is not in this build yet (issue 8)")
 @pytest.mark.parametrize("toml", AGENT_EXAMPLES, ids=lambda p: p.name)
 def test_agent_examples_pass_agent_check(toml, tmp_path, standins):
     cfg = ds.sandboxed(toml, tmp_path, standins)
