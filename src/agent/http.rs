@@ -383,7 +383,7 @@ impl Listener {
             };
             let _ = stream.set_nodelay(true);
             if let Some(ttl) = ttl
-                && let Err(e) = stream.set_ttl(ttl)
+                && let Err(e) = hop_limit_of(&stream, ttl)
             {
                 tracing::warn!(error = %e, "cannot set the hop limit; closing the connection");
                 continue;
@@ -409,6 +409,16 @@ impl Listener {
                 }
             });
         }
+    }
+}
+
+/// Sets how many hops the connection's packets may travel: the IPv4 TTL,
+/// or the IPv6 unicast hop limit.
+fn hop_limit_of(stream: &tokio::net::TcpStream, hops: u32) -> std::io::Result<()> {
+    let socket = socket2::SockRef::from(stream);
+    match stream.local_addr()? {
+        SocketAddr::V4(_) => socket.set_ttl_v4(hops),
+        SocketAddr::V6(_) => socket.set_unicast_hops_v6(hops),
     }
 }
 
@@ -469,4 +479,31 @@ fn vend_error(e: &VendError) -> Response<Body> {
         }
     };
     json_error(status, code, &e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hop_limit_of;
+
+    /// The hop limit lands in the socket option of each address family.
+    #[tokio::test]
+    async fn the_hop_limit_is_set_on_ipv4_and_ipv6_connections() -> std::io::Result<()> {
+        for addr in ["127.0.0.1:0", "[::1]:0"] {
+            let Ok(listener) = tokio::net::TcpListener::bind(addr).await else {
+                continue; // no IPv6 on this host
+            };
+            let client = tokio::net::TcpStream::connect(listener.local_addr()?).await?;
+            let (server, _) = listener.accept().await?;
+            hop_limit_of(&server, 3)?;
+            let sock = socket2::SockRef::from(&server);
+            let got = if addr.starts_with('[') {
+                sock.unicast_hops_v6()?
+            } else {
+                sock.ttl_v4()?
+            };
+            assert_eq!(got, 3, "{addr}");
+            drop(client);
+        }
+        Ok(())
+    }
 }
