@@ -77,6 +77,7 @@ JS_STAMP="$JS_DIR/node_modules/.stsd-lock.sha256"
 js_hash="$(sha256sum "$JS_DIR/package-lock.json" | cut -d' ' -f1)"
 if [[ "$(cat "$JS_STAMP" 2>/dev/null)" != "$js_hash" ]] \
    || [[ ! -f "$JS_DIR/node_modules/@aws-sdk/client-sts/package.json" ]] \
+   || [[ ! -f "$JS_DIR/node_modules/@aws-sdk/credential-providers/package.json" ]] \
    || [[ ! -f "$JS_DIR/node_modules/oidc-provider/package.json" ]]; then
   (cd "$JS_DIR" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
   echo "$js_hash" > "$JS_STAMP"

@@ -35,18 +35,18 @@ const ALBUM: &str = "arn:aws:photos:us-east-1:123456789012:album/summer";
 const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 /// A certificate and its key, as rustls wants them.
-struct Leaf {
+pub(crate) struct Leaf {
     cert: CertificateDer<'static>,
     key: Vec<u8>,
 }
 
-struct Ca {
+pub(crate) struct Ca {
     issuer: Issuer<'static, KeyPair>,
     cert: CertificateDer<'static>,
-    pem: String,
+    pub(crate) pem: String,
 }
 
-fn new_ca(name: &str) -> Ca {
+pub(crate) fn new_ca(name: &str) -> Ca {
     let key = KeyPair::generate().unwrap();
     let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -65,7 +65,11 @@ fn new_ca(name: &str) -> Ca {
     }
 }
 
-fn leaf(ca: &Ca, sans: Vec<SanType>, usage: ExtendedKeyUsagePurpose) -> (Leaf, String, String) {
+pub(crate) fn leaf(
+    ca: &Ca,
+    sans: Vec<SanType>,
+    usage: ExtendedKeyUsagePurpose,
+) -> (Leaf, String, String) {
     let key = KeyPair::generate().unwrap();
     let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
     params.subject_alt_names = sans;
@@ -86,16 +90,20 @@ fn client_cert(ca: &Ca, san: SanType) -> Leaf {
     leaf(ca, vec![san], ExtendedKeyUsagePurpose::ClientAuth).0
 }
 
-fn uri(u: &str) -> SanType {
+pub(crate) fn uri(u: &str) -> SanType {
     SanType::URI(u.try_into().unwrap())
 }
 
-fn dns(d: &str) -> SanType {
+pub(crate) fn dns(d: &str) -> SanType {
     SanType::DnsName(d.try_into().unwrap())
 }
 
 /// A client configuration trusting `ca`, presenting `cert` when given.
-fn client_config(ca: &Ca, cert: Option<&Leaf>, alpn: &[u8]) -> Arc<rustls::ClientConfig> {
+pub(crate) fn client_config(
+    ca: &Ca,
+    cert: Option<&Leaf>,
+    alpn: &[u8],
+) -> Arc<rustls::ClientConfig> {
     let mut roots = rustls::RootCertStore::empty();
     roots.add(ca.cert.clone()).unwrap();
     let builder = rustls::ClientConfig::builder_with_provider(Arc::new(

@@ -13,6 +13,8 @@
     reason = "test helpers fail the test loudly; clippy.toml's allow-*-in-tests covers #[test] functions only"
 )]
 
+mod agent;
+mod agent_mtls;
 mod authorize;
 mod client;
 mod daemon;
@@ -28,6 +30,7 @@ mod lifecycle;
 mod redis_server;
 mod redis_store;
 mod saml;
+mod sdk_agent;
 mod sdk_iam;
 mod sdk_sts;
 mod sdk_web_identity;

@@ -16,12 +16,12 @@ use crate::client::root;
 use crate::daemon::{Daemon, Options};
 use crate::sdk_iam::client as iam_client;
 
-const ISSUER: &str = "https://k8s.example.test/cluster-1";
-const ARN: &str = "arn:aws:iam::123456789012:oidc-provider/k8s.example.test/cluster-1";
-const KEY_A: &[u8] = include_bytes!("../fixtures/oidc/rsa-2048-a.pk8");
+pub(crate) const ISSUER: &str = "https://k8s.example.test/cluster-1";
+pub(crate) const ARN: &str = "arn:aws:iam::123456789012:oidc-provider/k8s.example.test/cluster-1";
+pub(crate) const KEY_A: &[u8] = include_bytes!("../fixtures/oidc/rsa-2048-a.pk8");
 const KEY_B: &[u8] = include_bytes!("../fixtures/oidc/rsa-2048-b.pk8");
 
-fn jwks(der: &[u8]) -> String {
+pub(crate) fn jwks(der: &[u8]) -> String {
     let key = RsaKeyPair::from_pkcs8(der).unwrap();
     let p = sig::RsaPublicKeyComponents::<Vec<u8>>::from(key.public());
     format!(
@@ -31,7 +31,7 @@ fn jwks(der: &[u8]) -> String {
     )
 }
 
-fn token(der: &[u8], sub: &str) -> String {
+pub(crate) fn token(der: &[u8], sub: &str) -> String {
     let key = RsaKeyPair::from_pkcs8(der).unwrap();
     let now = SystemClock.now().as_secs();
     let header = r#"{"alg":"RS256","kid":"sa"}"#;

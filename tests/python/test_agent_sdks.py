@@ -1,0 +1,106 @@
+"""The JavaScript SDK v3's credential chains against `stsd agent`: a broker
+that trusts a "cluster" (agent_process.Cluster), a sidecar agent that
+assumes a role with a projected-token file and serves the container
+endpoint (with an authorization token file) and IMDSv2, and
+tests/js/agent.test.mjs, run with `node --test`, resolving credentials with
+`fromContainerMetadata`, `fromHttp` and `fromInstanceMetadata` and calling
+GetCallerIdentity on the broker with them: each must see the role's
+assumed-role ARN. botocore's providers are tested in test_agent.py, the
+Rust SDK's in tests/it/sdk_agent.rs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from agent_process import AUDIENCE, ISSUER, Agent, Cluster
+from support import ACCOUNT, Daemon, uniq
+
+pytestmark = pytest.mark.timeout(180)
+
+JS_DIR = Path(__file__).resolve().parents[1] / "js"
+NODE_TIMEOUT = 120
+AUTH_TOKEN = "js-agent-auth-5b0d3e"
+SESSION = "js-pod"
+
+
+def run_node(script: str, env: dict) -> subprocess.CompletedProcess:
+    """`node --test script` in tests/js with only `env` added to a
+    environment without AWS_ or STSD_ variables."""
+    node = shutil.which("node")
+    if node is None or not (JS_DIR / "node_modules" / "@aws-sdk" / "credential-providers").is_dir():
+        pytest.fail("node or tests/js/node_modules is missing: run `make deps` (scripts/install-test-deps.sh)", pytrace=False)
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STSD_"))}
+    base.update(AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+    base.update(env)
+    return subprocess.run(
+        [node, "--test", "--test-reporter=tap", script],
+        cwd=JS_DIR,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=NODE_TIMEOUT,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+@pytest.fixture(scope="module")
+def setup():
+    cluster = Cluster()
+    daemon = Daemon(extra_config=cluster.broker_config()).start()
+    agent = None
+    try:
+        iam = daemon.client("iam")
+        iam.create_open_id_connect_provider(Url=ISSUER, ClientIDList=[AUDIENCE])
+        role = uniq("jsapp")
+        iam.create_role(RoleName=role, AssumeRolePolicyDocument=Cluster.trust("prod", "app"))
+        tmp = Path(daemon.tmp.name)
+        token = tmp / "js-app-token"
+        token.write_text(cluster.token("prod", "app"))
+        auth = tmp / "js-agent-auth"
+        auth.write_text(AUTH_TOKEN)
+        agent = Agent(daemon.endpoint, f"""
+[role]
+arn = "arn:aws:iam::{ACCOUNT}:role/{role}"
+session_name = "{SESSION}"
+web_identity_token_file = "{token}"
+
+[container]
+listen = "127.0.0.1:{{container}}"
+authorization_token_file = "{auth}"
+
+[imds]
+listen = "127.0.0.1:{{imds}}"
+
+[health]
+listen = "127.0.0.1:{{health}}"
+""").start()
+        yield daemon, agent, role, auth
+    finally:
+        if agent:
+            agent.close()
+        daemon.close()
+
+
+@pytest.mark.actions("AssumeRoleWithWebIdentity", "GetCallerIdentity")
+def test_javascript_sdk_v3_container_and_instance_metadata_providers(setup):
+    daemon, agent, role, auth = setup
+    p = run_node("agent.test.mjs", {
+        "STSD_ENDPOINT": daemon.endpoint,
+        "STSD_ACCOUNT": ACCOUNT,
+        "STSD_ASSUMED_ROLE_ARN": f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{SESSION}",
+        "STSD_CONTAINER_URL": agent.url("container", "/v1/credentials"),
+        "STSD_CONTAINER_TOKEN_FILE": str(auth),
+        "STSD_IMDS_URL": agent.url("imds"),
+    })
+    out = p.stdout + p.stderr
+    assert p.returncode == 0, out + "\n" + agent.logs()
+    # Every test ran: none skipped for want of the variables above.
+    assert "# pass 4" in out and "# fail 0" in out and "# skipped 0" in out, out
+    # The SDKs read the agent's memory: one broker call for all of them.
+    assert agent.health()["broker_calls"] == 1
