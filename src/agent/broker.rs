@@ -44,7 +44,7 @@ type HttpService = BoxCloneSyncService<
 /// client wants an error convertible into a boxed error for every
 /// lifetime, which a boxed error itself is not).
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
+#[error(transparent)]
 pub struct CallError(BoxError);
 
 /// How the agent proves who it is to the broker.
@@ -306,6 +306,23 @@ impl Broker for GrpcBroker {
     }
 }
 
+/// A transport failure's message with the chain of its causes (a refused
+/// TLS handshake, a refused connection), so an operator can tell a broker
+/// that is down from a certificate it does not accept.
+fn with_causes(status: &tonic::Status) -> String {
+    let mut text = status.message().to_owned();
+    let mut cause = std::error::Error::source(status);
+    while let Some(e) = cause {
+        let more = e.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = e.source();
+    }
+    text
+}
+
 /// A status as a [`BrokerError`].
 fn from_status(status: &tonic::Status) -> BrokerError {
     use tonic::Code;
@@ -316,7 +333,7 @@ fn from_status(status: &tonic::Status) -> BrokerError {
         .map(str::to_owned);
     match (status.code(), aws) {
         (Code::Unavailable | Code::DeadlineExceeded | Code::Unknown | Code::Cancelled, None)
-        | (Code::Internal, _) => BrokerError::Unreachable(status.message().to_owned()),
+        | (Code::Internal, _) => BrokerError::Unreachable(with_causes(status)),
         (_, Some(code))
             if code == "ServiceUnavailable" || code == "ServiceUnavailableException" =>
         {

@@ -199,6 +199,13 @@ fn an_mtls_sidecar_with_a_certificate_of_another_ca_serves_nothing() {
     assert!(h["expiration"].is_null(), "{h}");
     let why = h["last_error"].as_str().unwrap();
     assert!(why.contains("unreachable"), "{h}");
+    // The cause chain is kept: the broker dropped the connection in the
+    // handshake ("connection closed" or "broken pipe", by timing), where a
+    // broker that is down says "Connection refused".
+    assert!(
+        why.contains("connection") && !why.to_lowercase().contains("refused"),
+        "{h}"
+    );
 
     let r = agent.get(Endpoint::Container, "/v1/credentials", &[]);
     assert_eq!(r.status, 503, "{}", r.body);
