@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::serve::{level, shutdown_signal};
+use super::serve::{level, runtime, shutdown_signal};
 use crate::agent::config::{AgentConfig, Mode};
 use crate::agent::{self, client_auth};
 use crate::domain::clock::SystemClock;
@@ -43,15 +43,8 @@ pub(super) fn run(args: &AgentArgs) -> ExitCode {
         eprintln!("stsd: {e}");
         return ExitCode::FAILURE;
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("stsd: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = runtime() else {
+        return ExitCode::FAILURE;
     };
     match runtime.block_on(agent::run(config, Arc::new(SystemClock), shutdown_signal())) {
         Ok(()) => ExitCode::SUCCESS,

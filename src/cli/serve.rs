@@ -94,15 +94,8 @@ pub(super) fn serve(args: &ServeArgs) -> ExitCode {
     for path in &provisioned.generated {
         println!("stsd: generated {} (mode 0600)", path.display());
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("stsd: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = runtime() else {
+        return ExitCode::FAILURE;
     };
     let result = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(config.server.listen)
@@ -118,6 +111,21 @@ pub(super) fn serve(args: &ServeArgs) -> ExitCode {
             tracing::error!(error = %e, "stsd stopped");
             eprintln!("stsd: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// The multi-threaded runtime of a long-running command, or `None` after
+/// saying why it cannot start.
+pub(super) fn runtime() -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => Some(r),
+        Err(e) => {
+            eprintln!("stsd: cannot start the runtime: {e}");
+            None
         }
     }
 }

@@ -77,6 +77,28 @@ jwks = '{jwks}'
         })
 
 
+def sidecar_sections(role_arn: str, session: str, token: Path, auth: Path) -> str:
+    """The [role] and endpoint tables of a sidecar that authenticates with
+    the token file `token` and guards its container endpoint with the
+    token in `auth`; the ports are filled in by Agent."""
+    return f"""
+[role]
+arn = "{role_arn}"
+session_name = "{session}"
+web_identity_token_file = "{token}"
+
+[container]
+listen = "127.0.0.1:{{container}}"
+authorization_token_file = "{auth}"
+
+[imds]
+listen = "127.0.0.1:{{imds}}"
+
+[health]
+listen = "127.0.0.1:{{health}}"
+"""
+
+
 class Agent:
     """One `stsd agent` process. `sections` is the TOML after [broker];
     `{container}`, `{imds}` and `{health}` in it are replaced by free

@@ -29,7 +29,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from agent_process import AUDIENCE, ISSUER, Agent, Cluster
+from agent_process import AUDIENCE, ISSUER, Agent, Cluster, sidecar_sections
 from stsutil import make_user
 from support import ACCOUNT, REGION, Daemon, allow, policy, stsd_bin, uniq
 
@@ -73,22 +73,8 @@ def write(path: Path, text: str) -> Path:
 def sidecar(env):
     token = write(env.dir / "app-token", env.cluster.token("prod", "app"))
     auth = write(env.dir / "agent-auth", AUTH_TOKEN)
-    agent = Agent(env.daemon.endpoint, f"""
-[role]
-arn = "{role_arn(env.roles['app'])}"
-session_name = "app-pod"
-web_identity_token_file = "{token}"
-
-[container]
-listen = "127.0.0.1:{{container}}"
-authorization_token_file = "{auth}"
-
-[imds]
-listen = "127.0.0.1:{{imds}}"
-
-[health]
-listen = "127.0.0.1:{{health}}"
-""").start()
+    agent = Agent(env.daemon.endpoint,
+                  sidecar_sections(role_arn(env.roles["app"]), "app-pod", token, auth)).start()
     agent.auth_file = auth
     yield agent
     agent.close()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from agent_process import AUDIENCE, ISSUER, Agent, Cluster
+from agent_process import AUDIENCE, ISSUER, Agent, Cluster, sidecar_sections
 from support import ACCOUNT, Daemon, uniq
 
 pytestmark = pytest.mark.timeout(180)
@@ -64,22 +64,8 @@ def setup():
         token.write_text(cluster.token("prod", "app"))
         auth = tmp / "js-agent-auth"
         auth.write_text(AUTH_TOKEN)
-        agent = Agent(daemon.endpoint, f"""
-[role]
-arn = "arn:aws:iam::{ACCOUNT}:role/{role}"
-session_name = "{SESSION}"
-web_identity_token_file = "{token}"
-
-[container]
-listen = "127.0.0.1:{{container}}"
-authorization_token_file = "{auth}"
-
-[imds]
-listen = "127.0.0.1:{{imds}}"
-
-[health]
-listen = "127.0.0.1:{{health}}"
-""").start()
+        agent = Agent(daemon.endpoint,
+                      sidecar_sections(f"arn:aws:iam::{ACCOUNT}:role/{role}", SESSION, token, auth)).start()
         yield daemon, agent, role, auth
     finally:
         if agent:
