@@ -89,6 +89,14 @@ impl std::str::FromStr for Password {
     }
 }
 
+/// Every copy zeroizes on drop (a check on the blocking pool takes its
+/// own).
+impl Clone for Password {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
 impl fmt::Debug for Password {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Password(<redacted>)")
