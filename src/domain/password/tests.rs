@@ -58,7 +58,8 @@ fn debug_never_shows_a_hash() {
     let login = LoginPassword::new(h.clone(), 10, false);
     let shown = format!("{h:?} {login:?} {login:#?}");
     assert!(!shown.contains("argon2"), "{shown}");
-    assert!(!shown.contains(&h.as_phc()[30..]), "{shown}");
+    let output = h.as_phc().rsplit('$').next().unwrap();
+    assert!(!shown.contains(output), "{shown}");
 }
 
 #[test]
