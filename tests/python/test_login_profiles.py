@@ -7,11 +7,14 @@ The account password policy and alias are account-wide, so the tests that
 set them restore the account afterwards (the `no_policy` and `no_alias`
 fixtures)."""
 
+import base64
 import datetime
+import os
 
 import pytest
 
-from support import ACCOUNT, OTHER_ACCOUNT, allow, deny, error_of, expect_error, policy, uniq
+from redis_server import RedisServer
+from support import ACCOUNT, OTHER_ACCOUNT, Daemon, allow, deny, expect_error, policy, uniq
 from botocore.exceptions import ClientError
 
 # Passwords the tests use; none may ever appear in a response or a log line.
@@ -201,6 +204,12 @@ def test_users_change_their_own_password(daemon, iam, user, no_policy):
     # The old password no longer works; the new one does.
     expect_error("AccessDenied", c.change_password, OldPassword=STRONG, NewPassword=secret("again"), names=["OldPassword"])
     c.change_password(OldPassword=new, NewPassword=secret("third"))
+
+
+def test_change_password_without_a_login_profile(daemon, iam, user):
+    c = user_client(daemon, iam, user, CHANGE_OWN)
+    message = expect_error("NoSuchEntity", c.change_password, OldPassword=STRONG, NewPassword=STRONGER, status=404)
+    assert message == f"Login Profile for User {user} cannot be found."
 
 
 def test_change_password_is_for_iam_users_only(iam):
@@ -393,6 +402,43 @@ def test_cli_console_settings(cli, iam, user, no_policy, no_alias):
     cli("delete-account-alias", "--account-alias", alias)
     cli("delete-login-profile", "--user-name", user)
     cli.error("NoSuchEntity", "get-login-profile", "--user-name", user)
+
+
+# --- replicas on one Redis ------------------------------------------------------------
+
+
+def test_replicas_share_login_profiles_policy_and_alias():
+    redis = RedisServer().start()
+    replicas = []
+    try:
+        # One master key (each replica opens what another sealed), one prefix.
+        master_key = base64.b64encode(os.urandom(32)).decode()
+        config = f'[store]\nbackend = "redis"\n[store.redis]\nurl = "{redis.url}"\nprefix = "{uniq("login")}:"\n'
+        for _ in range(2):
+            replicas.append(Daemon(master_key=master_key, additional_accounts=(), extra_config=config).start())
+        a, b = (d.client("iam") for d in replicas)
+        name = uniq("shared")
+        a.create_user(UserName=name)
+        a.update_account_password_policy(MinimumPasswordLength=16, PasswordReusePrevention=1)
+        expect_error("PasswordPolicyViolation", b.create_login_profile, UserName=name, Password=STRONG, names=["minimum length of 16"])
+        first = secret("replica") + "-long"
+        b.create_login_profile(UserName=name, Password=first)
+        assert a.get_login_profile(UserName=name)["LoginProfile"]["UserName"] == name
+        expect_error("PasswordPolicyViolation", a.update_login_profile, UserName=name, Password=first, names=["current password"])
+        expect_error("DeleteConflict", a.delete_user, UserName=name, names=["login profile"])
+
+        alias = uniq("replica")
+        a.create_account_alias(AccountAlias=alias)
+        assert b.list_account_aliases()["AccountAliases"] == [alias]
+        expect_error("EntityAlreadyExists", b.create_account_alias, AccountAlias=alias)
+        b.delete_account_alias(AccountAlias=alias)
+        assert a.list_account_aliases()["AccountAliases"] == []
+        for d in replicas:
+            assert first not in d.stderr()
+    finally:
+        for d in replicas:
+            d.close()
+        redis.close()
 
 
 # --- last, after every test above has used its passwords --------------------------------

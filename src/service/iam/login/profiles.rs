@@ -271,6 +271,8 @@ pub async fn change_password(
     {
         return Err(denied);
     }
+    // No hashing for a user without a profile (checked again below).
+    load_profile(&*iam.store, caller, name).await?;
     let hash = hashing::hash(iam, new.clone()).await?;
     let (old, new, hash) = (&old, &new, &hash);
     commit_with_retry(&*iam.store, move || async move {
