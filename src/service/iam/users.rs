@@ -6,10 +6,11 @@
 //! `boundary_usage_count` moves with it), renames that carry the user's
 //! groups, keys, MFA devices and login profile along, and `DeleteConflict`
 //! while anything still hangs off the user (AWS's order: login profile,
-//! keys, MFA devices, inline and attached policies, groups). May import `domain`, `service::authz`,
-//! `service::error`, `service::store`. Spec: reference sections 3 and 12.
+//! keys, MFA devices, inline and attached policies, groups). May import
+//! `domain`, `service::authz`, `service::error`, `service::store`.
+//! Spec: reference sections 3 and 12.
 
-use crate::domain::ids::{Arn, IamPath, TagKey, UniqueId, UniqueIdPrefix, UserName};
+use crate::domain::ids::{AccountId, Arn, IamPath, TagKey, UniqueId, UniqueIdPrefix, UserName};
 use crate::domain::policy::PrincipalKind;
 use crate::service::authz::AuthzCaller;
 use crate::service::error::{ErrorCode, ServiceError};
@@ -324,7 +325,7 @@ async fn move_login_profile(
     txn: &mut Transaction,
     old: &UserName,
     new_name: &UserName,
-    account: crate::domain::ids::AccountId,
+    account: AccountId,
 ) -> Result<(), ServiceError> {
     let old_key = Key::login_profile(account, old);
     let Some(profile) = fetch::<LoginProfileRecord>(&*iam.store, &old_key).await? else {
