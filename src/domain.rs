@@ -2,9 +2,10 @@
 //!
 //! Owns: identifiers, secrets, the clock abstraction, the policy evaluator,
 //! SigV4 and credential rules, the client-certificate-to-principal mapping
-//! (`client_cert`), the rules of credential vending (`vending`) — everything that decides, nothing that does
+//! (`client_cert`), the rules of credential vending (`vending`), console
+//! passwords and the password policy (`password`) — everything that decides, nothing that does
 //! I/O. Modules here may import only std, serde/serde_json, thiserror, time,
-//! encoding and crypto crates (hmac, sha2, subtle, zeroize, ring); never
+//! encoding and crypto crates (hmac, sha2, subtle, zeroize, ring, argon2); never
 //! tokio, axum, hyper, tonic, redis or moka. `make lint` greps for them.
 
 pub mod client_cert;
@@ -12,6 +13,7 @@ pub mod clock;
 pub mod credential;
 pub mod ids;
 pub mod oidc;
+pub mod password;
 pub mod policy;
 pub mod saml;
 pub mod seal;

@@ -36,8 +36,9 @@ pub struct MemoryStore {
 #[derive(Debug, Default)]
 struct State {
     entities: BTreeMap<Key, Versioned<Record>>,
-    /// Access key ID → owning account.
-    key_index: HashMap<AccessKeyId, AccountId>,
+    /// (kind, name) → owning account, for the kinds unique across
+    /// accounts (`Kind::is_global`: access key IDs, account aliases).
+    global: HashMap<(Kind, String), AccountId>,
     /// (scope, id) → not_after.
     replay: HashMap<(ReplayScope, String), Timestamp>,
     replay_calls: u64,
@@ -66,11 +67,7 @@ impl State {
     fn check(&self, precondition: &Precondition) -> Result<(), StoreError> {
         match precondition {
             Precondition::Absent(key) => {
-                let indexed = key.kind() == Kind::AccessKey
-                    && key
-                        .name()
-                        .parse::<AccessKeyId>()
-                        .is_ok_and(|id| self.key_index.contains_key(&id));
+                let indexed = key.kind().is_global() && self.global.contains_key(&global_name(key));
                 if indexed || self.entities.contains_key(key) {
                     return Err(StoreError::DuplicateKey { key: key.clone() });
                 }
@@ -96,13 +93,14 @@ impl State {
             self.check(precondition)?;
         }
         for record in txn.puts() {
-            if let Record::AccessKey(ak) = record
+            let key = record.key();
+            if key.kind().is_global()
                 && self
-                    .key_index
-                    .get(&ak.id)
-                    .is_some_and(|owner| *owner != ak.account)
+                    .global
+                    .get(&global_name(&key))
+                    .is_some_and(|owner| *owner != key.account_id())
             {
-                return Err(StoreError::DuplicateKey { key: record.key() });
+                return Err(StoreError::DuplicateKey { key });
             }
         }
         if txn.is_read_only() {
@@ -111,20 +109,18 @@ impl State {
         self.generation += 1;
         let revision = Revision::new(self.generation);
         for key in txn.deletes() {
-            if self.entities.remove(key).is_some()
-                && key.kind() == Kind::AccessKey
-                && let Ok(id) = key.name().parse::<AccessKeyId>()
-            {
-                self.key_index.remove(&id);
+            if self.entities.remove(key).is_some() && key.kind().is_global() {
+                self.global.remove(&global_name(key));
             }
             self.usage.remove(key);
         }
         for record in txn.puts() {
-            if let Record::AccessKey(ak) = record {
-                self.key_index.insert(ak.id.clone(), ak.account);
+            let key = record.key();
+            if key.kind().is_global() {
+                self.global.insert(global_name(&key), key.account_id());
             }
             self.entities.insert(
-                record.key(),
+                key,
                 Versioned {
                     revision,
                     record: record.clone(),
@@ -178,6 +174,11 @@ impl State {
     }
 }
 
+/// The entry of `key` in the index of names unique across accounts.
+fn global_name(key: &Key) -> (Kind, String) {
+    (key.kind(), key.name().to_owned())
+}
+
 /// A key of `kind` in `account` named `name`, for range bounds. Names from
 /// a marker are used as given: they are already normalized.
 fn bound_key(account: AccountId, kind: Kind, name: &str) -> Key {
@@ -216,8 +217,8 @@ impl AccessKeyIndex for MemoryStore {
         let found = {
             let state = self.state.lock();
             state
-                .key_index
-                .get(id)
+                .global
+                .get(&(Kind::AccessKey, id.as_str().to_owned()))
                 .and_then(|account| state.entities.get(&Key::access_key(*account, id)))
                 .cloned()
         };

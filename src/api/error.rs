@@ -166,6 +166,8 @@ pub fn wire(code: ErrorCode) -> Wire {
         E::EntityTemporarilyUnmodifiable => (409, true, G::FailedPrecondition),
         E::InvalidAuthenticationCode => (403, false, G::PermissionDenied),
         E::ReportNotPresent => (410, false, G::NotFound),
+        E::PasswordPolicyViolation => (400, false, G::InvalidArgument),
+        E::InvalidUserType => (400, false, G::InvalidArgument),
         E::PackedPolicyTooLarge => (400, false, G::InvalidArgument),
         E::RegionDisabledException => (403, false, G::FailedPrecondition),
         E::ExpiredTokenException => (400, false, G::Unauthenticated),
@@ -208,6 +210,14 @@ mod tests {
             StatusCode::BAD_REQUEST
         );
         assert_eq!(wire(ErrorCode::NoSuchEntity).status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            wire(ErrorCode::PasswordPolicyViolation).status,
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            wire(ErrorCode::InvalidUserType).status,
+            StatusCode::BAD_REQUEST
+        );
         assert_eq!(
             wire(ErrorCode::EntityAlreadyExists).status,
             StatusCode::CONFLICT

@@ -11,6 +11,7 @@ pub mod details;
 pub(crate) mod encode;
 pub mod groups;
 pub mod inline;
+pub mod login;
 pub mod mfa;
 pub mod policies;
 pub mod providers;
@@ -43,6 +44,7 @@ pub fn register(dispatcher: &mut super::dispatch::Dispatcher, iam: Arc<Iam>) {
     providers::register(dispatcher, &iam);
     simulate::register(dispatcher, &iam);
     details::register(dispatcher, &iam);
+    login::register(dispatcher, &iam);
 }
 
 /// The call's caller, with its policies loaded.

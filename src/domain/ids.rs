@@ -29,7 +29,7 @@ mod unique_id;
 #[cfg(test)]
 mod tests;
 
-pub use account::{AccountId, Partition, Region};
+pub use account::{AccountAlias, AccountId, Partition, Region};
 pub use arn::Arn;
 pub use error::{Constraint, IdError};
 pub use iam_name::{GroupName, IamPath, MfaDeviceName, PolicyName, RoleName, UserName};

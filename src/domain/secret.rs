@@ -6,8 +6,9 @@
 //! date, region and service; derived in [`crate::domain::sigv4`]), and the
 //! MFA secrets [`TotpSeed`] and [`TotpCode`] (in `secret/mfa.rs`), and
 //! [`SamlAssertion`] (in `secret/saml.rs`), [`BearerToken`] (a web-identity
-//! JWT or endpoint token the agent holds, in `secret/bearer.rs`), and [`SecretUrl`] (a connection
-//! URL that may carry a password, in `secret/url.rs`).
+//! JWT or endpoint token the agent holds, in `secret/bearer.rs`), [`SecretUrl`] (a connection
+//! URL that may carry a password, in `secret/url.rs`), and [`Password`] (an
+//! IAM user's console password in the clear, in `secret/password.rs`).
 //!
 //! Every type here:
 //! - prints a placeholder from `Debug` and implements neither `Display` nor
@@ -23,6 +24,7 @@
 
 mod bearer;
 mod mfa;
+mod password;
 mod saml;
 mod url;
 
@@ -36,6 +38,7 @@ use crate::domain::ids::RandomSource;
 
 pub use bearer::BearerToken;
 pub use mfa::{TOTP_CODE_LEN, TotpCode, TotpSeed};
+pub use password::{PASSWORD_MAX_LEN, PASSWORD_MIN_LEN, PASSWORD_PATTERN, Password};
 pub use saml::SamlAssertion;
 pub use url::SecretUrl;
 
@@ -62,8 +65,8 @@ pub struct SessionToken(String);
 #[derive(Clone)]
 pub struct SigningKey([u8; 32]);
 
-/// Why a string was refused as a secret access key or a TOTP seed. The
-/// message never contains the candidate secret.
+/// Why a string was refused as a secret access key, a TOTP seed or a
+/// password. The message never contains the candidate secret.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecretError {
     /// The candidate does not have the required length.
@@ -78,6 +81,18 @@ pub enum SecretError {
     /// A TOTP seed is not unpadded upper-case Base32 text.
     #[error("the totp seed is not base32 text")]
     SeedEncoding,
+    /// A password is shorter than 1 or longer than 128 characters.
+    #[error("the password is {found} characters long, expected 1 to 128")]
+    PasswordLength {
+        /// Characters found.
+        found: usize,
+    },
+    /// A password contains a character outside tab, line feed, carriage
+    /// return and U+0020–U+00FF.
+    #[error(
+        "the password contains a character outside tab, line feed, carriage return and u+0020 to u+00ff"
+    )]
+    PasswordCharacters,
 }
 
 // === impl SecretAccessKey ===

@@ -73,6 +73,12 @@ pub enum ErrorCode {
     InvalidAuthenticationCode,
     /// A password or credential report is not ready / not found (404/410).
     ReportNotPresent,
+    /// A new console password breaks the account password policy (400);
+    /// the message names the rules.
+    PasswordPolicyViolation,
+    /// The caller is not the kind of identity the action is for (400):
+    /// `ChangePassword` by anyone but an IAM user.
+    InvalidUserType,
     // --- STS ---
     /// Session policies and tags exceed the packed size (400).
     PackedPolicyTooLarge,
@@ -122,6 +128,8 @@ impl ErrorCode {
             Self::EntityTemporarilyUnmodifiable => "EntityTemporarilyUnmodifiable",
             Self::InvalidAuthenticationCode => "InvalidAuthenticationCode",
             Self::ReportNotPresent => "ReportNotPresent",
+            Self::PasswordPolicyViolation => "PasswordPolicyViolation",
+            Self::InvalidUserType => "InvalidUserType",
             Self::PackedPolicyTooLarge => "PackedPolicyTooLarge",
             Self::RegionDisabledException => "RegionDisabledException",
             Self::ExpiredTokenException => "ExpiredTokenException",

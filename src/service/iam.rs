@@ -17,6 +17,7 @@ pub mod details;
 pub mod groups;
 pub mod holder;
 pub mod inline;
+pub mod login;
 pub mod mfa;
 pub mod policies;
 pub mod providers;

@@ -89,7 +89,7 @@ pub use sessions::{
 };
 pub use transaction::{MAX_WRITES, Precondition, Transaction};
 
-use crate::domain::ids::{AccessKeyId, AccountId};
+use crate::domain::ids::{AccessKeyId, AccountAlias, AccountId};
 use model::{AccessKeyRecord, AccountRecord};
 
 /// Reads records by key, and lists them in name order.
@@ -197,6 +197,27 @@ pub trait AccountDirectory: EntityReader + EntityWriter {
         record: AccountRecord,
     ) -> Result<Versioned<AccountRecord>, StoreError> {
         ensure_account(self, record).await
+    }
+
+    /// The account whose alias is `alias` (what a sign-in with an alias
+    /// resolves), if any. Aliases are unique across accounts
+    /// ([`Kind::is_global`]); this default reads the alias record of each
+    /// account, which suits the few, operator-configured accounts of a
+    /// deployment.
+    async fn account_by_alias(
+        &self,
+        alias: &AccountAlias,
+    ) -> Result<Option<AccountId>, StoreError> {
+        for account in self.accounts().await? {
+            if self
+                .get(&Key::account_alias(account, alias))
+                .await?
+                .is_some()
+            {
+                return Ok(Some(account));
+            }
+        }
+        Ok(None)
     }
 }
 

@@ -9,7 +9,8 @@
 //! - `entity.<kind>`: `"<account>/<name>"` → JSON `{revision, record}`;
 //!   accounts are 12 digits, so `/` always ends the account and
 //!   `"<account>0"` bounds its range;
-//! - `access_key_index`: key ID → account;
+//! - `access_key_index`: key ID → account, and `account_alias_index`:
+//!   alias → account (the kinds unique across accounts, `Kind::is_global`);
 //! - `replay`: `"<scope>/<id>"` → not-after (ms), and `replay_expiry`:
 //!   `(not-after, "<scope>/<id>")` → `()` to purge in expiry order;
 //! - `usage`: `"<kind>/<account>/<name>"` → JSON last-used;
@@ -44,7 +45,12 @@ const ACCESS_KEYS: Entities = TableDefinition::new("entity.access-key");
 const MFA_DEVICES: Entities = TableDefinition::new("entity.mfa-device");
 const SAML_PROVIDERS: Entities = TableDefinition::new("entity.saml-provider");
 const OIDC_PROVIDERS: Entities = TableDefinition::new("entity.oidc-provider");
-const KEY_INDEX: TableDefinition<&str, &str> = TableDefinition::new("access_key_index");
+const LOGIN_PROFILES: Entities = TableDefinition::new("entity.login-profile");
+const PASSWORD_POLICIES: Entities = TableDefinition::new("entity.password-policy");
+const ACCOUNT_ALIASES: Entities = TableDefinition::new("entity.account-alias");
+type GlobalIndex = TableDefinition<'static, &'static str, &'static str>;
+const KEY_INDEX: GlobalIndex = TableDefinition::new("access_key_index");
+const ALIAS_INDEX: GlobalIndex = TableDefinition::new("account_alias_index");
 const REPLAY: TableDefinition<&str, u64> = TableDefinition::new("replay");
 const REPLAY_EXPIRY: TableDefinition<(u64, &str), ()> = TableDefinition::new("replay_expiry");
 const USAGE: TableDefinition<&str, &[u8]> = TableDefinition::new("usage");
@@ -61,6 +67,18 @@ fn entities(kind: Kind) -> Entities {
         Kind::MfaDevice => MFA_DEVICES,
         Kind::SamlProvider => SAML_PROVIDERS,
         Kind::OidcProvider => OIDC_PROVIDERS,
+        Kind::LoginProfile => LOGIN_PROFILES,
+        Kind::PasswordPolicy => PASSWORD_POLICIES,
+        Kind::AccountAlias => ACCOUNT_ALIASES,
+    }
+}
+
+/// The name → account index of a kind unique across accounts.
+fn global_index(kind: Kind) -> Option<GlobalIndex> {
+    match kind {
+        Kind::AccessKey => Some(KEY_INDEX),
+        Kind::AccountAlias => Some(ALIAS_INDEX),
+        _ => None,
     }
 }
 
@@ -105,6 +123,7 @@ pub(super) fn init(db: &Database) -> Result<(), StoreError> {
             txn.open_table(entities(kind)).map_err(backend)?;
         }
         txn.open_table(KEY_INDEX).map_err(backend)?;
+        txn.open_table(ALIAS_INDEX).map_err(backend)?;
         txn.open_table(REPLAY).map_err(backend)?;
         txn.open_table(REPLAY_EXPIRY).map_err(backend)?;
         txn.open_table(USAGE).map_err(backend)?;
@@ -195,8 +214,11 @@ fn check(txn: &WriteTransaction, precondition: &Precondition) -> Result<(), Stor
     };
     match (precondition, stored) {
         (Precondition::Absent(_), Some(_)) => Err(StoreError::DuplicateKey { key: key.clone() }),
-        (Precondition::Absent(_), None) if key.kind() == Kind::AccessKey => {
-            let index = txn.open_table(KEY_INDEX).map_err(backend)?;
+        (Precondition::Absent(_), None) if key.kind().is_global() => {
+            let Some(def) = global_index(key.kind()) else {
+                return Ok(());
+            };
+            let index = txn.open_table(def).map_err(backend)?;
             if index.get(key.name()).map_err(backend)?.is_some() {
                 return Err(StoreError::DuplicateKey { key: key.clone() });
             }
@@ -221,34 +243,37 @@ fn apply(
     writes: &Transaction,
     revision: Revision,
 ) -> Result<(), StoreError> {
-    let mut index = txn.open_table(KEY_INDEX).map_err(backend)?;
     let mut usage = txn.open_table(USAGE).map_err(backend)?;
     for key in writes.deletes() {
-        let mut table = txn.open_table(entities(key.kind())).map_err(backend)?;
-        let removed = table
-            .remove(entity_key(key).as_str())
-            .map_err(backend)?
-            .is_some();
-        if removed && key.kind() == Kind::AccessKey {
+        let removed = {
+            let mut table = txn.open_table(entities(key.kind())).map_err(backend)?;
+            table
+                .remove(entity_key(key).as_str())
+                .map_err(backend)?
+                .is_some()
+        };
+        if removed && let Some(def) = global_index(key.kind()) {
+            let mut index = txn.open_table(def).map_err(backend)?;
             index.remove(key.name()).map_err(backend)?;
         }
         usage.remove(usage_key(key).as_str()).map_err(backend)?;
     }
     for record in writes.puts() {
         let key = record.key();
-        if let Record::AccessKey(ak) = record {
+        if let Some(def) = global_index(key.kind()) {
+            let mut index = txn.open_table(def).map_err(backend)?;
             let owner = index
-                .get(ak.id.as_str())
+                .get(key.name())
                 .map_err(backend)?
                 .map(|v| v.value().to_owned());
             if owner
                 .as_deref()
-                .is_some_and(|owner| owner != ak.account.as_str())
+                .is_some_and(|owner| owner != key.account_id().as_str())
             {
                 return Err(StoreError::DuplicateKey { key });
             }
             index
-                .insert(ak.id.as_str(), ak.account.as_str())
+                .insert(key.name(), key.account_id().as_str())
                 .map_err(backend)?;
         }
         let stored = Versioned {

@@ -1,24 +1,26 @@
-//! Access key claims: what makes access key ids unique across accounts.
+//! Claims: what makes access key ids and account aliases unique across
+//! accounts (the kinds of `Kind::is_global`).
 //!
-//! Owns: claiming the access keys a transaction puts before its commit
-//! script runs, checking the absent ones it requires, and releasing
+//! Owns: claiming the globally unique names a transaction puts before its
+//! commit script runs, checking the absent ones it requires, and releasing
 //! claims.
 //!
-//! Why claims: a key id must be unique across accounts, and on Cluster the
-//! index of all ids cannot share a slot with every account, so no single
-//! script can check it. A claim taken first acts as a lock on the id:
-//! once an account holds it, no other account's commit can pass an
-//! absent check on the id or put it, whatever happens between the claim
+//! Why claims: such a name must be unique across accounts, and on Cluster
+//! the index of all names cannot share a slot with every account, so no
+//! single script can check it. A claim taken first acts as a lock on the
+//! name: once an account holds it, no other account's commit can pass an
+//! absent check on the name or put it, whatever happens between the claim
 //! and the account's script.
 //!
-//! Access key ids are unique across accounts through claims: before the
-//! script, each access key the transaction puts is claimed
-//! (`<p>akid:<id>` → account, set if absent by the `CLAIM` script); a
-//! claim held by another account fails the commit with `DuplicateKey`, and
-//! a claim made for a commit whose precondition then fails is released. A
-//! delete releases the claim after the script. A process that dies
-//! between claim and script leaves a claim for a key id that its account
-//! alone can still use (ids are random, so no one else asks for it).
+//! Before the script, each such record the transaction puts is claimed
+//! (`<p>akid:<id>` or `<p>alias:<alias>` → account, set if absent by the
+//! `CLAIM` script); a claim held by another account fails the commit with
+//! `DuplicateKey`, and a claim made for a commit whose precondition then
+//! fails is released. A delete releases the claim after the script. A
+//! process that dies between claim and script leaves a claim that its
+//! account alone can still use (key ids are random, so no one else asks
+//! for them; an alias stays taken until its account creates and deletes it
+//! again).
 //!
 //! May import the parent's modules, `redis` and `service::store`.
 
@@ -26,31 +28,30 @@ use redis::AsyncCommands;
 
 use super::RedisStore;
 use super::scripts::{CLAIM, RELEASE};
-use crate::domain::ids::{AccessKeyId, AccountId};
-use crate::service::store::model::AccessKeyRecord;
-use crate::service::store::{Entity, Kind, Precondition, Record, StoreError, Transaction};
+use crate::domain::ids::AccountId;
+use crate::service::store::{Key, Precondition, StoreError, Transaction};
 
 // === impl RedisStore ===
 
 impl RedisStore {
-    /// Claims every access key `txn` puts and checks the absent ones it
-    /// requires; returns the claims made now.
+    /// Claims every globally unique name `txn` puts and checks the absent
+    /// ones it requires; returns the claims made now.
     pub(super) async fn claim_keys(
         &self,
         account: AccountId,
         txn: &Transaction,
-    ) -> Result<Vec<AccessKeyId>, StoreError> {
+    ) -> Result<Vec<Key>, StoreError> {
         let mut claimed = Vec::new();
-        let puts: Vec<&AccessKeyRecord> = txn
+        let puts: Vec<Key> = txn
             .puts()
             .iter()
-            .filter_map(|r| match r {
-                Record::AccessKey(k) => Some(k),
-                _ => None,
-            })
+            .map(|r| r.key())
+            .filter(|k| k.kind().is_global())
             .collect();
         for key in &puts {
-            let claim = self.names().key_claim(&key.id);
+            let Some(claim) = self.names().claim(key) else {
+                continue;
+            };
             let reply: redis::Value = self
                 .conn()
                 .bounded(async |c| {
@@ -62,13 +63,11 @@ impl RedisStore {
                 })
                 .await?;
             match reply {
-                redis::Value::Int(1) => claimed.push(key.id.clone()),
+                redis::Value::Int(1) => claimed.push(key.clone()),
                 redis::Value::Int(0) => {}
                 _ => {
                     self.release_claims(account, &claimed).await;
-                    return Err(StoreError::DuplicateKey {
-                        key: Entity::key(*key),
-                    });
+                    return Err(StoreError::DuplicateKey { key: key.clone() });
                 }
             }
         }
@@ -76,13 +75,12 @@ impl RedisStore {
             let Precondition::Absent(key) = p else {
                 continue;
             };
-            if key.kind() != Kind::AccessKey || puts.iter().any(|k| k.id.as_str() == key.name()) {
+            if !key.kind().is_global() || puts.contains(key) {
                 continue;
             }
-            let Ok(id) = key.name().parse::<AccessKeyId>() else {
+            let Some(claim) = self.names().claim(key) else {
                 continue;
             };
-            let claim = self.names().key_claim(&id);
             let owner: Option<String> = self.conn().bounded(async |c| c.get(&claim).await).await?;
             if owner.is_some_and(|o| o != account.as_str()) {
                 self.release_claims(account, &claimed).await;
@@ -92,11 +90,13 @@ impl RedisStore {
         Ok(claimed)
     }
 
-    /// Releases `ids` if `account` still holds them (best effort: a claim
-    /// left behind only keeps the id for its account).
-    pub(super) async fn release_claims(&self, account: AccountId, ids: &[AccessKeyId]) {
-        for id in ids {
-            let claim = self.names().key_claim(id);
+    /// Releases the claims of `keys` if `account` still holds them (best
+    /// effort: a claim left behind only keeps the name for its account).
+    pub(super) async fn release_claims(&self, account: AccountId, keys: &[Key]) {
+        for key in keys {
+            let Some(claim) = self.names().claim(key) else {
+                continue;
+            };
             let released: Result<i64, _> = self
                 .conn()
                 .bounded(async |c| {
@@ -108,7 +108,7 @@ impl RedisStore {
                 })
                 .await;
             if let Err(e) = released {
-                tracing::warn!(error = %e, "cannot release an access key claim");
+                tracing::warn!(error = %e, kind = %key.kind(), "cannot release a claim");
             }
         }
     }

@@ -14,7 +14,8 @@
 //! in Cluster those live in another slot and follow in a second round
 //! trip.
 //!
-//! Access key ids are unique across accounts through claims (`claims`).
+//! Access key ids and account aliases are unique across accounts through
+//! claims (`claims`).
 
 use redis::AsyncCommands;
 
@@ -231,11 +232,11 @@ impl RedisStore {
                 .bounded(async |c| pipe.query_async::<()>(c).await)
                 .await?;
         }
-        let released: Vec<AccessKeyId> = txn
+        let released: Vec<Key> = txn
             .deletes()
             .iter()
-            .filter(|k| k.kind() == Kind::AccessKey)
-            .filter_map(|k| k.name().parse().ok())
+            .filter(|k| k.kind().is_global())
+            .cloned()
             .collect();
         self.release_claims(account, &released).await;
         Ok(())

@@ -19,7 +19,8 @@
 //!   retention (a sorted set) and the counter, updated by one script.
 //! - `{sessions}`: every issued session by expiry (a sorted set of
 //!   `<account>/<key id>`), what the purge walks.
-//! - access-key claims (`<p>akid:<key id>` → owning account) and one-time
+//! - claims of the names unique across accounts (`<p>akid:<key id>` and
+//!   `<p>alias:<account alias>` → owning account) and one-time
 //!   identifiers (`<p>once:<scope>:<id>`) hash by their whole name, so
 //!   they spread over the cluster.
 
@@ -105,6 +106,16 @@ impl KeyNames {
     /// Which account holds access key `id`.
     pub(super) fn key_claim(&self, id: &AccessKeyId) -> String {
         format!("{}akid:{id}", self.prefix)
+    }
+
+    /// The claim of a name unique across accounts (`Kind::is_global`);
+    /// `None` for other kinds.
+    pub(super) fn claim(&self, key: &Key) -> Option<String> {
+        match key.kind() {
+            Kind::AccessKey => Some(format!("{}akid:{}", self.prefix, key.name())),
+            Kind::AccountAlias => Some(format!("{}alias:{}", self.prefix, key.name())),
+            _ => None,
+        }
     }
 
     /// A one-time identifier.

@@ -1,7 +1,8 @@
 //! Account IDs, partitions and regions.
 //!
-//! Owns: [`AccountId`] (12 digits), [`Partition`] (`aws` by default, and
-//! configurable for private deployments) and [`Region`]. Pure.
+//! Owns: [`AccountId`] (12 digits), [`AccountAlias`] (the sign-in name an
+//! account may take instead of its ID), [`Partition`] (`aws` by default,
+//! and configurable for private deployments) and [`Region`]. Pure.
 
 use std::fmt;
 use std::str::FromStr;
@@ -178,9 +179,67 @@ string_newtype! {
     spec = REGION;
 }
 
+/// `^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$`: lower-case letters,
+/// digits and single dashes, neither first nor last, 3–63 characters.
+fn is_account_alias(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    let alnum = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+    (3..=63).contains(&bytes.len())
+        && bytes.first().is_some_and(alnum)
+        && bytes.last().is_some_and(alnum)
+        && bytes.iter().all(|b| alnum(b) || *b == b'-')
+        && !value.contains("--")
+}
+
+const ACCOUNT_ALIAS: Spec = Spec {
+    member: "accountAlias",
+    min: 3,
+    max: 63,
+    pattern: r"^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$",
+    matches: is_account_alias,
+};
+
+string_newtype! {
+    /// An account alias (`CreateAccountAlias`): 3–63 lower-case letters,
+    /// digits and single inner dashes. Unique across the accounts of a
+    /// store; a user signs in with it in place of the account ID.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub struct AccountAlias;
+    spec = ACCOUNT_ALIAS;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn account_aliases_follow_the_model_pattern() {
+        for ok in ["abc", "example-corp", "a1-b2-c3", "123", &"a".repeat(63)] {
+            let alias: AccountAlias = ok.parse().unwrap();
+            assert_eq!(alias.to_string(), ok, "display round trip");
+            assert_eq!(alias.to_string().parse::<AccountAlias>().unwrap(), alias);
+        }
+        for bad in [
+            "ab",
+            "-abc",
+            "abc-",
+            "ab--cd",
+            "Example",
+            "with space",
+            "dot.name",
+            "under_score",
+            &"a".repeat(64),
+            "",
+        ] {
+            let err = bad.parse::<AccountAlias>().unwrap_err();
+            assert_eq!(err.member(), "accountAlias", "{bad}");
+        }
+        let err = "ab".parse::<AccountAlias>().unwrap_err();
+        assert_eq!(
+            err.aws_message(),
+            "2 validation errors detected: Value 'ab' at 'accountAlias' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$; Value 'ab' at 'accountAlias' failed to satisfy constraint: Member must have length greater than or equal to 3"
+        );
+    }
 
     #[test]
     fn account_ids_are_twelve_ascii_digits() {

@@ -4,12 +4,13 @@
 //! Owns: the user lifecycle and its rules — unique names (any case), tags
 //! (≤ 50, no `aws:` keys), the permissions boundary (must exist; its
 //! `boundary_usage_count` moves with it), renames that carry the user's
-//! groups, keys and MFA devices along, and `DeleteConflict` while anything
-//! still hangs off the user (AWS's order: keys, MFA devices, inline and
-//! attached policies, groups). May import `domain`, `service::authz`,
-//! `service::error`, `service::store`. Spec: reference sections 3 and 12.
+//! groups, keys, MFA devices and login profile along, and `DeleteConflict`
+//! while anything still hangs off the user (AWS's order: login profile,
+//! keys, MFA devices, inline and attached policies, groups). May import
+//! `domain`, `service::authz`, `service::error`, `service::store`.
+//! Spec: reference sections 3 and 12.
 
-use crate::domain::ids::{Arn, IamPath, TagKey, UniqueId, UniqueIdPrefix, UserName};
+use crate::domain::ids::{AccountId, Arn, IamPath, TagKey, UniqueId, UniqueIdPrefix, UserName};
 use crate::domain::policy::PrincipalKind;
 use crate::service::authz::AuthzCaller;
 use crate::service::error::{ErrorCode, ServiceError};
@@ -17,8 +18,8 @@ use crate::service::iam::edit_record;
 use crate::service::iam::scan::list_page;
 use crate::service::iam::{Iam, Listing, Paging, Rng, check_tags, merge_tags, quota};
 use crate::service::store::model::{
-    AccessKeyRecord, AccountRecord, CredentialOwner, GroupRecord, ManagedPolicyRecord,
-    MfaDeviceRecord, UserRecord,
+    AccessKeyRecord, AccountRecord, CredentialOwner, GroupRecord, LoginProfileRecord,
+    ManagedPolicyRecord, MfaDeviceRecord, UserRecord,
 };
 use crate::service::store::{
     EntityReader, Key, Tag, Timestamp, Transaction, Versioned, commit_with_retry, fetch,
@@ -86,7 +87,7 @@ pub(crate) async fn load_user(
 
 /// The ARN of an existing user, for authorization before it is read
 /// (AWS authorizes first, so a denied caller learns nothing).
-async fn authorize_on_user(
+pub(crate) async fn authorize_on_user(
     iam: &Iam,
     caller: &AuthzCaller,
     action: &str,
@@ -278,6 +279,7 @@ pub async fn update_user(
         for serial in &user.record.mfa_devices {
             rename_mfa_owner(iam, caller, &mut txn, serial, new_name).await?;
         }
+        move_login_profile(iam, &mut txn, old, new_name, account).await?;
         let mut updated = user.record.clone();
         updated.name = new_name.clone();
         updated.path = new_path.clone();
@@ -316,8 +318,32 @@ async fn rename_mfa_owner(
     Ok(())
 }
 
-/// DeleteUser: refused with `DeleteConflict` while the user has access
-/// keys, MFA devices, policies or groups.
+/// Moves the login profile of user `old` to `new_name` (a rename keeps
+/// the console password); nothing when the user has none.
+async fn move_login_profile(
+    iam: &Iam,
+    txn: &mut Transaction,
+    old: &UserName,
+    new_name: &UserName,
+    account: AccountId,
+) -> Result<(), ServiceError> {
+    let old_key = Key::login_profile(account, old);
+    let Some(profile) = fetch::<LoginProfileRecord>(&*iam.store, &old_key).await? else {
+        return Ok(());
+    };
+    let mut moved = profile.record.clone();
+    moved.user = new_name.clone();
+    let new_key = Key::login_profile(account, new_name);
+    txn.require_unchanged(&profile);
+    if new_key != old_key {
+        txn.require_absent(new_key).delete(old_key);
+    }
+    txn.put(moved);
+    Ok(())
+}
+
+/// DeleteUser: refused with `DeleteConflict` while the user has a login
+/// profile, access keys, MFA devices, policies or groups.
 ///
 /// # Errors
 ///
@@ -332,7 +358,10 @@ pub async fn delete_user(
     commit_with_retry(&*iam.store, move || async move {
         let user = load_user(&*iam.store, caller, name).await?;
         let u = &user.record;
-        let conflict = if !u.access_keys.is_empty() {
+        let profile = Key::login_profile(u.account, &u.name);
+        let conflict = if iam.store.get(&profile).await?.is_some() {
+            Some("Cannot delete entity, must delete login profile first.")
+        } else if !u.access_keys.is_empty() {
             Some("Cannot delete entity, must delete access keys first.")
         } else if !u.mfa_devices.is_empty() {
             Some("Cannot delete entity, must delete MFA device first.")
@@ -350,6 +379,7 @@ pub async fn delete_user(
         }
         let mut txn = Transaction::new();
         txn.require_unchanged(&user)
+            .require_absent(profile)
             .delete(Key::user(u.account, &u.name));
         if let Some(arn) = &u.permissions_boundary
             && let Ok(policy) = boundary_policy(iam, caller, arn).await

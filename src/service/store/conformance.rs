@@ -20,13 +20,17 @@ use std::fmt::Debug;
 use std::sync::Arc;
 
 use super::model::{
-    AccessKeyRecord, AccessKeyStatus, AccountRecord, CredentialOwner, GroupRecord,
-    ManagedPolicyRecord, MfaDeviceRecord, OidcProviderRecord, PolicyVersion, PolicyVersionId,
-    RoleRecord, SamlProviderRecord, UserRecord,
+    AccessKeyRecord, AccessKeyStatus, AccountAliasRecord, AccountRecord, CredentialOwner,
+    GroupRecord, LoginProfileRecord, ManagedPolicyRecord, MfaDeviceRecord, OidcProviderRecord,
+    PasswordPolicyRecord, PolicyVersion, PolicyVersionId, RoleRecord, SamlProviderRecord,
+    UserRecord,
 };
 use super::{IamStore, Tag, Timestamp};
 use crate::domain::ids::{
     AccessKeyId, AccountId, Arn, IamPath, Partition, UniqueId, UniqueIdPrefix,
+};
+use crate::domain::password::{
+    HashParams, LoginPassword, PasswordPolicy, SALT_LEN, hash_password_with,
 };
 use crate::domain::seal::{MasterKey, SealKeyId, SealPurpose, SealedBlob, seal};
 
@@ -47,6 +51,7 @@ pub async fn run_all(store: Arc<dyn IamStore>) {
     commits::retries_serialize_concurrent_updates(Arc::clone(&store)).await;
     credentials::access_key_index_follows_commits(store.as_ref()).await;
     credentials::access_key_ids_are_global(store.as_ref()).await;
+    credentials::account_aliases_are_global(store.as_ref()).await;
     credentials::use_once_is_once(store.as_ref()).await;
     credentials::use_once_is_once_under_concurrency(Arc::clone(&store)).await;
     credentials::usage_is_kept_beside_records(store.as_ref()).await;
@@ -244,6 +249,46 @@ pub fn mfa_device(account: AccountId, name: &str) -> MfaDeviceRecord {
         failed_codes: 0,
         locked_until: None,
         tags: Vec::new(),
+        create_date: t0(),
+    }
+}
+
+/// The login profile of user `name`, its password hashed with cheap
+/// argon2id parameters (the store keeps whatever hash it is given).
+pub fn login_profile(account: AccountId, name: &str) -> LoginProfileRecord {
+    let cheap = HashParams {
+        memory_kib: 64,
+        iterations: 1,
+        parallelism: 1,
+    };
+    let password = ok("fixture password".parse(), "password");
+    let hash = ok(hash_password_with(cheap, &password, &[9; SALT_LEN]), "hash");
+    LoginProfileRecord {
+        account,
+        user: parse(name),
+        create_date: t0(),
+        password: LoginPassword::new(hash, t0().as_unix_secs(), true),
+    }
+}
+
+/// A password policy asking for 12 characters and a symbol.
+pub fn password_policy(account: AccountId) -> PasswordPolicyRecord {
+    PasswordPolicyRecord {
+        account,
+        policy: PasswordPolicy {
+            minimum_length: 12,
+            require_symbols: true,
+            reuse_prevention: Some(3),
+            ..PasswordPolicy::default()
+        },
+    }
+}
+
+/// The alias `alias` of `account`.
+pub fn account_alias(account: AccountId, alias: &str) -> AccountAliasRecord {
+    AccountAliasRecord {
+        account,
+        alias: parse(alias),
         create_date: t0(),
     }
 }

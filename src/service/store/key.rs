@@ -10,8 +10,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::ids::{
-    AccessKeyId, AccountId, GroupName, MfaDeviceName, OidcProviderUrl, PolicyName, RoleName,
-    SamlProviderName, UserName,
+    AccessKeyId, AccountAlias, AccountId, GroupName, MfaDeviceName, OidcProviderUrl, PolicyName,
+    RoleName, SamlProviderName, UserName,
 };
 
 /// The kinds of record the store holds, one table (or key space) each.
@@ -36,13 +36,19 @@ pub enum Kind {
     SamlProvider,
     /// An OIDC identity provider.
     OidcProvider,
+    /// A user's console password (IAM's login profile), by user name.
+    LoginProfile,
+    /// The account's password policy (one per account).
+    PasswordPolicy,
+    /// The account's alias; unique across accounts.
+    AccountAlias,
 }
 
 // === impl Kind ===
 
 impl Kind {
     /// Every kind.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 12] = [
         Self::Account,
         Self::User,
         Self::Group,
@@ -52,7 +58,20 @@ impl Kind {
         Self::MfaDevice,
         Self::SamlProvider,
         Self::OidcProvider,
+        Self::LoginProfile,
+        Self::PasswordPolicy,
+        Self::AccountAlias,
     ];
+
+    /// Whether names of this kind are unique across accounts, not only
+    /// within one: access key IDs and account aliases. For these a
+    /// `Precondition::Absent` fails when any account holds the name, and a
+    /// put of a name another account holds fails with
+    /// [`crate::service::store::StoreError::DuplicateKey`]; adapters keep
+    /// an index of name → account per kind.
+    pub fn is_global(self) -> bool {
+        matches!(self, Self::AccessKey | Self::AccountAlias)
+    }
 
     /// A stable lowercase name, used in storage key names.
     pub fn as_str(self) -> &'static str {
@@ -66,6 +85,9 @@ impl Kind {
             Self::MfaDevice => "mfa-device",
             Self::SamlProvider => "saml-provider",
             Self::OidcProvider => "oidc-provider",
+            Self::LoginProfile => "login-profile",
+            Self::PasswordPolicy => "password-policy",
+            Self::AccountAlias => "account-alias",
         }
     }
 
@@ -81,6 +103,9 @@ impl Kind {
             Self::MfaDevice => "MFA device",
             Self::SamlProvider => "SAML provider",
             Self::OidcProvider => "OpenIDConnect provider",
+            Self::LoginProfile => "login profile",
+            Self::PasswordPolicy => "password policy",
+            Self::AccountAlias => "account alias",
         }
     }
 }
@@ -103,7 +128,7 @@ pub struct Key {
     account: AccountId,
     kind: Kind,
     // INVARIANT: already normalized for `kind` (see the constructors); empty
-    // only for `Kind::Account`.
+    // only for `Kind::Account` and `Kind::PasswordPolicy`.
     name: String,
 }
 
@@ -171,6 +196,31 @@ impl Key {
         }
     }
 
+    /// The login profile (console password) of user `name`
+    /// (case-insensitive, as the user's own key).
+    pub fn login_profile(account: AccountId, name: &UserName) -> Self {
+        Self::folded(account, Kind::LoginProfile, name.as_str())
+    }
+
+    /// The account's password policy (one per account, no name).
+    pub fn password_policy(account: AccountId) -> Self {
+        Self {
+            account,
+            kind: Kind::PasswordPolicy,
+            name: String::new(),
+        }
+    }
+
+    /// The account's alias `alias` (already lower case). Aliases are
+    /// unique across accounts ([`Kind::is_global`]).
+    pub fn account_alias(account: AccountId, alias: &AccountAlias) -> Self {
+        Self {
+            account,
+            kind: Kind::AccountAlias,
+            name: alias.as_str().to_owned(),
+        }
+    }
+
     /// A key from its parts as adapters store them. `name` must already be
     /// normalized for `kind` (it came from [`Key::name`]).
     pub(crate) fn raw(account: AccountId, kind: Kind, name: &str) -> Self {
@@ -209,6 +259,8 @@ impl fmt::Display for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.kind == Kind::Account {
             write!(f, "account {}", self.account)
+        } else if self.kind == Kind::PasswordPolicy {
+            write!(f, "password policy of account {}", self.account)
         } else {
             write!(
                 f,

@@ -1,7 +1,7 @@
 //! The record model: what the store holds, as serde data.
 //!
-//! Owns: one record type per [`Kind`] (in [`identity`] and
-//! [`credentials`]), the [`Record`] sum of them, the [`Entity`] trait that
+//! Owns: one record type per [`Kind`] (in [`identity`], [`credentials`]
+//! and [`login`]), the [`Record`] sum of them, the [`Entity`] trait that
 //! ties each type to its kind and key, and the shared value types
 //! ([`Timestamp`], [`Tag`], [`LastUsed`]). Records are plain data: the IAM
 //! layer enforces IAM's rules (limits, references) inside one commit; the
@@ -13,6 +13,7 @@
 
 pub mod credentials;
 pub mod identity;
+pub mod login;
 
 use std::fmt;
 
@@ -26,6 +27,7 @@ pub use identity::{
     AccountRecord, GroupRecord, ManagedPolicyRecord, PolicyVersion, PolicyVersionId, RoleRecord,
     UserRecord,
 };
+pub use login::{AccountAliasRecord, LoginProfileRecord, PasswordPolicyRecord};
 
 use super::error::StoreError;
 use super::key::{Key, Kind, Versioned};
@@ -120,6 +122,12 @@ pub enum Record {
     SamlProvider(SamlProviderRecord),
     /// An OIDC provider.
     OidcProvider(OidcProviderRecord),
+    /// A user's login profile.
+    LoginProfile(LoginProfileRecord),
+    /// The account's password policy.
+    PasswordPolicy(PasswordPolicyRecord),
+    /// The account's alias.
+    AccountAlias(AccountAliasRecord),
 }
 
 // === impl Record ===
@@ -137,6 +145,9 @@ impl Record {
             Self::MfaDevice(_) => Kind::MfaDevice,
             Self::SamlProvider(_) => Kind::SamlProvider,
             Self::OidcProvider(_) => Kind::OidcProvider,
+            Self::LoginProfile(_) => Kind::LoginProfile,
+            Self::PasswordPolicy(_) => Kind::PasswordPolicy,
+            Self::AccountAlias(_) => Kind::AccountAlias,
         }
     }
 
@@ -152,6 +163,9 @@ impl Record {
             Self::MfaDevice(r) => r.key(),
             Self::SamlProvider(r) => r.key(),
             Self::OidcProvider(r) => r.key(),
+            Self::LoginProfile(r) => r.key(),
+            Self::PasswordPolicy(r) => r.key(),
+            Self::AccountAlias(r) => r.key(),
         }
     }
 
@@ -166,7 +180,10 @@ impl Record {
             Self::Account(_)
             | Self::AccessKey(_)
             | Self::SamlProvider(_)
-            | Self::OidcProvider(_) => None,
+            | Self::OidcProvider(_)
+            | Self::LoginProfile(_)
+            | Self::PasswordPolicy(_)
+            | Self::AccountAlias(_) => None,
         }
     }
 }
@@ -246,4 +263,13 @@ entity!(SamlProviderRecord, SamlProvider, |r| Key::saml_provider(
 ));
 entity!(OidcProviderRecord, OidcProvider, |r| Key::oidc_provider(
     r.account, &r.url
+));
+entity!(LoginProfileRecord, LoginProfile, |r| Key::login_profile(
+    r.account, &r.user
+));
+entity!(PasswordPolicyRecord, PasswordPolicy, |r| {
+    Key::password_policy(r.account)
+});
+entity!(AccountAliasRecord, AccountAlias, |r| Key::account_alias(
+    r.account, &r.alias
 ));

@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 
-use super::{access_key, account, ok, role, t0, user};
-use crate::domain::ids::AccessKeyId;
-use crate::service::store::model::{AccessKeyStatus, CredentialOwner};
+use super::{access_key, account, account_alias, account_record, ok, role, t0, user};
+use crate::domain::ids::{AccessKeyId, AccountAlias, RoleName};
+use crate::service::store::model::{AccessKeyStatus, AccountAliasRecord, CredentialOwner};
 use crate::service::store::{
     IamStore, Key, LastUsed, MAX_REPLAY_ID_LEN, ReplayScope, StoreError, Timestamp, Transaction,
+    fetch,
 };
 
 fn key_id(text: &str) -> AccessKeyId {
@@ -105,6 +106,101 @@ pub async fn access_key_ids_are_global(store: &dyn IamStore) {
         "key",
     );
     assert_eq!(found.record.account, a, "the first owner keeps it");
+}
+
+/// An account alias belongs to one account: another account can neither
+/// pass an absent check on it nor put it until its owner deletes it, a
+/// commit that fails after claiming it leaves it free, and
+/// `account_by_alias` finds the owner.
+pub async fn account_aliases_are_global(store: &dyn IamStore) {
+    let (a, b, c, d) = (account(304), account(305), account(306), account(307));
+    for acct in [a, b, c, d] {
+        ok(store.ensure_account(account_record(acct)).await, "account");
+    }
+    let alias: AccountAlias = ok("shared-name".parse(), "alias");
+    let mut txn = Transaction::new();
+    txn.require_absent(Key::account_alias(a, &alias))
+        .put(account_alias(a, "shared-name"));
+    ok(store.commit(txn).await, "alias of a");
+    assert_eq!(ok(store.account_by_alias(&alias).await, "lookup"), Some(a));
+
+    let unrelated: RoleName = ok("unrelated-alias".parse(), "role name");
+    let mut absent = Transaction::new();
+    absent
+        .require_absent(Key::account_alias(b, &alias))
+        .put(role(b, unrelated.as_str(), "/"));
+    let err = store.commit(absent).await;
+    assert!(
+        matches!(err, Err(StoreError::DuplicateKey { .. })),
+        "{err:?}"
+    );
+    let mut steal = Transaction::new();
+    steal.put(account_alias(b, "shared-name"));
+    let err = store.commit(steal).await;
+    assert!(
+        matches!(err, Err(StoreError::DuplicateKey { .. })),
+        "{err:?}"
+    );
+    assert!(ok(store.get(&Key::role(b, &unrelated)).await, "get").is_none());
+    assert!(
+        ok(store.get(&Key::account_alias(b, &alias)).await, "get").is_none(),
+        "nothing of a failed commit is applied"
+    );
+    assert_eq!(ok(store.account_by_alias(&alias).await, "lookup"), Some(a));
+
+    let found = ok(
+        fetch::<AccountAliasRecord>(store, &Key::account_alias(a, &alias)).await,
+        "fetch",
+    );
+    let found = ok(found.ok_or("missing"), "alias of a");
+    let mut rewrite = Transaction::new();
+    rewrite
+        .require_unchanged(&found)
+        .put(account_alias(a, "shared-name"));
+    ok(store.commit(rewrite).await, "the owner writes it again");
+    let found = ok(
+        ok(
+            fetch::<AccountAliasRecord>(store, &Key::account_alias(a, &alias)).await,
+            "fetch",
+        )
+        .ok_or("missing"),
+        "alias of a",
+    );
+    let mut delete = Transaction::new();
+    delete
+        .require_unchanged(&found)
+        .delete(Key::account_alias(a, &alias));
+    ok(store.commit(delete).await, "a deletes its alias");
+    assert_eq!(ok(store.account_by_alias(&alias).await, "lookup"), None);
+    let mut take = Transaction::new();
+    take.require_absent(Key::account_alias(b, &alias))
+        .put(account_alias(b, "shared-name"));
+    ok(store.commit(take).await, "b takes the freed alias");
+    assert_eq!(ok(store.account_by_alias(&alias).await, "lookup"), Some(b));
+
+    // A commit that fails on another precondition must not keep the alias.
+    let released: AccountAlias = ok("released-name".parse(), "alias");
+    let mut failing = Transaction::new();
+    failing
+        .require_revision(
+            Key::role(c, &unrelated),
+            crate::service::store::Revision::new(1),
+        )
+        .put(account_alias(c, released.as_str()));
+    let err = store.commit(failing).await;
+    assert!(matches!(err, Err(StoreError::MissingKey { .. })), "{err:?}");
+    let mut other = Transaction::new();
+    other
+        .require_absent(Key::account_alias(d, &released))
+        .put(account_alias(d, released.as_str()));
+    ok(
+        store.commit(other).await,
+        "the alias a failed commit claimed is free",
+    );
+    assert_eq!(
+        ok(store.account_by_alias(&released).await, "lookup"),
+        Some(d)
+    );
 }
 
 /// `use_once` is true once per (scope, id), whatever the scope of others.

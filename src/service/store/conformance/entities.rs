@@ -1,10 +1,10 @@
 //! Conformance: reading, listing, uniqueness, deletes and accounts.
 
 use super::{
-    access_key, account, account_record, group, managed_policy, mfa_device, oidc_provider, ok,
-    role, saml_provider, user,
+    access_key, account, account_alias, account_record, group, login_profile, managed_policy,
+    mfa_device, oidc_provider, ok, password_policy, role, saml_provider, user,
 };
-use crate::service::store::model::{CredentialOwner, UserRecord};
+use crate::service::store::model::{CredentialOwner, LoginProfileRecord, UserRecord};
 use crate::service::store::{
     Entity, IamStore, Key, Kind, ListQuery, Page, Record, StoreError, Transaction, fetch,
 };
@@ -38,6 +38,9 @@ pub async fn put_get_every_kind(store: &dyn IamStore) {
         mfa_device(a, "alice-phone").into(),
         saml_provider(a, "Okta").into(),
         oidc_provider(a, "https://token.actions.githubusercontent.com").into(),
+        login_profile(a, "Alice").into(),
+        password_policy(a).into(),
+        account_alias(a, "conformance-101").into(),
     ];
     let mut kinds: Vec<Kind> = records.iter().map(Record::kind).collect();
     kinds.sort();
@@ -56,6 +59,12 @@ pub async fn put_get_every_kind(store: &dyn IamStore) {
     );
     let alice = ok(alice.ok_or("missing"), "typed read");
     assert_eq!(alice.record.name.as_str(), "Alice", "case is preserved");
+    let profile = ok(
+        fetch::<LoginProfileRecord>(store, &Key::login_profile(a, &ok("ALICE".parse(), "n"))).await,
+        "fetch",
+    );
+    let profile = ok(profile.ok_or("missing"), "login profile by any case");
+    assert_eq!(profile.record.user.as_str(), "Alice");
     let wrong = fetch::<UserRecord>(store, &Key::group(a, &ok("Admins".parse(), "n"))).await;
     assert!(
         matches!(wrong, Err(StoreError::CorruptRecord { .. })),
