@@ -421,3 +421,28 @@ async fn a_full_table_refuses_new_tokens_until_old_ones_expire() {
     clock.set_secs(START + 100);
     assert!(table.credentials(Some(&b)).await.is_ok());
 }
+
+#[tokio::test]
+async fn tokens_the_broker_refuses_do_not_fill_the_table() {
+    let clock = Arc::new(FixedClock::at_secs(START));
+    let broker = Scripted::new(&clock);
+    let table = workloads(&clock, &broker, 2);
+    // Forged tokens with far-future expiry: the broker refuses each.
+    for n in 0..5 {
+        broker.then(Err(BrokerError::Refused {
+            code: "InvalidIdentityToken".into(),
+            message: "bad signature".into(),
+        }));
+        let forged = jwt("system:serviceaccount:prod:billing", START + 1_000_000 + n);
+        assert!(matches!(
+            table.credentials(Some(&forged)).await,
+            Err(VendError::Refused { .. })
+        ));
+    }
+    assert!(table.is_empty(), "refused tokens hold no place");
+    // A real workload still gets in.
+    broker.then(Ok(3600));
+    let real = jwt("system:serviceaccount:prod:web", START + 3600);
+    assert!(table.credentials(Some(&real)).await.is_ok());
+    assert_eq!(table.len(), 1);
+}

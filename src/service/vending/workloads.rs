@@ -10,7 +10,8 @@
 //! token has not expired; a read that finds them due for refresh starts one
 //! in the background (one per token at a time) and is answered with the
 //! ones held. A table bounded in entries; entries of expired tokens are
-//! swept.
+//! swept, and a token the broker refuses before it ever got credentials
+//! is dropped at once (its unverified claims must not hold a place).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -269,6 +270,13 @@ impl Workloads {
                         VendError::Unavailable(m)
                     }
                 };
+                // A token the broker refused and that never got credentials
+                // leaves the table: its claims were never verified, so
+                // forged tokens (any `exp`) must not fill it and lock out
+                // real workloads.
+                if matches!(e, VendError::Refused { .. }) && entry.credentials.read().is_none() {
+                    self.table.lock().entries.remove(&entry.token.digest);
+                }
                 *entry.last_error.lock() = Some(e.clone());
                 Err(e)
             }
