@@ -327,6 +327,19 @@ impl AgentConfig {
                     (None, Some(f)) => Some(TokenSetting::File(f)),
                     (None, None) => None,
                 };
+                if authorization.is_none()
+                    && matches!(mode, Mode::Role(_))
+                    && !c.listen.ip().is_loopback()
+                {
+                    return Err(at(
+                        Some(span),
+                        "container.authorization_token_file",
+                        format!(
+                            "the container endpoint listens on {}, off loopback, without an authorization token: anyone who reaches it would get the role's credentials; set authorization_token_file (or listen on loopback)",
+                            c.listen
+                        ),
+                    ));
+                }
                 if authorization.is_some() && matches!(mode, Mode::Node(_)) {
                     return Err(at(Some(span), "container.authorization_token", "a node agent identifies workloads by the service-account token they present as Authorization; a fixed token cannot be set".into()));
                 }

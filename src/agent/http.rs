@@ -413,12 +413,20 @@ impl Listener {
 }
 
 /// Sets how many hops the connection's packets may travel: the IPv4 TTL,
-/// or the IPv6 unicast hop limit.
+/// or on an IPv6 socket both the unicast hop limit and the IPv4 TTL — a
+/// dual-stack (`[::]`) listener answers IPv4 clients (`::ffff:a.b.c.d`)
+/// with IPv4 packets, which only the TTL governs.
 fn hop_limit_of(stream: &tokio::net::TcpStream, hops: u32) -> std::io::Result<()> {
     let socket = socket2::SockRef::from(stream);
     match stream.local_addr()? {
         SocketAddr::V4(_) => socket.set_ttl_v4(hops),
-        SocketAddr::V6(_) => socket.set_unicast_hops_v6(hops),
+        SocketAddr::V6(v6) => {
+            socket.set_unicast_hops_v6(hops)?;
+            match socket.set_ttl_v4(hops) {
+                Err(e) if v6.ip().to_ipv4_mapped().is_some() => Err(e),
+                _ => Ok(()),
+            }
+        }
     }
 }
 
@@ -485,23 +493,35 @@ fn vend_error(e: &VendError) -> Response<Body> {
 mod tests {
     use super::hop_limit_of;
 
-    /// The hop limit lands in the socket option of each address family.
+    /// The hop limit lands in the socket option of each address family,
+    /// and an IPv4 client of a dual-stack listener gets the IPv4 TTL.
     #[tokio::test]
     async fn the_hop_limit_is_set_on_ipv4_and_ipv6_connections() -> std::io::Result<()> {
-        for addr in ["127.0.0.1:0", "[::1]:0"] {
-            let Ok(listener) = tokio::net::TcpListener::bind(addr).await else {
+        for (listen, connect) in [
+            ("127.0.0.1:0", None),
+            ("[::1]:0", None),
+            ("[::]:0", Some("127.0.0.1")),
+        ] {
+            let Ok(listener) = tokio::net::TcpListener::bind(listen).await else {
                 continue; // no IPv6 on this host
             };
-            let client = tokio::net::TcpStream::connect(listener.local_addr()?).await?;
+            let mut target = listener.local_addr()?;
+            if let Some(ip) = connect {
+                target.set_ip(ip.parse().map_err(std::io::Error::other)?);
+            }
+            let client = tokio::net::TcpStream::connect(target).await?;
             let (server, _) = listener.accept().await?;
             hop_limit_of(&server, 3)?;
             let sock = socket2::SockRef::from(&server);
-            let got = if addr.starts_with('[') {
-                sock.unicast_hops_v6()?
-            } else {
-                sock.ttl_v4()?
-            };
-            assert_eq!(got, 3, "{addr}");
+            match server.local_addr()? {
+                std::net::SocketAddr::V6(v6) => {
+                    assert_eq!(sock.unicast_hops_v6()?, 3, "{listen}");
+                    if v6.ip().to_ipv4_mapped().is_some() {
+                        assert_eq!(sock.ttl_v4()?, 3, "{listen}: IPv4 client");
+                    }
+                }
+                std::net::SocketAddr::V4(_) => assert_eq!(sock.ttl_v4()?, 3, "{listen}"),
+            }
             drop(client);
         }
         Ok(())

@@ -127,3 +127,13 @@ fn endpoints_and_refresh_numbers_must_be_consistent() {
         format!("{BROKER}{ROLE}[container]\nlisten = \"127.0.0.1:8090\"\npath = \"creds\"\n");
     assert!(err(&path).contains("absolute path"));
 }
+
+#[test]
+fn a_sidecar_container_endpoint_off_loopback_needs_a_token() {
+    let open = format!("{BROKER}{ROLE}[container]\nlisten = \"0.0.0.0:8090\"\n");
+    assert!(err(&open).contains("off loopback"));
+    let guarded = format!(
+        "{BROKER}{ROLE}[container]\nlisten = \"0.0.0.0:8090\"\nauthorization_token_file = \"/a\"\n"
+    );
+    assert!(parse(&guarded).is_ok());
+}

@@ -34,7 +34,7 @@ use crate::agent::config::{BrokerConfig, is_loopback};
 use crate::agent::{TokenFile, render};
 use crate::domain::clock::{Clock, SystemClock};
 use crate::domain::secret::SecretAccessKey;
-use crate::service::vending::{Authentication, Broker, RoleRequest};
+use crate::service::vending::{Authentication, Broker, RoleRequest, TokenSource as _};
 
 /// The variables of the long-term key.
 const KEY_ID_ENV: &str = "STSD_ACCESS_KEY_ID";
@@ -136,7 +136,7 @@ fn credentials(args: &CredentialProcessArgs) -> Result<Vec<u8>, String> {
     };
     let now = clock.now_secs();
     if let Some(cached) = cache.as_deref().and_then(read_cache)
-        && cached.expiration - now > i64::from(args.refresh_before_secs)
+        && cached.expiration.saturating_sub(now) > i64::from(args.refresh_before_secs)
     {
         return serde_json::to_vec(&cached.output).map_err(|e| e.to_string());
     }
@@ -192,19 +192,25 @@ fn broker_endpoint(url: &str) -> Result<http::Uri, String> {
 fn authentication(
     args: &CredentialProcessArgs,
 ) -> Result<(ClientAuth, Authentication, String), String> {
+    // The caller part of the cache key names the identity itself (the
+    // token's or certificate's digest), not only its file: another
+    // identity written to the same path must not be served the first
+    // one's cached session.
     if let Some(file) = &args.web_identity_token_file {
         let source = Arc::new(TokenFile(file.clone()));
+        let token = source.read()?;
         return Ok((
             ClientAuth::None,
             Authentication::WebIdentity(source),
-            format!("web-identity:{}", file.display()),
+            format!("web-identity:{}", digest(token.expose_secret().as_bytes())),
         ));
     }
     if let (Some(cert), Some(key)) = (&args.client_cert_file, &args.client_key_file) {
+        let pem = std::fs::read(cert).map_err(|e| format!("{}: {e}", cert.display()))?;
         return Ok((
             ClientAuth::certificate(cert, key)?,
             Authentication::Signed,
-            format!("mtls:{}", cert.display()),
+            format!("mtls:{}", digest(&pem)),
         ));
     }
     let id = std::env::var(KEY_ID_ENV).ok();
@@ -231,6 +237,10 @@ fn authentication(
     }
 }
 
+fn digest(bytes: &[u8]) -> String {
+    data_encoding::HEXLOWER.encode(&Sha256::digest(bytes))
+}
+
 fn cache_file(
     args: &CredentialProcessArgs,
     endpoint: &str,
@@ -253,7 +263,22 @@ fn cache_file(
     Ok(dir.join(format!("{}.json", name.get(..32).unwrap_or(&name))))
 }
 
+/// The cache file, if it is ours: owned by this user and not readable or
+/// writable by anyone else (a file another user could have written is
+/// not trusted, whatever `--cache-dir` points at).
 fn read_cache(path: &Path) -> Option<Cached> {
+    use std::os::unix::fs::MetadataExt as _;
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    let ours = meta.is_file()
+        && meta.mode() & 0o077 == 0
+        && meta.uid() == rustix::process::geteuid().as_raw();
+    if !ours {
+        eprintln!(
+            "stsd credential-process: warning: ignoring {}: not a private file of this user",
+            path.display()
+        );
+        return None;
+    }
     let text = std::fs::read(path).ok()?;
     serde_json::from_slice(&text).ok()
 }

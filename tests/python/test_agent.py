@@ -249,6 +249,18 @@ def test_credential_process_caches_until_near_expiry(env):
     # Cached credentials with less than --refresh-before-secs left are
     # not reused: 3600 s sessions always have less than 4000 s left.
     assert run("--refresh-before-secs", "4000")["AccessKeyId"] != first["AccessKeyId"]
+    # Another identity's token written to the same file is not served the
+    # cached session: it goes to the broker, whose trust policy refuses it.
+    token.write_text(env.cluster.token("prod", "web"))
+    out = subprocess.run(credential_process_command(env, env.roles["app"], token, cache),
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 1 and "AccessDenied" in out.stderr, out.stdout + out.stderr
+    # A cache file others could write is not trusted.
+    token.write_text(env.cluster.token("prod", "app"))
+    again = run()
+    for f in cache.glob("*.json"):
+        f.chmod(0o644)
+    assert run()["AccessKeyId"] != again["AccessKeyId"], "a world-readable cache file was used"
 
 
 def test_credential_process_failures_exit_nonzero_with_the_reason(env):

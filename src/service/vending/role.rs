@@ -185,7 +185,11 @@ impl RoleSource {
     pub async fn run(self: Arc<Self>, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
         loop {
-            let wait = self.tick().await;
+            // A broker call in flight does not hold up shutdown.
+            let wait = tokio::select! {
+                w = self.tick() => w,
+                () = &mut shutdown => return,
+            };
             tokio::select! {
                 () = tokio::time::sleep(wait) => {}
                 () = &mut shutdown => return,

@@ -446,3 +446,42 @@ async fn tokens_the_broker_refuses_do_not_fill_the_table() {
     assert!(table.credentials(Some(&real)).await.is_ok());
     assert_eq!(table.len(), 1);
 }
+
+#[tokio::test]
+async fn a_node_agent_does_not_refresh_in_a_loop_when_every_session_is_due() {
+    let clock = Arc::new(FixedClock::at_secs(START));
+    let broker = Scripted::new(&clock);
+    // A refresh window longer than the sessions: each is due at once.
+    let eager = RefreshPolicy {
+        before_expiry: Duration::from_secs(3600),
+        ..policy()
+    };
+    let table = Arc::new(Workloads::new(
+        broker.clone(),
+        vec![WorkloadRole {
+            subject: "system:serviceaccount:prod:billing".into(),
+            role_arn: ROLE.into(),
+        }],
+        900,
+        eager,
+        clock.clone(),
+        unit(0.0),
+        10,
+    ));
+    let billing = jwt("system:serviceaccount:prod:billing", START + 3600);
+    for _ in 0..3 {
+        broker.then(Ok(900));
+    }
+    for _ in 0..20 {
+        assert!(table.credentials(Some(&billing)).await.is_ok());
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(broker.calls(), 1, "no refresh before the minimum interval");
+    clock.advance(Duration::from_secs(
+        u64::try_from(crate::domain::vending::MIN_REFRESH_INTERVAL_SECS).unwrap_or(5),
+    ));
+    assert!(table.credentials(Some(&billing)).await.is_ok());
+    tokio::task::yield_now().await;
+    tokio::task::yield_now().await;
+    assert_eq!(broker.calls(), 2);
+}

@@ -203,6 +203,11 @@ impl Workloads {
             table.last_sweep = now;
         }
         if table.entries.len() >= self.max_entries {
+            // Entries that never got credentials (their claims unverified:
+            // tokens sent while the broker was unreachable) give way first.
+            table.entries.retain(|_, e| e.credentials.read().is_some());
+        }
+        if table.entries.len() >= self.max_entries {
             return Err(VendError::Full);
         }
         let request = RoleRequest {
@@ -236,7 +241,13 @@ impl Workloads {
                 let c = Arc::new(c);
                 *entry.credentials.write() = Some(Arc::clone(&c));
                 entry.failures.store(0, Ordering::Release);
-                entry.next_attempt.store(0, Ordering::Release);
+                // The next refresh, however the numbers are set, no sooner
+                // than the refresh policy's minimum interval.
+                entry.next_attempt.store(
+                    self.policy
+                        .refresh_at(c.received, c.expiration, (self.unit)()),
+                    Ordering::Release,
+                );
                 *entry.last_error.lock() = None;
                 tracing::info!(
                     subject = %entry.token.subject,
