@@ -22,16 +22,48 @@
 //! [`RandomSource`] only. Spec:
 //! reference §3.3 and §10.
 
+/// The rules above for a secret newtype over bytes (`String`, `Vec<u8>`,
+/// `[u8; N]`): a placeholder `Debug` (`Name(<redacted>)`), constant-time
+/// equality (`ConstantTimeEq`, and `PartialEq`/`Eq` on it), zeroized on
+/// drop. Each type writes its own constructors and `expose_secret()`.
+macro_rules! secret_type {
+    ($name:ident) => {
+        impl ::std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(concat!(stringify!($name), "(<redacted>)"))
+            }
+        }
+
+        impl ::subtle::ConstantTimeEq for $name {
+            fn ct_eq(&self, other: &Self) -> ::subtle::Choice {
+                let (a, b): (&[u8], &[u8]) = (self.0.as_ref(), other.0.as_ref());
+                ::subtle::ConstantTimeEq::ct_eq(a, b)
+            }
+        }
+
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                ::subtle::ConstantTimeEq::ct_eq(self, other).into()
+            }
+        }
+
+        impl Eq for $name {}
+
+        impl Drop for $name {
+            fn drop(&mut self) {
+                ::zeroize::Zeroize::zeroize(&mut self.0);
+            }
+        }
+    };
+}
+
 mod bearer;
 mod mfa;
 mod password;
 mod saml;
 mod url;
 
-use std::fmt;
-
 use data_encoding::BASE64;
-use subtle::{Choice, ConstantTimeEq};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::domain::ids::RandomSource;
@@ -155,31 +187,7 @@ impl Clone for SecretAccessKey {
     }
 }
 
-impl fmt::Debug for SecretAccessKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SecretAccessKey(<redacted>)")
-    }
-}
-
-impl ConstantTimeEq for SecretAccessKey {
-    fn ct_eq(&self, other: &Self) -> Choice {
-        self.0.as_bytes().ct_eq(other.0.as_bytes())
-    }
-}
-
-impl PartialEq for SecretAccessKey {
-    fn eq(&self, other: &Self) -> bool {
-        self.ct_eq(other).into()
-    }
-}
-
-impl Eq for SecretAccessKey {}
-
-impl Drop for SecretAccessKey {
-    fn drop(&mut self) {
-        self.0.zeroize();
-    }
-}
+secret_type!(SecretAccessKey);
 
 // === impl SessionToken ===
 
@@ -195,31 +203,7 @@ impl SessionToken {
     }
 }
 
-impl fmt::Debug for SessionToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SessionToken(<redacted>)")
-    }
-}
-
-impl ConstantTimeEq for SessionToken {
-    fn ct_eq(&self, other: &Self) -> Choice {
-        self.0.as_bytes().ct_eq(other.0.as_bytes())
-    }
-}
-
-impl PartialEq for SessionToken {
-    fn eq(&self, other: &Self) -> bool {
-        self.ct_eq(other).into()
-    }
-}
-
-impl Eq for SessionToken {}
-
-impl Drop for SessionToken {
-    fn drop(&mut self) {
-        self.0.zeroize();
-    }
-}
+secret_type!(SessionToken);
 
 // === impl SigningKey ===
 
@@ -235,31 +219,7 @@ impl SigningKey {
     }
 }
 
-impl fmt::Debug for SigningKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SigningKey(<redacted>)")
-    }
-}
-
-impl ConstantTimeEq for SigningKey {
-    fn ct_eq(&self, other: &Self) -> Choice {
-        self.0.ct_eq(&other.0)
-    }
-}
-
-impl PartialEq for SigningKey {
-    fn eq(&self, other: &Self) -> bool {
-        self.ct_eq(other).into()
-    }
-}
-
-impl Eq for SigningKey {}
-
-impl Drop for SigningKey {
-    fn drop(&mut self) {
-        self.0.zeroize();
-    }
-}
+secret_type!(SigningKey);
 
 #[cfg(test)]
 mod tests {

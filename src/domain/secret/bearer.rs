@@ -6,11 +6,6 @@
 //! or `Serialize`, zeroized on drop, one `expose_secret()`, constant-time
 //! equality. Pure: std, subtle, zeroize. Spec: reference section 11.
 
-use std::fmt;
-
-use subtle::{Choice, ConstantTimeEq};
-use zeroize::Zeroize;
-
 /// A bearer token, as read from a file, a header or a configuration.
 pub struct BearerToken(String);
 
@@ -34,28 +29,4 @@ impl Clone for BearerToken {
     }
 }
 
-impl fmt::Debug for BearerToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("BearerToken(<redacted>)")
-    }
-}
-
-impl ConstantTimeEq for BearerToken {
-    fn ct_eq(&self, other: &Self) -> Choice {
-        self.0.as_bytes().ct_eq(other.0.as_bytes())
-    }
-}
-
-impl PartialEq for BearerToken {
-    fn eq(&self, other: &Self) -> bool {
-        self.ct_eq(other).into()
-    }
-}
-
-impl Eq for BearerToken {}
-
-impl Drop for BearerToken {
-    fn drop(&mut self) {
-        self.0.zeroize();
-    }
-}
+secret_type!(BearerToken);

@@ -10,12 +10,10 @@
 //! Pure: std, subtle, zeroize, data-encoding and the identifier errors.
 //! Spec: reference section 10; RFC 4648 (Base32), RFC 6238.
 
-use std::fmt;
 use std::str::FromStr;
 
 use data_encoding::BASE32_NOPAD;
-use subtle::{Choice, ConstantTimeEq};
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 use super::SecretError;
 use crate::domain::ids::{Constraint, IdError};
@@ -77,31 +75,7 @@ impl TotpSeed {
     }
 }
 
-impl fmt::Debug for TotpSeed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("TotpSeed(<redacted>)")
-    }
-}
-
-impl ConstantTimeEq for TotpSeed {
-    fn ct_eq(&self, other: &Self) -> Choice {
-        self.0.as_slice().ct_eq(other.0.as_slice())
-    }
-}
-
-impl PartialEq for TotpSeed {
-    fn eq(&self, other: &Self) -> bool {
-        self.ct_eq(other).into()
-    }
-}
-
-impl Eq for TotpSeed {}
-
-impl Drop for TotpSeed {
-    fn drop(&mut self) {
-        self.0.zeroize();
-    }
-}
+secret_type!(TotpSeed);
 
 // === impl TotpCode ===
 
@@ -142,31 +116,7 @@ impl FromStr for TotpCode {
     }
 }
 
-impl fmt::Debug for TotpCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("TotpCode(<redacted>)")
-    }
-}
-
-impl ConstantTimeEq for TotpCode {
-    fn ct_eq(&self, other: &Self) -> Choice {
-        self.0.as_bytes().ct_eq(other.0.as_bytes())
-    }
-}
-
-impl PartialEq for TotpCode {
-    fn eq(&self, other: &Self) -> bool {
-        self.ct_eq(other).into()
-    }
-}
-
-impl Eq for TotpCode {}
-
-impl Drop for TotpCode {
-    fn drop(&mut self) {
-        self.0.zeroize();
-    }
-}
+secret_type!(TotpCode);
 
 #[cfg(test)]
 mod tests {

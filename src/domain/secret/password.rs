@@ -11,9 +11,6 @@
 //! Spec: botocore's `passwordType` (1–128 characters of
 //! `[\u0009\u000A\u000D\u0020-\u00FF]+`), reference section 12.
 
-use std::fmt;
-
-use subtle::{Choice, ConstantTimeEq};
 use zeroize::Zeroize;
 
 use super::SecretError;
@@ -97,31 +94,7 @@ impl Clone for Password {
     }
 }
 
-impl fmt::Debug for Password {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Password(<redacted>)")
-    }
-}
-
-impl ConstantTimeEq for Password {
-    fn ct_eq(&self, other: &Self) -> Choice {
-        self.0.as_bytes().ct_eq(other.0.as_bytes())
-    }
-}
-
-impl PartialEq for Password {
-    fn eq(&self, other: &Self) -> bool {
-        self.ct_eq(other).into()
-    }
-}
-
-impl Eq for Password {}
-
-impl Drop for Password {
-    fn drop(&mut self) {
-        self.0.zeroize();
-    }
-}
+secret_type!(Password);
 
 #[cfg(test)]
 mod tests {

@@ -7,11 +7,6 @@
 //! `expose_secret()`, constant-time equality. Pure: std, subtle, zeroize.
 //! Spec: reference sections 1.2 (`SAMLAssertionType`) and 8.
 
-use std::fmt;
-
-use subtle::{Choice, ConstantTimeEq};
-use zeroize::Zeroize;
-
 /// The base64 text of a SAML response, as a caller sent it.
 pub struct SamlAssertion(String);
 
@@ -29,31 +24,7 @@ impl SamlAssertion {
     }
 }
 
-impl fmt::Debug for SamlAssertion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SamlAssertion(<redacted>)")
-    }
-}
-
-impl ConstantTimeEq for SamlAssertion {
-    fn ct_eq(&self, other: &Self) -> Choice {
-        self.0.as_bytes().ct_eq(other.0.as_bytes())
-    }
-}
-
-impl PartialEq for SamlAssertion {
-    fn eq(&self, other: &Self) -> bool {
-        self.ct_eq(other).into()
-    }
-}
-
-impl Eq for SamlAssertion {}
-
-impl Drop for SamlAssertion {
-    fn drop(&mut self) {
-        self.0.zeroize();
-    }
-}
+secret_type!(SamlAssertion);
 
 #[cfg(test)]
 mod tests {
