@@ -19,8 +19,8 @@ use rcgen::ExtendedKeyUsagePurpose;
 
 use crate::agent::{Agent, Endpoint};
 use crate::client::{call, enc, root_credentials};
-use crate::daemon::{Daemon, Options, TempDir};
-use crate::grpc_mtls::{Ca, client_config, dns, leaf, new_ca, uri};
+use crate::daemon::{Daemon, TempDir};
+use crate::grpc_mtls::{Ca, leaf, mtls_daemon, new_ca, uri};
 use crate::sdk_agent::{http_client, sts};
 use crate::sdk_sts::runtime;
 
@@ -46,27 +46,13 @@ fn ok(r: crate::daemon::Response) {
 fn broker() -> Broker {
     let dir = TempDir::new("agent-mtls");
     let ca = new_ca("stsd agent test CA");
-    let (_, server_pem, server_key) = leaf(
+    let d = mtls_daemon(
+        dir.path(),
         &ca,
-        vec![dns("localhost")],
-        ExtendedKeyUsagePurpose::ServerAuth,
-    );
-    let path = |n: &str| dir.path().join(n);
-    std::fs::write(path("cert.pem"), server_pem).unwrap();
-    std::fs::write(path("key.pem"), server_key).unwrap();
-    std::fs::write(path("client-ca.pem"), &ca.pem).unwrap();
-    let d = Daemon::start_with(Options {
-        extra_toml: format!(
-            "[server.tls]\ncert_file = \"{}\"\nkey_file = \"{}\"\nclient_ca_file = \"{}\"\n\
-             [[server.tls.client_principals]]\nuri = \"{AGENT_URI}\"\nprincipal = \"{AGENT_ARN}\"\n",
-            path("cert.pem").display(),
-            path("key.pem").display(),
-            path("client-ca.pem").display()
+        &format!(
+            "[[server.tls.client_principals]]\nuri = \"{AGENT_URI}\"\nprincipal = \"{AGENT_ARN}\"\n"
         ),
-        ..Options::default()
-    });
-    // IAM over HTTPS (HTTP/1.1), signed by root, without a certificate.
-    d.use_tls(client_config(&ca, None, b"http/1.1"));
+    );
     let root = root_credentials(&d);
     ok(call(&d, &root, "iam", "Action=CreateUser&UserName=agent"));
     let may_assume = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}}"#;

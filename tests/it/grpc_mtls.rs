@@ -11,6 +11,7 @@
 //! next call. `POST /v1/authorize` shares the rule.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rcgen::{
@@ -99,6 +100,49 @@ pub(crate) fn dns(d: &str) -> SanType {
 }
 
 /// A client configuration trusting `ca`, presenting `cert` when given.
+/// The server certificate and key (for `localhost`, issued by `ca`) and
+/// `ca` as the client-CA bundle, written into `dir`: their paths.
+pub(crate) struct TlsFiles {
+    pub(crate) cert: PathBuf,
+    pub(crate) key: PathBuf,
+    pub(crate) client_ca: PathBuf,
+}
+
+pub(crate) fn tls_files(dir: &Path, ca: &Ca) -> TlsFiles {
+    let (_, server_pem, server_key) = leaf(
+        ca,
+        vec![dns("localhost")],
+        ExtendedKeyUsagePurpose::ServerAuth,
+    );
+    let files = TlsFiles {
+        cert: dir.join("cert.pem"),
+        key: dir.join("key.pem"),
+        client_ca: dir.join("client-ca.pem"),
+    };
+    std::fs::write(&files.cert, server_pem).unwrap();
+    std::fs::write(&files.key, server_key).unwrap();
+    std::fs::write(&files.client_ca, &ca.pem).unwrap();
+    files
+}
+
+/// A daemon on TLS with `ca`'s client certificates mapped by
+/// `principals` (`[[server.tls.client_principals]]` tables); its IAM
+/// calls go over HTTPS without a client certificate.
+pub(crate) fn mtls_daemon(dir: &Path, ca: &Ca, principals: &str) -> Daemon {
+    let files = tls_files(dir, ca);
+    let d = Daemon::start_with(Options {
+        extra_toml: format!(
+            "[server.tls]\ncert_file = \"{}\"\nkey_file = \"{}\"\nclient_ca_file = \"{}\"\n{principals}",
+            files.cert.display(),
+            files.key.display(),
+            files.client_ca.display()
+        ),
+        ..Options::default()
+    });
+    d.use_tls(client_config(ca, None, b"http/1.1"));
+    d
+}
+
 pub(crate) fn client_config(
     ca: &Ca,
     cert: Option<&Leaf>,
@@ -152,33 +196,15 @@ struct Setup {
 fn start() -> Setup {
     let dir = TempDir::new("mtls");
     let ca = new_ca("stsd test CA");
-    let (_, server_pem, server_key) = leaf(
+    let d = mtls_daemon(
+        dir.path(),
         &ca,
-        vec![dns("localhost")],
-        ExtendedKeyUsagePurpose::ServerAuth,
-    );
-    let (cert, key, bundle) = (
-        dir.path().join("cert.pem"),
-        dir.path().join("key.pem"),
-        dir.path().join("client-ca.pem"),
-    );
-    std::fs::write(&cert, server_pem).unwrap();
-    std::fs::write(&key, server_key).unwrap();
-    std::fs::write(&bundle, &ca.pem).unwrap();
-    let d = Daemon::start_with(Options {
-        extra_toml: format!(
-            "[server.tls]\ncert_file = \"{}\"\nkey_file = \"{}\"\nclient_ca_file = \"{}\"\n\
-             [[server.tls.client_principals]]\nuri = \"{BILLING_URI}\"\nprincipal = \"{BILLING_ARN}\"\n\
+        &format!(
+            "[[server.tls.client_principals]]\nuri = \"{BILLING_URI}\"\nprincipal = \"{BILLING_ARN}\"\n\
              [[server.tls.client_principals]]\ndns = \"billing.internal\"\nprincipal = \"{BILLING_ARN}\"\n\
-             [[server.tls.client_principals]]\ndns = \"ops.internal\"\nprincipal = \"{ROOT_ARN}\"\n",
-            cert.display(),
-            key.display(),
-            bundle.display()
+             [[server.tls.client_principals]]\ndns = \"ops.internal\"\nprincipal = \"{ROOT_ARN}\"\n"
         ),
-        ..Options::default()
-    });
-    // IAM over HTTPS (HTTP/1.1), without a client certificate.
-    d.use_tls(client_config(&ca, None, b"http/1.1"));
+    );
     Setup { d, ca, _dir: dir }
 }
 
@@ -436,15 +462,8 @@ fn post_authorize_accepts_an_mtls_caller_without_a_signature() {
 fn check_config_validates_the_client_ca_and_the_mappings() {
     let dir = TempDir::new("mtls-check");
     let ca = new_ca("check CA");
-    let (_, server_pem, server_key) = leaf(
-        &ca,
-        vec![dns("localhost")],
-        ExtendedKeyUsagePurpose::ServerAuth,
-    );
+    tls_files(dir.path(), &ca);
     let path = |n: &str| dir.path().join(n);
-    std::fs::write(path("cert.pem"), server_pem).unwrap();
-    std::fs::write(path("key.pem"), server_key).unwrap();
-    std::fs::write(path("ca.pem"), &ca.pem).unwrap();
     std::fs::write(path("not-a-ca.pem"), "no certificate here\n").unwrap();
     let check = |ca_file: &str, principal: &str| {
         let config = path("stsd.toml");
@@ -467,7 +486,7 @@ fn check_config_validates_the_client_ca_and_the_mappings() {
                 + &String::from_utf8_lossy(&out.stderr),
         )
     };
-    let (good, out) = check("ca.pem", BILLING_ARN);
+    let (good, out) = check("client-ca.pem", BILLING_ARN);
     assert!(good, "{out}");
     let (good, out) = check("not-a-ca.pem", BILLING_ARN);
     assert!(!good);
@@ -475,7 +494,7 @@ fn check_config_validates_the_client_ca_and_the_mappings() {
     let (good, out) = check("missing.pem", BILLING_ARN);
     assert!(!good);
     assert!(out.contains("missing.pem"), "{out}");
-    let (good, out) = check("ca.pem", "arn:aws:iam::123456789012:role/billing");
+    let (good, out) = check("client-ca.pem", "arn:aws:iam::123456789012:role/billing");
     assert!(!good);
     assert!(
         out.contains(":9:") && out.contains("server.tls.client_principals[0].principal"),
