@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import tempfile
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 import pytest
 from jwcrypto import jwk, jwt
 
-from support import ACCOUNT, READY_TIMEOUT, STOP_TIMEOUT, free_port, stsd_bin
+from support import ACCOUNT, READY_TIMEOUT, free_port, stsd_bin, terminate
 
 ISSUER = "https://cluster.example.test/oidc"
 PROVIDER_ARN = f"arn:aws:iam::{ACCOUNT}:oidc-provider/cluster.example.test/oidc"
@@ -164,15 +163,7 @@ class Agent:
     def stop(self) -> int:
         if self.proc is None:
             return 0
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(STOP_TIMEOUT)
-                raise AssertionError(f"stsd agent ignored SIGTERM\n{self.logs()}")
-        code = self.proc.returncode
+        code = terminate(self.proc, "stsd agent", self.logs)
         self.proc = None
         return code
 

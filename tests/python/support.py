@@ -72,6 +72,20 @@ def uniq(prefix: str) -> str:
     return f"{prefix}-{next(_counter)}-{secrets.token_hex(3)}"
 
 
+def terminate(proc: subprocess.Popen, name: str, logs) -> int:
+    """Stops `proc` with SIGTERM by PID and returns its exit code; if it
+    ignores SIGTERM for STOP_TIMEOUT, kills it and fails with `logs()`."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(STOP_TIMEOUT)
+            raise AssertionError(f"{name} ignored SIGTERM for {STOP_TIMEOUT}s\n{logs()}")
+    return proc.returncode
+
+
 class Daemon:
     """One `stsd serve` process on a data dir it may share with a later one."""
 
@@ -176,17 +190,10 @@ class Daemon:
         """SIGTERM by PID, SIGKILL after STOP_TIMEOUT; returns the exit code."""
         if self.proc is None:
             return 0
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(STOP_TIMEOUT)
-                self.exit_codes.append(self.proc.returncode)
-                raise AssertionError(f"stsd ignored SIGTERM for {STOP_TIMEOUT}s\n{self.logs()}")
-        code = self.proc.returncode
-        self.exit_codes.append(code)
+        try:
+            code = terminate(self.proc, "stsd", self.logs)
+        finally:
+            self.exit_codes.append(self.proc.returncode)
         self.proc = None
         return code
 
