@@ -263,6 +263,16 @@ fn jwt(sub: &str, exp: i64) -> String {
 }
 
 fn workloads(clock: &Arc<FixedClock>, broker: &Arc<Scripted>, max: usize) -> Arc<Workloads> {
+    workloads_with(clock, broker, max, policy())
+}
+
+/// The node agent's table of two service accounts, refreshing by `policy`.
+fn workloads_with(
+    clock: &Arc<FixedClock>,
+    broker: &Arc<Scripted>,
+    max: usize,
+    policy: RefreshPolicy,
+) -> Arc<Workloads> {
     Arc::new(Workloads::new(
         broker.clone(),
         vec![
@@ -276,7 +286,7 @@ fn workloads(clock: &Arc<FixedClock>, broker: &Arc<Scripted>, max: usize) -> Arc
             },
         ],
         3600,
-        policy(),
+        policy,
         clock.clone(),
         unit(0.0),
         max,
@@ -456,18 +466,7 @@ async fn a_node_agent_does_not_refresh_in_a_loop_when_every_session_is_due() {
         before_expiry: Duration::from_secs(3600),
         ..policy()
     };
-    let table = Arc::new(Workloads::new(
-        broker.clone(),
-        vec![WorkloadRole {
-            subject: "system:serviceaccount:prod:billing".into(),
-            role_arn: ROLE.into(),
-        }],
-        900,
-        eager,
-        clock.clone(),
-        unit(0.0),
-        10,
-    ));
+    let table = workloads_with(&clock, &broker, 10, eager);
     let billing = jwt("system:serviceaccount:prod:billing", START + 3600);
     for _ in 0..3 {
         broker.then(Ok(900));
