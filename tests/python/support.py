@@ -16,6 +16,7 @@ import itertools
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import struct
@@ -70,6 +71,31 @@ _counter = itertools.count()
 def uniq(prefix: str) -> str:
     """A name no other test uses: prefix, a counter and random hex."""
     return f"{prefix}-{next(_counter)}-{secrets.token_hex(3)}"
+
+
+JS_DIR = Path(__file__).resolve().parents[1] / "js"
+NODE_TIMEOUT = 120
+
+
+def run_node(script: str, env: dict, package: str) -> subprocess.CompletedProcess:
+    """`node --test script` in tests/js (TAP output) with `env` added to an
+    environment without AWS_ or STSD_ variables and without shared AWS
+    files; fails the test when node or `@aws-sdk/<package>` is missing."""
+    node = shutil.which("node")
+    if node is None or not (JS_DIR / "node_modules" / "@aws-sdk" / package).is_dir():
+        pytest.fail("node or tests/js/node_modules is missing: run `make deps` (scripts/install-test-deps.sh)", pytrace=False)
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STSD_"))}
+    base.update(AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+    base.update(env)
+    return subprocess.run(
+        [node, "--test", "--test-reporter=tap", script],
+        cwd=JS_DIR,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=NODE_TIMEOUT,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def terminate(proc: subprocess.Popen, name: str, logs) -> int:

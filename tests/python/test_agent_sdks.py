@@ -11,42 +11,17 @@ Rust SDK's in tests/it/sdk_agent.rs.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from agent_process import AUDIENCE, ISSUER, Agent, Cluster, sidecar_sections
-from support import ACCOUNT, Daemon, uniq
+from support import ACCOUNT, Daemon, run_node, uniq
 
 pytestmark = pytest.mark.timeout(180)
 
-JS_DIR = Path(__file__).resolve().parents[1] / "js"
-NODE_TIMEOUT = 120
 AUTH_TOKEN = "js-agent-auth-5b0d3e"
 SESSION = "js-pod"
-
-
-def run_node(script: str, env: dict) -> subprocess.CompletedProcess:
-    """`node --test script` in tests/js with only `env` added to a
-    environment without AWS_ or STSD_ variables."""
-    node = shutil.which("node")
-    if node is None or not (JS_DIR / "node_modules" / "@aws-sdk" / "credential-providers").is_dir():
-        pytest.fail("node or tests/js/node_modules is missing: run `make deps` (scripts/install-test-deps.sh)", pytrace=False)
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STSD_"))}
-    base.update(AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
-    base.update(env)
-    return subprocess.run(
-        [node, "--test", "--test-reporter=tap", script],
-        cwd=JS_DIR,
-        env=base,
-        capture_output=True,
-        text=True,
-        timeout=NODE_TIMEOUT,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +58,7 @@ def test_javascript_sdk_v3_container_and_instance_metadata_providers(setup):
         "STSD_CONTAINER_URL": agent.url("container", "/v1/credentials"),
         "STSD_CONTAINER_TOKEN_FILE": str(auth),
         "STSD_IMDS_URL": agent.url("imds"),
-    })
+    }, package="credential-providers")
     out = p.stdout + p.stderr
     assert p.returncode == 0, out + "\n" + agent.logs()
     # Every test ran: none skipped for want of the variables above.

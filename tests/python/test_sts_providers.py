@@ -19,11 +19,9 @@ import botocore.session
 import pytest
 from botocore.config import Config
 
-from support import ACCOUNT, REGION, allow, uniq
+from support import ACCOUNT, REGION, allow, run_node, uniq
 from stsutil import MFA_PRESENT, assumer, make_role, make_user, mfa_user, trust_doc
 
-JS_DIR = Path(__file__).resolve().parents[1] / "js"
-NODE_TIMEOUT = 120
 
 
 def write_config(path: Path, daemon, user, role: dict, mfa_serial: str | None, session_name: str) -> str:
@@ -145,24 +143,6 @@ def test_aws_cli_assume_role_profile_with_mfa(iam, daemon, tmp_path):
 # --- JavaScript SDK v3 ----------------------------------------------------------
 
 
-def run_node(env: dict) -> subprocess.CompletedProcess:
-    node = shutil.which("node")
-    if node is None or not (JS_DIR / "node_modules" / "@aws-sdk" / "client-sts").is_dir():
-        pytest.fail("node or tests/js/node_modules is missing: run `make deps` (scripts/install-test-deps.sh)", pytrace=False)
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STSD_"))}
-    base.update(AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null", AWS_EC2_METADATA_DISABLED="true")
-    base.update(env)
-    return subprocess.run(
-        [node, "--test", "--test-reporter=tap", "sts.test.mjs"],
-        cwd=JS_DIR,
-        env=base,
-        capture_output=True,
-        text=True,
-        timeout=NODE_TIMEOUT,
-        stdin=subprocess.DEVNULL,
-    )
-
-
 @pytest.mark.actions("AssumeRole")
 def test_javascript_sdk_v3(iam, daemon):
     me = assumer(iam, daemon)
@@ -170,7 +150,9 @@ def test_javascript_sdk_v3(iam, daemon):
     stranger = make_user(iam, daemon, prefix="jsstranger")
     closed = make_role(iam, trust=trust_doc({"AWS": stranger.arn}), prefix="jsclosed")
     p = run_node(
+        "sts.test.mjs",
         {
+            "AWS_EC2_METADATA_DISABLED": "true",
             "STSD_ENDPOINT": daemon.endpoint,
             "STSD_ACCOUNT": ACCOUNT,
             "STSD_KEY_ID": me.key_id,
@@ -179,7 +161,8 @@ def test_javascript_sdk_v3(iam, daemon):
             "STSD_ROLE_NAME": role["RoleName"],
             "STSD_ROLE_ID": role["RoleId"],
             "STSD_DENIED_ROLE_ARN": closed["Arn"],
-        }
+        },
+        package="client-sts",
     )
     out = p.stdout + p.stderr
     assert p.returncode == 0, out
