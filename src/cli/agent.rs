@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::serve::{level, runtime, shutdown_signal};
+use super::serve::{check_report, level, runtime, shutdown_signal};
 use crate::agent::config::{AgentConfig, Mode};
 use crate::agent::{self, client_auth};
 use crate::domain::clock::SystemClock;
@@ -67,14 +67,5 @@ fn check(config: &AgentConfig) -> ExitCode {
             .map(|_| ())
             .map_err(|e| e.to_string())
     });
-    match checked {
-        Ok(()) => {
-            println!("ok");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("stsd: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    check_report(checked)
 }

@@ -56,6 +56,12 @@ pub(super) fn check_config(args: &CheckConfigArgs) -> ExitCode {
             }
             Ok(())
         });
+    check_report(checked)
+}
+
+/// A configuration check's outcome: "ok" (exit 0), or the error on stderr
+/// (exit 1).
+pub(super) fn check_report(checked: Result<(), String>) -> ExitCode {
     match checked {
         Ok(()) => {
             println!("ok");
