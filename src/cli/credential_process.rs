@@ -33,8 +33,9 @@ use crate::agent::broker::{ClientAuth, GrpcBroker};
 use crate::agent::config::{BrokerConfig, is_loopback};
 use crate::agent::{TokenFile, render};
 use crate::domain::clock::{Clock, SystemClock};
+use crate::domain::secret::BearerToken;
 use crate::domain::secret::SecretAccessKey;
-use crate::service::vending::{Authentication, Broker, RoleRequest, TokenSource as _};
+use crate::service::vending::{Broker, RoleRequest, TokenSource as _};
 
 /// The variables of the long-term key.
 const KEY_ID_ENV: &str = "STSD_ACCESS_KEY_ID";
@@ -123,7 +124,7 @@ fn credentials(args: &CredentialProcessArgs) -> Result<Vec<u8>, String> {
             .map_err(|_| format!("no broker: give --endpoint or set {ENDPOINT_ENV}"))?,
     };
     let endpoint = broker_endpoint(&url)?;
-    let (auth, authentication, caller) = authentication(args)?;
+    let (auth, web_identity, caller) = authentication(args)?;
     let request = RoleRequest {
         role_arn: args.role_arn.clone(),
         session_name: args.role_session_name.clone(),
@@ -152,12 +153,9 @@ fn credentials(args: &CredentialProcessArgs) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
     let vended = runtime.block_on(async {
         let broker = GrpcBroker::new(&config, auth, clock).map_err(|e| e.to_string())?;
-        match &authentication {
-            Authentication::Signed => broker.assume_role(&request).await,
-            Authentication::WebIdentity(file) => {
-                let token = file.read()?;
-                broker.assume_role_with_web_identity(&request, &token).await
-            }
+        match &web_identity {
+            None => broker.assume_role(&request).await,
+            Some(token) => broker.assume_role_with_web_identity(&request, token).await,
         }
         .map_err(|e| e.to_string())
     })?;
@@ -188,28 +186,26 @@ fn broker_endpoint(url: &str) -> Result<http::Uri, String> {
     }
 }
 
-/// How the broker is called, and a name of the caller for the cache key.
+/// How the broker is called — signed as `ClientAuth` says, or with the
+/// web-identity token, read once here — and a name of the caller for the
+/// cache key.
 fn authentication(
     args: &CredentialProcessArgs,
-) -> Result<(ClientAuth, Authentication, String), String> {
+) -> Result<(ClientAuth, Option<BearerToken>, String), String> {
     // The caller part of the cache key names the identity itself (the
     // token's or certificate's digest), not only its file: another
     // identity written to the same path must not be served the first
     // one's cached session.
     if let Some(file) = &args.web_identity_token_file {
-        let source = Arc::new(TokenFile(file.clone()));
-        let token = source.read()?;
-        return Ok((
-            ClientAuth::None,
-            Authentication::WebIdentity(source),
-            format!("web-identity:{}", digest(token.expose_secret().as_bytes())),
-        ));
+        let token = TokenFile(file.clone()).read()?;
+        let caller = format!("web-identity:{}", digest(token.expose_secret().as_bytes()));
+        return Ok((ClientAuth::None, Some(token), caller));
     }
     if let (Some(cert), Some(key)) = (&args.client_cert_file, &args.client_key_file) {
         let pem = std::fs::read(cert).map_err(|e| format!("{}: {e}", cert.display()))?;
         return Ok((
             ClientAuth::certificate(cert, key)?,
-            Authentication::Signed,
+            None,
             format!("mtls:{}", digest(&pem)),
         ));
     }
@@ -227,7 +223,7 @@ fn authentication(
                     access_key_id: id.clone(),
                     secret,
                 },
-                Authentication::Signed,
+                None,
                 format!("key:{id}"),
             ))
         }
