@@ -39,7 +39,7 @@ use super::config::{ContainerConfig, ImdsConfig, TokenSetting};
 use super::render;
 use crate::domain::clock::Clock;
 use crate::domain::secret::BearerToken;
-use crate::domain::vending::{ImdsTokenError, ImdsTokens};
+use crate::domain::vending::{ImdsTokenError, ImdsTokens, role_name};
 use crate::service::vending::{RoleSource, VendError, Workloads};
 
 const TOKEN_TTL_HEADER: &str = "x-aws-ec2-metadata-token-ttl-seconds";
@@ -287,10 +287,7 @@ impl Endpoints {
                 );
             }
         }
-        let role_name = source
-            .role_arn()
-            .rsplit_once('/')
-            .map_or(source.role_arn(), |(_, n)| n);
+        let role_name = role_name(source.role_arn());
         match path.strip_prefix(CREDENTIALS_PREFIX) {
             Some("" | "/") => text(StatusCode::OK, role_name),
             Some(rest) if rest.strip_prefix('/') == Some(role_name) => match source.current() {
@@ -350,11 +347,6 @@ pub struct Listener {
 // === impl Listener ===
 
 impl Listener {
-    /// The address it listens on.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.local
-    }
-
     /// Whether this is the IMDS endpoint (the hop limit applies to it).
     pub fn is_imds(&self) -> bool {
         matches!(self.kind, Kind::Imds)

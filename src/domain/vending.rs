@@ -42,16 +42,14 @@ pub struct VendedCredentials {
     pub account_id: String,
 }
 
+/// A role's name: the last path segment of its ARN, as IMDS lists it.
+pub fn role_name(role_arn: &str) -> &str {
+    role_arn.rsplit_once('/').map_or(role_arn, |(_, name)| name)
+}
+
 // === impl VendedCredentials ===
 
 impl VendedCredentials {
-    /// The role's name: the last path segment of its ARN, as IMDS lists it.
-    pub fn role_name(&self) -> &str {
-        self.role_arn
-            .rsplit_once('/')
-            .map_or(self.role_arn.as_str(), |(_, name)| name)
-    }
-
     /// Seconds left at `now`; negative once expired.
     pub fn remaining(&self, now: i64) -> i64 {
         self.expiration.saturating_sub(now)

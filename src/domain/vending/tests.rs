@@ -165,7 +165,8 @@ fn the_role_name_is_the_last_segment_of_the_role_arn() {
         assumed_role_arn: "arn:aws:sts::123456789012:assumed-role/app/s".into(),
         account_id: "123456789012".into(),
     };
-    assert_eq!(c.role_name(), "app");
+    assert_eq!(role_name(&c.role_arn), "app");
+    assert_eq!(role_name("app"), "app");
     assert_eq!(c.remaining(40), 60);
     assert_eq!(c.remaining(140), -40);
 }
