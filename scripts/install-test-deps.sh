@@ -11,11 +11,14 @@ cd "$(dirname "$0")/.."
 # (bindgen needs libclang); pysaml2 signs and encrypts with the xmlsec1
 # binary (tests/python/saml_idp.py).
 # Web identity: openssl (tests/fixtures/oidc/gen-keys.sh).
+# Browser tests (tests/python/browser.py, docs/browser-tests.md): Debian's
+# chromium, driven headless by the npm package playwright-core (which never
+# downloads a browser of its own).
 # Redis store (tests/it/redis_*.rs): redis-server and redis-cli. The tests
 # start their own servers on loopback ports and never use the packaged
 # service; on machines with systemd the service is stopped and disabled
 # below so it does not hold port 6379 for nothing.
-APT_PACKAGES=(libclang-dev libxml2-dev libxmlsec1-dev libxmlsec1-openssl openssl pkg-config xmlsec1 redis-server redis-tools)
+APT_PACKAGES=(libclang-dev libxml2-dev libxmlsec1-dev libxmlsec1-openssl openssl pkg-config xmlsec1 redis-server redis-tools chromium)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -78,7 +81,8 @@ js_hash="$(sha256sum "$JS_DIR/package-lock.json" | cut -d' ' -f1)"
 if [[ "$(cat "$JS_STAMP" 2>/dev/null)" != "$js_hash" ]] \
    || [[ ! -f "$JS_DIR/node_modules/@aws-sdk/client-sts/package.json" ]] \
    || [[ ! -f "$JS_DIR/node_modules/@aws-sdk/credential-providers/package.json" ]] \
-   || [[ ! -f "$JS_DIR/node_modules/oidc-provider/package.json" ]]; then
+   || [[ ! -f "$JS_DIR/node_modules/oidc-provider/package.json" ]] \
+   || [[ ! -f "$JS_DIR/node_modules/playwright-core/package.json" ]]; then
   (cd "$JS_DIR" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
   echo "$js_hash" > "$JS_STAMP"
 fi
