@@ -22,6 +22,9 @@ import pytest
 import support
 from support import ROOT_KEY_ID, ROOT_SECRET, REGION, Daemon
 
+# The `browser` and `browser_for` fixtures (a headless chromium per test).
+pytest_plugins = ("browser",)
+
 # The clients must see only what the tests give them: no profile, no shared
 # files, no IMDS, no endpoint overrides from the environment.
 for _k in [k for k in os.environ if k.startswith("AWS_")]:

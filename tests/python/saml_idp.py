@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 import saml2.entity
-from saml2 import BINDING_HTTP_REDIRECT, xmldsig
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, xmldsig
 from saml2.config import IdPConfig
 from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_PERSISTENT, NameID
 from saml2.server import Server
@@ -40,6 +40,7 @@ ENTITY_ID = "https://idp.example.org/saml"
 AWS_SP = "urn:amazon:webservices"
 OTHER_SP = "urn:example:other-sp"
 RECIPIENT = "https://signin.aws.amazon.com/saml"
+SSO_URL = "https://idp.example.org/sso"
 ATTR = "https://aws.amazon.com/SAML/Attributes/"
 AES256_CBC = "http://www.w3.org/2001/04/xmlenc#aes256-cbc"
 AES128_GCM = "http://www.w3.org/2009/xmlenc11#aes128-gcm"
@@ -78,9 +79,10 @@ def cert_body(cert_path: Path) -> str:
     return "".join(line for line in cert_path.read_text().splitlines() if "-----" not in line)
 
 
-def idp_metadata(certs: list[Path], entity_id: str = ENTITY_ID) -> str:
+def idp_metadata(certs: list[Path], entity_id: str = ENTITY_ID, sso_url: str = SSO_URL) -> str:
     """IdP metadata with one signing KeyDescriptor per certificate (IAM
-    wants at least 1,000 characters; one certificate is enough)."""
+    wants at least 1,000 characters; one certificate is enough) and its
+    single sign-on URL for both bindings."""
     keys = "".join(
         f"""
     <md:KeyDescriptor use="signing">
@@ -93,33 +95,51 @@ def idp_metadata(certs: list[Path], entity_id: str = ENTITY_ID) -> str:
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{entity_id}">
   <md:IDPSSODescriptor WantAuthnRequestsSigned="false" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">{keys}
-    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.example.org/sso"/>
+    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="{sso_url}"/>
+    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="{sso_url}"/>
   </md:IDPSSODescriptor>
 </md:EntityDescriptor>
 """
 
 
-def sp_metadata(sp_cert: Path, entity_id: str = AWS_SP) -> str:
-    """The SP as pysaml2 must know it to encrypt for it."""
+def sp_metadata(sp_cert: Path, entity_id: str = AWS_SP, acs: tuple[str, ...] = (RECIPIENT,)) -> str:
+    """The SP as pysaml2 must know it to encrypt for it (and to accept its
+    AuthnRequests for the assertion consumer services `acs`)."""
+    services = "".join(
+        f'\n  <md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="{url}" index="{i}"/>'
+        for i, url in enumerate(acs)
+    )
     return f"""<?xml version="1.0"?>
 <md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{entity_id}">
  <md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
   <md:KeyDescriptor use="encryption"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>{cert_body(sp_cert)}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
-  <md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="{RECIPIENT}" index="0"/>
+{services}
  </md:SPSSODescriptor>
 </md:EntityDescriptor>"""
 
 
 class IdP:
     """A pysaml2 IdP whose keys live in `directory` (`idp.key`/`idp.crt`;
-    the SP's encryption pair `sp.key`/`sp.crt` beside them)."""
+    the SP's encryption pair `sp.key`/`sp.crt` beside them). `sps`: the
+    service providers it knows as (entity ID, ACS URLs); by default the AWS
+    sign-in SP and a stranger. `sso_url`: where it takes AuthnRequests."""
 
-    def __init__(self, directory: Path, name: str = "idp", entity_id: str = ENTITY_ID, lifetime_minutes: int = 15):
+    def __init__(
+        self,
+        directory: Path,
+        name: str = "idp",
+        entity_id: str = ENTITY_ID,
+        lifetime_minutes: int = 15,
+        sps: list[tuple[str, tuple[str, ...]]] | None = None,
+        sso_url: str = SSO_URL,
+    ):
         self.dir = Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.entity_id = entity_id
         self.key, self.cert = make_keypair(self.dir, name)
         self.sp_key, self.sp_cert = make_keypair(self.dir, "sp")
+        self.sso_url = sso_url
+        known = sps if sps is not None else [(AWS_SP, (RECIPIENT,)), (OTHER_SP, (RECIPIENT,))]
         conf = {
             "entityid": entity_id,
             "key_file": str(self.key),
@@ -127,10 +147,12 @@ class IdP:
             "xmlsec_binary": XMLSEC1,
             "allow_unknown_attributes": True,
             # The broker, and a stranger SP (for responses meant for someone else).
-            "metadata": {"inline": [sp_metadata(self.sp_cert), sp_metadata(self.sp_cert, OTHER_SP)]},
+            "metadata": {"inline": [sp_metadata(self.sp_cert, sp, acs) for sp, acs in known]},
             "service": {
                 "idp": {
-                    "endpoints": {"single_sign_on_service": [("https://idp.example.org/sso", BINDING_HTTP_REDIRECT)]},
+                    "endpoints": {
+                        "single_sign_on_service": [(sso_url, BINDING_HTTP_REDIRECT), (sso_url, BINDING_HTTP_POST)]
+                    },
                     "policy": {"default": {"lifetime": {"minutes": lifetime_minutes}, "name_form": NAME_FORMAT_URI}},
                     "name_id_format": [NAMEID_FORMAT_PERSISTENT],
                 }
@@ -141,7 +163,7 @@ class IdP:
         self.server = Server(config=cfg)
 
     def metadata(self, extra_certs: tuple[Path, ...] = ()) -> str:
-        return idp_metadata([*extra_certs, self.cert], self.entity_id)
+        return idp_metadata([*extra_certs, self.cert], self.entity_id, self.sso_url)
 
     def response(
         self,
@@ -155,11 +177,16 @@ class IdP:
         recipient: str = RECIPIENT,
         encryption: str = AES256_CBC,
         role_value: str | None = None,
+        in_response_to: str | None = None,
+        roles: list[str] | None = None,
+        encrypt_cert: Path | None = None,
     ) -> str:
         """A samlp:Response as XML text. mode: `response` (the response
         signed), `assertion` (the assertion signed), `both`, `encrypted`
-        (the signed assertion encrypted for the SP), `unsigned`."""
-        identity = {ATTR + "Role": [role_value or f"{role_arn},{provider_arn}"]}
+        (the signed assertion encrypted for the SP: `encrypt_cert`, by
+        default sp.crt), `unsigned`. `roles`: every "role,provider" value
+        of the Role attribute (instead of role_arn and provider_arn)."""
+        identity = {ATTR + "Role": roles or [role_value or f"{role_arn},{provider_arn}"]}
         if session_name is not None:
             identity[ATTR + "RoleSessionName"] = [session_name]
         identity.update(attributes or {})
@@ -170,7 +197,7 @@ class IdP:
         original = saml2.entity.pre_encryption_part
         sec = self.server.sec
         if mode == "encrypted":
-            kw.update(encrypt_assertion=True, encrypt_cert_assertion=self.sp_cert.read_text())
+            kw.update(encrypt_assertion=True, encrypt_cert_assertion=Path(encrypt_cert or self.sp_cert).read_text())
             # pysaml2 defaults to 3DES (template and xmlsec1 session key),
             # which stsd refuses; pick AES in both.
             saml2.entity.pre_encryption_part = functools.partial(pre_encryption_part, msg_enc=encryption)
@@ -181,7 +208,7 @@ class IdP:
         try:
             resp = self.server.create_authn_response(
                 identity=identity,
-                in_response_to=None,
+                in_response_to=in_response_to,
                 destination=recipient,
                 sp_entity_id=audience,
                 name_id=NameID(format=NAMEID_FORMAT_PERSISTENT, text=subject),
