@@ -177,6 +177,10 @@ const commands = {
   async count({ target }) {
     return page.locator(target).count();
   },
+  async set_content({ html }) {
+    await page.setContent(html, { waitUntil: "load" });
+    return { url: page.url() };
+  },
   async url() {
     return page.url();
   },

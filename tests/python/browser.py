@@ -198,6 +198,12 @@ class Browser:
         """Opens `url` and waits for the page to load; the HTTP status."""
         return self._call("goto", url=url)["status"]
 
+    def set_content(self, html_text: str) -> str:
+        """Loads `html_text` as the page (e.g. an SP's auto-submitting
+        HTTP-POST form) and waits for it, and for any navigation it starts,
+        to load; the URL after."""
+        return self._call("set_content", html=html_text)["url"]
+
     def fill(self, target: str, value: str) -> None:
         """Types `value` into the field labelled `target` (or selector)."""
         self._call("fill", target=target, value=value)

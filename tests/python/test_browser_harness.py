@@ -35,7 +35,7 @@ from saml2.sigver import SignatureError
 
 from browser import Browser, Listener, OutputWatcher, opened_url, query_of, url_opener
 from idps import OidcLoginOp, Pkce, SamlLoginIdp, decode_jwt_unverified
-from saml_idp import ATTR
+from saml_idp import ATTR, make_keypair
 from support import ACCOUNT, REGION, Daemon, free_port, uniq
 from tls_ca import make_ca
 
@@ -50,6 +50,11 @@ ACCOUNTS = {
 SAML_PROVIDER = "browser-idp"
 SAML_PROVIDER_ARN = f"arn:aws:iam::{ACCOUNT}:saml-provider/{SAML_PROVIDER}"
 SP_ENTITY = "urn:amazon:webservices"
+# An SP that sends its AuthnRequest by HTTP-POST and wants the assertion
+# signed, and one whose assertions are encrypted for it (both audiences stsd
+# accepts by default).
+POST_SP = "urn:example:post-sp"
+ENC_SP = "https://signin.aws.amazon.com/saml"
 
 
 def role_pair(name: str) -> str:
@@ -63,6 +68,15 @@ def pki():
     d = Path(tmp.name)
     yield d, make_ca(d)
     tmp.cleanup()
+
+
+def sign_in(b: Browser, user: str, password: str, shot: str):
+    """What a person does at either IdP's form (a screenshot of it first)."""
+    b.wait_for("Username")
+    b.screenshot(shot)
+    b.fill("Username", user)
+    b.fill("Password", password)
+    b.click("Sign in")
 
 
 # --- OpenID Connect: authorization code + PKCE through the login form ------------
@@ -287,38 +301,42 @@ ROLE_NAMES = ("browser-admin", "browser-reader")
 
 
 @pytest.fixture(scope="module")
-def saml_idp(pki, acs):
+def sp_keys(pki):
+    """(key, cert) the encrypting SP decrypts with."""
+    return make_keypair(pki[0], "enc-sp")
+
+
+@pytest.fixture(scope="module")
+def saml_idp(pki, acs, sp_keys):
     """Over HTTPS, like a real IdP; its form POSTs to the SP's HTTP ACS."""
     d, (_, cert, key) = pki
-    sps = [{"entity_id": SP_ENTITY, "acs": [acs.url("/saml/acs")]}]
+    sps = [
+        {"entity_id": SP_ENTITY, "acs": [acs.url("/saml/acs")]},
+        {"entity_id": POST_SP, "acs": [acs.url("/saml/acs-post")], "sign": "assertion"},
+        {"entity_id": ENC_SP, "acs": [acs.url("/saml/acs-enc")], "encrypt_cert": str(sp_keys[1])},
+    ]
     with SamlLoginIdp(d, sps, saml_users([role_pair(n) for n in ROLE_NAMES]), tls=(cert, key)) as idp:
         yield idp
 
 
-def sp_client(idp: SamlLoginIdp, acs_url: str) -> Saml2Client:
-    """pysaml2's SP, which wants the response signed by the IdP's key."""
+def sp_client(idp: SamlLoginIdp, acs_url: str, entity_id: str = SP_ENTITY, signed: str = "response") -> Saml2Client:
+    """pysaml2's SP, which wants the response (or the assertion) signed by
+    the IdP's key."""
     conf = SPConfig()
     conf.load({
-        "entityid": SP_ENTITY,
+        "entityid": entity_id,
         "xmlsec_binary": "/usr/bin/xmlsec1",
         "allow_unknown_attributes": True,
         "metadata": {"inline": [idp.metadata]},
         "service": {"sp": {
             "endpoints": {"assertion_consumer_service": [(acs_url, BINDING_HTTP_POST)]},
             "allow_unsolicited": True,
-            "want_response_signed": True,
+            "want_response_signed": signed == "response",
+            "want_assertions_signed": signed == "assertion",
             "authn_requests_signed": False,
         }},
     })
     return Saml2Client(config=conf)
-
-
-def sign_in(b: Browser, user: str, password: str, shot: str):
-    b.wait_for("Username")
-    b.screenshot(shot)
-    b.fill("Username", user)
-    b.fill("Password", password)
-    b.click("Sign in")
 
 
 def test_saml_sp_initiated_login_posts_a_signed_response(saml_idp, acs, pki, browser_for):
@@ -382,6 +400,28 @@ def test_saml_idp_initiated_login_posts_an_unsolicited_response(saml_idp, acs, p
     assert resp.name_id.text == "bob"
 
 
+def test_saml_post_binding_request_and_signed_assertion(saml_idp, acs, pki, browser_for):
+    b = browser_for(trust=[pki[1][1]])
+    acs_url = acs.url("/saml/acs-post")
+    client = sp_client(saml_idp, acs_url, POST_SP, signed="assertion")
+    request_id, info = client.prepare_for_authenticate(
+        entityid=saml_idp.entity_id, relay_state="rs-post", binding=BINDING_HTTP_POST
+    )
+    # pysaml2's own page POSTs the AuthnRequest to the IdP by itself.
+    b.set_content(info["data"])
+    sign_in(b, "alice", "correct horse", "post-binding-login-form")
+    b.wait_for_url(acs_url)
+    posted = acs.wait("/saml/acs-post")
+    assert posted.form["RelayState"] == "rs-post"
+    resp = client.parse_authn_request_response(
+        posted.form["SAMLResponse"], BINDING_HTTP_POST, outstanding={request_id: acs_url}
+    )
+    assert resp.in_response_to == request_id
+    assert resp.assertion.signature is not None
+    assert resp.response.signature is None
+    assert resp.ava[ATTR + "Role"] == [role_pair(n) for n in ROLE_NAMES]
+
+
 def test_saml_requests_from_strangers_get_no_form(saml_idp, acs, pki, browser_for):
     b = browser_for(trust=[pki[1][1]])
     stranger = sp_client(saml_idp, acs.url("/saml/acs"))
@@ -402,12 +442,17 @@ def test_saml_requests_from_strangers_get_no_form(saml_idp, acs, pki, browser_fo
 # --- what the IdPs issue, accepted by stsd ------------------------------------------
 
 @pytest.fixture(scope="module")
-def stsd(pki, op, saml_idp, acs):
-    """stsd trusting the test CA, with the OP and the SAML IdP registered."""
+def stsd(pki, op, saml_idp, acs, sp_keys):
+    """stsd trusting the test CA, with the OP and the SAML IdP registered,
+    taking assertions for the test's ACS URLs, decrypting with ENC_SP's key."""
     _, (ca, _, _) = pki
     extra = f"""
 [federation.saml]
-recipients = ["{acs.url('/saml/acs')}"]
+recipients = ["{acs.url('/saml/acs')}", "{acs.url('/saml/acs-enc')}"]
+
+[[federation.providers]]
+arn = "{SAML_PROVIDER_ARN}"
+saml_private_key_file = "{sp_keys[0]}"
 """
     d = Daemon(extra_env={"STSD_FEDERATION_CA_FILE": str(ca)}, extra_config=extra).start()
     iam = d.client("iam")
@@ -450,6 +495,19 @@ def test_stsd_accepts_what_the_browser_brought_back(stsd, op, rp, saml_idp, acs,
     c = r["Credentials"]
     me = stsd.client("sts", c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"]).get_caller_identity()
     assert me["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/{ROLE_NAMES[1]}/alice"
+
+    # An encrypted assertion, for the SP whose key stsd holds; the IdP's
+    # session is per sign-in, so the form comes again.
+    b.goto(saml_idp.idp_init_url(ENC_SP))
+    sign_in(b, "alice", "correct horse", "idp-init-encrypted-for-stsd")
+    b.wait_for_url(acs.url("/saml/acs-enc"))
+    assertion = acs.wait("/saml/acs-enc").form["SAMLResponse"]
+    assert b"EncryptedAssertion" in base64.b64decode(assertion)
+    r = anon.assume_role_with_saml(
+        RoleArn=f"arn:aws:iam::{ACCOUNT}:role/{ROLE_NAMES[0]}", PrincipalArn=SAML_PROVIDER_ARN, SAMLAssertion=assertion
+    )
+    assert r["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/{ROLE_NAMES[0]}/alice"
+    assert r["Audience"] == acs.url("/saml/acs-enc")
 
     # OIDC: alice's ID token from the code flow.
     pkce, callback = Pkce(), rp.url("/callback")
