@@ -35,8 +35,11 @@
 //
 // Prints "READY <issuer> <kid>" when listening. A line "rotate" on stdin
 // generates a new signing key, which signs from then on while the old one
-// stays published; it answers "ROTATED <kid>". Exits by itself after
-// CONFIG.lifetimeSecs, on stdin's end, or on SIGTERM.
+// stays published; it answers "ROTATED <kid>". A line "client {JSON}" adds
+// (or replaces, by client_id) a client as in CONFIG.clients, for a relying
+// party whose redirect URI is known only once it runs; it answers
+// "CLIENT <client_id>". Exits by itself after CONFIG.lifetimeSecs, on
+// stdin's end, or on SIGTERM.
 
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -237,6 +240,11 @@ lines.on("line", async (line) => {
     keys.unshift(await newKey(n));
     handler = provider(keys);
     process.stdout.write(`ROTATED ${keys[0].kid}\n`);
+  } else if (line.startsWith("client ")) {
+    const client = JSON.parse(line.slice("client ".length));
+    config.clients = [...config.clients.filter((c) => c.client_id !== client.client_id), client];
+    handler = provider(keys);
+    process.stdout.write(`CLIENT ${client.client_id}\n`);
   }
 });
 lines.on("close", stop);

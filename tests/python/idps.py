@@ -92,17 +92,20 @@ class OidcLoginOp(_Process):
     `clients`: [{"client_id", "client_secret" (absent: a public client),
     "redirect_uris": [...], "token_endpoint_auth_method"}];
     `accounts`: {login: {"password", "claims": {"sub", "email", "groups", ...}}}.
-    `tls`: (ca.pem, leaf.pem, leaf-key.pem) from tls_ca.make_ca.
+    `tls`: (ca.pem, leaf.pem, leaf-key.pem) from tls_ca.make_ca; `port`:
+    a port chosen beforehand (support.free_port()), so that a relying party
+    configured before the OP starts can name the issuer. A client whose
+    redirect URI is known only later is added with `add_client`.
     """
 
     def __init__(self, dir: Path, tls: tuple[Path, Path, Path], clients: list[dict], accounts: dict,
-                 lifetime_secs: int = 170, audience: str = "sts.amazonaws.com"):
+                 lifetime_secs: int = 170, audience: str = "sts.amazonaws.com", port: int | None = None):
         if shutil.which("node") is None or not (JS_DIR / "node_modules" / "oidc-provider").is_dir():
             pytest.fail("node and tests/js/node_modules (make deps) are required", pytrace=False)
         from support import free_port
 
         self.ca, self.cert, self.key = tls
-        self.port = free_port()
+        self.port = port or free_port()
         self.issuer = f"https://127.0.0.1:{self.port}"
         self.clients = {c["client_id"]: c for c in clients}
         cfg = Path(dir) / f"oidc-op-{self.port}.json"
@@ -113,6 +116,17 @@ class OidcLoginOp(_Process):
         super().__init__(["node", str(JS_DIR / "oidc-op.mjs"), str(cfg)], JS_DIR, "oidc-op",
                          Path(dir) / f"oidc-op-{self.port}.log")
         self.ssl = ssl.create_default_context(cafile=str(self.ca))
+
+    def add_client(self, client: dict) -> None:
+        """Adds (or replaces, by client_id) a client while the OP runs."""
+        self.proc.stdin.write("client " + json.dumps(client) + "\n")
+        self.proc.stdin.flush()
+        assert self.wait_line("CLIENT ") == f"CLIENT {client['client_id']}"
+        self.clients[client["client_id"]] = client
+
+    @property
+    def discovery_url(self) -> str:
+        return f"{self.issuer}/.well-known/openid-configuration"
 
     def discovery(self) -> dict:
         return self.get_json("/.well-known/openid-configuration")
@@ -128,12 +142,15 @@ class OidcLoginOp(_Process):
         return f"{self.issuer}/auth?{urllib.parse.urlencode(q)}"
 
     def exchange(self, client_id: str, code: str, redirect_uri: str, verifier: str) -> tuple[int, dict]:
-        """POSTs the code to the token endpoint (client_secret_basic when the
-        client has a secret); (status, JSON body)."""
+        """POSTs the code to the token endpoint, authenticating as the
+        client's token_endpoint_auth_method says (client_secret_basic when it
+        has a secret and says nothing); (status, JSON body)."""
         client = self.clients[client_id]
         body = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri, "code_verifier": verifier}
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
-        if client.get("client_secret"):
+        if client.get("token_endpoint_auth_method") == "client_secret_post":
+            body.update(client_id=client_id, client_secret=client["client_secret"])
+        elif client.get("client_secret"):
             auth = f"{urllib.parse.quote(client_id)}:{urllib.parse.quote(client['client_secret'])}"
             headers["Authorization"] = "Basic " + base64.b64encode(auth.encode()).decode()
         else:
@@ -150,14 +167,16 @@ class OidcLoginOp(_Process):
 class SamlLoginIdp(_Process):
     """tests/python/saml_login_idp.py as a process (see its docstring for
     the configuration): `sps` and `users` as there; `tls`: (cert, key) for
-    HTTPS, else HTTP. `metadata` is the IdP's metadata XML (for IAM's
-    CreateSAMLProvider); `sso_url`; `idp_init_url(sp)`."""
+    HTTPS, else HTTP; `port`: 0 for any. `metadata` is the IdP's metadata
+    XML (for IAM's CreateSAMLProvider); `sso_url`; `idp_init_url(sp)`; an
+    SP known only once it runs is added with `add_sp`."""
 
     def __init__(self, dir: Path, sps: list[dict], users: dict, tls: tuple[Path, Path] | None = None,
-                 entity_id: str | None = None, lifetime_secs: int = 170, assertion_minutes: int = 5):
+                 entity_id: str | None = None, lifetime_secs: int = 170, assertion_minutes: int = 5,
+                 port: int = 0):
         d = Path(dir) / "saml-idp"
         d.mkdir(parents=True, exist_ok=True)
-        config = {"port": 0, "dir": str(d), "sps": sps, "users": users, "lifetimeSecs": lifetime_secs,
+        config = {"port": port, "dir": str(d), "sps": sps, "users": users, "lifetimeSecs": lifetime_secs,
                   "assertion_minutes": assertion_minutes}
         if tls:
             config["tls"] = {"cert": str(tls[0]), "key": str(tls[1])}
@@ -172,6 +191,13 @@ class SamlLoginIdp(_Process):
         self.cert = d / "idp.crt"
         self.metadata = (d / "idp-metadata.xml").read_text()
         self.sso_url = f"{self.base}/sso"
+
+    def add_sp(self, sp: dict) -> None:
+        """Adds (or replaces, by entity_id) a service provider while the IdP
+        runs (the metadata and keys stay the same)."""
+        self.proc.stdin.write("sp " + json.dumps(sp) + "\n")
+        self.proc.stdin.flush()
+        assert self.wait_line("SP ") == f"SP {sp['entity_id']}"
 
     def idp_init_url(self, sp: str, relay_state: str | None = None) -> str:
         q = {"sp": sp, **({"RelayState": relay_state} if relay_state is not None else {})}

@@ -41,8 +41,10 @@ An AuthnRequest from an SP not in CONFIG, or naming an ACS URL the SP's
 entry does not list, gets a 400 page and no form.
 
 Prints "READY BASE ENTITY_ID" when listening, then one line per response
-sent: "SENT <login> <sp> <acs> <in_response_to or ->". Exits after
-lifetimeSecs, on stdin's end or on SIGTERM.
+sent: "SENT <login> <sp> <acs> <in_response_to or ->". A line "sp {JSON}"
+on stdin adds (or replaces, by entity_id) an entry of CONFIG.sps and
+answers "SP <entity_id>". Exits after lifetimeSecs, on stdin's end or on
+SIGTERM.
 """
 
 from __future__ import annotations
@@ -119,18 +121,28 @@ class LoginIdP:
         port = self.server.server_address[1]
         self.base = f"{'https' if self.tls else 'http'}://127.0.0.1:{port}"
         self.entity_id = config.get("entity_id") or f"{self.base}/metadata"
-        directory = Path(config["dir"])
-        self.idp = IdP(
-            directory,
-            entity_id=self.entity_id,
-            lifetime_minutes=int(config.get("assertion_minutes", 5)),
-            sps=[(sp["entity_id"], tuple(sp["acs"])) for sp in self.sps.values()],
-            sso_url=f"{self.base}/sso",
-        )
-        (directory / "idp-metadata.xml").write_text(self.idp.metadata())
+        self.dir = Path(config["dir"])
+        self.idp = self.make_idp()
+        (self.dir / "idp-metadata.xml").write_text(self.idp.metadata())
         # pending login id -> (sp entity, acs, in_response_to, relay_state)
         self.pending: dict[str, tuple[str, str, str | None, str | None]] = {}
         self.lock = threading.Lock()
+
+    def make_idp(self) -> IdP:
+        """pysaml2's IdP for the SPs configured now (the same keys)."""
+        return IdP(
+            self.dir,
+            entity_id=self.entity_id,
+            lifetime_minutes=int(self.config.get("assertion_minutes", 5)),
+            sps=[(sp["entity_id"], tuple(sp["acs"])) for sp in self.sps.values()],
+            sso_url=f"{self.base}/sso",
+        )
+
+    def add_sp(self, sp: dict) -> None:
+        with self.lock:
+            self.sps[sp["entity_id"]] = sp
+            self.idp = self.make_idp()
+        print(f"SP {sp['entity_id']}", flush=True)
 
     # --- the protocol -------------------------------------------------------------
 
@@ -271,7 +283,9 @@ def main(argv: list[str]) -> int:
     timer.start()
 
     def watch_stdin():
-        sys.stdin.read()
+        for line in sys.stdin:
+            if line.startswith("sp "):
+                idp.add_sp(json.loads(line[3:]))
         stop()
 
     threading.Thread(target=watch_stdin, daemon=True).start()

@@ -89,29 +89,26 @@ def rp():
 
 
 @pytest.fixture(scope="module")
-def cli_port():
-    """The loopback port the command-line client listens on for its redirect."""
-    return free_port()
-
-
-@pytest.fixture(scope="module")
-def op(pki, rp, cli_port):
+def op(pki, rp):
     d, tls = pki
     clients = [
         {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "redirect_uris": [rp.url("/callback")]},
-        # A public client (no secret, PKCE only), as a command line is.
-        {"client_id": "cli", "redirect_uris": [f"http://127.0.0.1:{cli_port}/callback"], "application_type": "native"},
+        {"client_id": "web-post", "client_secret": "s3cret-post", "token_endpoint_auth_method": "client_secret_post",
+         "redirect_uris": [rp.url("/callback")]},
         {"client_id": "machine", "client_secret": "s3cret-machine"},
     ]
-    with OidcLoginOp(d, tls, clients, ACCOUNTS) as p:
+    # The port is chosen first, as when the RP's configuration names the issuer.
+    port = free_port()
+    with OidcLoginOp(d, tls, clients, ACCOUNTS, port=port) as p:
+        assert p.issuer == f"https://127.0.0.1:{port}" == p.discovery()["issuer"]
         yield p
 
 
-def verified_id_token(op: OidcLoginOp, token: str) -> dict:
+def verified_id_token(op: OidcLoginOp, token: str, audience: str = CLIENT_ID) -> dict:
     """The ID token's claims once its signature checks against the OP's
     JWKS (jwcrypto) and its iss, aud and exp are right."""
     keys = jwk.JWKSet.from_json(json.dumps(op.get_json("/jwks")))
-    checked = jwt.JWT(jwt=token, key=keys, check_claims={"iss": op.issuer, "aud": CLIENT_ID, "exp": None})
+    checked = jwt.JWT(jwt=token, key=keys, check_claims={"iss": op.issuer, "aud": audience, "exp": None})
     return json.loads(checked.claims)
 
 
@@ -189,8 +186,9 @@ def test_oidc_requires_pkce_and_known_accounts(op, rp, pki, browser_for):
     back = rp.wait("/callback").query
     assert (back["error"], back["state"]) == ("invalid_request", "plain"), back
 
-    # An unknown user is refused like a wrong password.
-    b.goto(op.authorization_url(CLIENT_ID, callback, pkce, "s", "n"))
+    # An unknown user is refused like a wrong password (another client,
+    # which authenticates with client_secret_post).
+    b.goto(op.authorization_url("web-post", callback, pkce, "s", "n"))
     b.fill("Username", "mallory")
     b.fill("Password", "anything")
     b.click("Sign in")
@@ -203,10 +201,26 @@ def test_oidc_requires_pkce_and_known_accounts(op, rp, pki, browser_for):
     b.click("Sign in")
     b.wait_for_url(f"{callback}?*")
     code = rp.wait("/callback").query["code"]
-    status, tokens = op.exchange(CLIENT_ID, code, callback, pkce.verifier)
+    status, tokens = op.exchange("web-post", code, callback, pkce.verifier)
     assert status == 200, tokens
-    claims = verified_id_token(op, tokens["id_token"])
+    claims = verified_id_token(op, tokens["id_token"], "web-post")
     assert (claims["sub"], claims["email"], claims["groups"]) == ("bob-0001", "bob@example.org", [])
+
+
+def test_https_is_trusted_only_for_the_keys_given(op, pki, tmp_path, browser):
+    """The `browser` fixture trusts no test certificate: the OP's page fails
+    as it would for a person; another key is no better; the OP's leaf is."""
+    from browser import BrowserError
+
+    with pytest.raises(BrowserError, match="ERR_CERT_AUTHORITY_INVALID"):
+        browser.goto(op.discovery_url)
+    other = make_ca(tmp_path)
+    with Browser(tmp_path / "shots", trust=[other[0], other[1]]) as b:
+        with pytest.raises(BrowserError, match="ERR_CERT_AUTHORITY_INVALID"):
+            b.goto(op.discovery_url)
+    with Browser(tmp_path / "shots", trust=[pki[1][1]]) as b:
+        assert b.goto(op.discovery_url) == 200
+        assert json.loads(b.body_text())["issuer"] == op.issuer
 
 
 def test_oidc_client_credentials_still_served(op):
@@ -251,10 +265,14 @@ server.handle_request()
 """
 
 
-def test_a_command_line_signs_in_through_the_browser(op, pki, cli_port, tmp_path, browser_for):
+def test_a_command_line_signs_in_through_the_browser(op, pki, tmp_path, browser_for):
     opener, opened = url_opener(tmp_path)
     pkce, state = Pkce(), secrets.token_urlsafe(12)
+    cli_port = free_port()
     callback = f"http://127.0.0.1:{cli_port}/callback"
+    # A public client (no secret, PKCE only), as a command line is, added
+    # once its port is known.
+    op.add_client({"client_id": "cli", "redirect_uris": [callback], "application_type": "native"})
     url = op.authorization_url("cli", callback, pkce, state, "cli-nonce")
     proc = subprocess.Popen([sys.executable, "-c", CLI, str(cli_port), url], env={"BROWSER": str(opener), "PATH": "/usr/bin:/bin"},
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -437,6 +455,19 @@ def test_saml_requests_from_strangers_get_no_form(saml_idp, acs, pki, browser_fo
     assert "is not an assertion consumer service" in b.text("[role=alert]")
     b.screenshot("idp-refuses-acs")
     assert b.goto(saml_idp.idp_init_url("urn:example:stranger")) == 400
+
+    # Once the IdP knows the SP, the same kind of request gets the form.
+    late = acs.url("/saml/acs-late")
+    saml_idp.add_sp({"entity_id": "urn:example:late-sp", "acs": [late]})
+    client = sp_client(saml_idp, late, "urn:example:late-sp")
+    request_id, info = client.prepare_for_authenticate(entityid=saml_idp.entity_id, binding=BINDING_HTTP_REDIRECT)
+    assert b.goto(dict(info["headers"])["Location"]) == 200
+    sign_in(b, "bob", "battery staple", "late-sp-login-form")
+    b.wait_for_url(late)
+    resp = client.parse_authn_request_response(
+        acs.wait("/saml/acs-late").form["SAMLResponse"], BINDING_HTTP_POST, outstanding={request_id: late}
+    )
+    assert resp.ava[ATTR + "RoleSessionName"] == ["bob-session"]
 
 
 # --- what the IdPs issue, accepted by stsd ------------------------------------------
