@@ -79,6 +79,46 @@ def sign_in(b: Browser, user: str, password: str, shot: str):
     b.click("Sign in")
 
 
+def test_browser_commands_on_a_role_picker(browser):
+    """The commands the stsd pages' tests use, on a page like a role picker:
+    the form's values arrive at a loopback listener as a person set them."""
+    with Listener() as target:
+        picker = f"""<!doctype html><title>Pick a role</title><h1>Pick a role</h1>
+<form method="post" action="{target.url('/pick')}">
+<fieldset><legend>Role</legend>
+<label><input type="radio" name="role" value="arn:aws:iam::{ACCOUNT}:role/admin">admin</label>
+<label><input type="radio" name="role" value="arn:aws:iam::{ACCOUNT}:role/reader">reader</label></fieldset>
+<label for="duration">Session duration</label>
+<select id="duration" name="duration"><option value="3600">1 hour</option><option value="43200">12 hours</option></select>
+<label><input type="checkbox" name="remember" value="yes">Remember me</label>
+<label for="note">Note</label><input id="note" name="note" placeholder="why">
+<a href="{target.url('/help')}" data-kind="help">Help</a>
+<button type="submit">Continue</button></form>"""
+        assert browser.set_content(picker) == "about:blank"
+        assert browser.title == "Pick a role"
+        assert browser.texts("label") == ["admin", "reader", "Session duration", "Remember me", "Note"]
+        assert browser.attr("Help", "data-kind") == "help"
+        assert browser.eval("document.forms.length") == 1
+        browser.click("reader")
+        browser.select("Session duration", "12 hours")
+        assert browser.value("Session duration") == "43200"
+        browser.check("Remember me")
+        browser.fill("why", "audit")
+        browser.screenshot("role-picker")
+        url = browser.press("Note", "Enter")
+        assert url == target.url("/pick")
+        form = target.wait("/pick").form
+        assert form == {"role": f"arn:aws:iam::{ACCOUNT}:role/reader", "duration": "43200", "remember": "yes", "note": "audit"}
+        assert browser.text("#method") == "POST"
+        assert browser.cookies() == []
+        browser.reset()
+        assert browser.url == "about:blank"
+        with pytest.raises(AssertionError, match="no visible element"):
+            browser.wait_for("Nothing like this", timeout=0.5)
+        shots = sorted(p.name for p in browser.screenshots.iterdir())
+        assert shots[0] == "01-role-picker.png" and shots[1] == "02-error-wait_for.png"
+
+
 # --- OpenID Connect: authorization code + PKCE through the login form ------------
 
 @pytest.fixture(scope="module")
