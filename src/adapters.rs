@@ -15,4 +15,5 @@
 pub mod embedded;
 pub mod jwks;
 pub mod memory;
+pub mod oidc_rp;
 pub mod redis;

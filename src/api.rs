@@ -4,7 +4,7 @@
 //! the same listener ([`grpc`]), its request decoding
 //! ([`query`]) and response encoding ([`xml`]), the action table
 //! ([`dispatch`]), the STS actions ([`sts`]), the IAM actions ([`iam`]), and
-//! THE error-to-wire table ([`error`]). May import `service` and `domain`;
+//! THE error-to-wire table ([`error`]), and the sign-in pages ([`web`]). May import `service` and `domain`;
 //! never `adapters` or `config` (the composition root converts
 //! configuration into the settings types defined here).
 
@@ -19,4 +19,5 @@ pub mod http;
 pub mod iam;
 pub mod query;
 pub mod sts;
+pub mod web;
 pub mod xml;

@@ -46,6 +46,7 @@ mod bootstrap;
 mod random;
 mod saml;
 mod store;
+mod web;
 mod web_identity;
 
 /// Why the daemon cannot start or stopped.
@@ -183,16 +184,26 @@ pub async fn run(
     let saml = Arc::new(saml::build(&config, local, tls.is_some())?);
     let (state, grpc) = build_state(
         &config,
-        saml,
+        Arc::clone(&saml),
         secrets.root,
         secrets.additional_roots,
         master_key,
-        iam,
-        clock,
+        Arc::clone(&iam),
+        Arc::clone(&clock),
         readiness.clone(),
-        web,
+        Arc::clone(&web),
         revocations,
     );
+    let pages = web::build(
+        &config,
+        local,
+        tls.is_some(),
+        Arc::clone(&grpc.sts),
+        web,
+        saml,
+        iam,
+        clock,
+    )?;
     let state = Arc::new(state);
     readiness.set_ready();
 
@@ -210,7 +221,8 @@ pub async fn run(
         region = %config.region,
         "listening"
     );
-    let router = http::router(Arc::clone(&state), grpc::router(Arc::new(grpc)));
+    let extra = grpc::router(Arc::new(grpc)).merge(crate::api::web::router(Arc::new(pages)));
+    let router = http::router(Arc::clone(&state), extra);
     let drain = async move {
         shutdown.await;
         readiness.set_draining();

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 mod agent;
 mod credential_process;
+mod login;
 mod policy;
 mod serve;
 
@@ -36,6 +37,10 @@ enum Command {
     Agent(agent::AgentArgs),
     /// Print a role's credentials as `credential_process` Version 1 JSON.
     CredentialProcess(credential_process::CredentialProcessArgs),
+    /// Sign in through the broker's web pages in a browser and keep the
+    /// credentials (for `credential-process --profile`, or in
+    /// ~/.aws/credentials).
+    Login(login::LoginArgs),
 }
 
 /// Parses the command line and runs the command.
@@ -47,5 +52,6 @@ pub fn main() -> ExitCode {
         Command::CheckConfig(args) => serve::check_config(&args),
         Command::Agent(args) => agent::run(&args),
         Command::CredentialProcess(args) => credential_process::run(&args),
+        Command::Login(args) => login::run(&args),
     }
 }

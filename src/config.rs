@@ -17,6 +17,7 @@ pub mod file;
 pub mod redis;
 pub mod secrets;
 pub mod source;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -64,6 +65,8 @@ pub struct Config {
     pub sts: StsConfig,
     /// AssumeRoleWithWebIdentity and AssumeRoleWithSAML.
     pub federation: FederationConfig,
+    /// `[web]`: browser sign-in.
+    pub web: web::WebConfig,
     /// `[caches]`.
     pub caches: CachesConfig,
     /// `[authorize]`: how long a caller may cache an Authorize answer.
@@ -281,6 +284,7 @@ impl Config {
         if let Some(ca) = get(source::FEDERATION_CA_FILE)? {
             federation.oidc.ca_file = Some(PathBuf::from(ca));
         }
+        let web = web::web_config(raw.web, origin, text)?;
         let secrets = SecretsConfig {
             master_key: master_key_source(&get, raw.store.master_key_file)?,
             root: root_source(&get)?,
@@ -330,6 +334,7 @@ impl Config {
                 mfa_into_role_sessions: raw.sts.mfa_into_role_sessions,
             },
             federation,
+            web,
             caches: CachesConfig {
                 sessions: raw.caches.sessions.0,
                 signing_keys: raw.caches.signing_keys.0,

@@ -14,6 +14,7 @@ pub mod iam;
 pub mod policy_cache;
 pub mod sessions;
 pub mod simulate_policy;
+pub mod sso;
 pub mod store;
 pub mod sts;
 pub mod vending;

@@ -8,7 +8,9 @@
 //! of the table, the AWS code in `x-amzn-errortype` metadata, the request
 //! id in `x-amzn-requestid`, the Query API's message text). It is the only
 //! place a status is chosen: a new [`ErrorCode`] breaks this build until
-//! it is placed here. Imports `service::error`, `http` and `tonic` only.
+//! it is placed here. The sign-in pages' statuses are here too
+//! ([`web_status`]). Imports `service::error`, `service::sso`, `http` and
+//! `tonic` only.
 //!
 //! Statuses follow reference 1.7 (STS) and IAM's error pages. gRPC codes
 //! by class: policy denials `PERMISSION_DENIED`; every signature, key and
@@ -133,6 +135,19 @@ pub fn grpc_status(err: &ServiceError, request_id: &str) -> tonic::Status {
 /// before a gRPC handler runs (authentication, body limit, timeout).
 pub fn grpc_response<B: Default>(err: &ServiceError, request_id: &str) -> http::Response<B> {
     grpc_status(err, request_id).into_http()
+}
+
+/// The HTTP status of a sign-in page that failed with `error`.
+pub fn web_status(error: &crate::service::sso::SsoError) -> StatusCode {
+    use crate::service::sso::SsoError as E;
+    match error {
+        E::BadRequest(_) | E::LoginExpired => StatusCode::BAD_REQUEST,
+        E::BadCredentials | E::MfaRequired | E::NotSignedIn => StatusCode::UNAUTHORIZED,
+        E::Csrf | E::NotOffered(_) | E::PasswordChange(_) => StatusCode::FORBIDDEN,
+        E::Idp(_) => StatusCode::BAD_GATEWAY,
+        E::Refused(e) => wire(e.code()).status,
+        E::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
 }
 
 /// The table.

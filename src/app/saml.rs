@@ -4,7 +4,8 @@
 //! `saml_private_key_file` (read as a secret file: 0600, never logged)
 //! into [`Saml`]; without configured recipients, the AWS sign-in
 //! endpoints plus the broker's own `/saml` URL on the address it listens
-//! on. Imports config and service.
+//! on; with `[[web.saml]]` sign-in, the pages' ACS (`<public_url>/saml`)
+//! always. Imports config and service.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -23,12 +24,20 @@ use crate::service::sts::saml::{DEFAULT_RECIPIENTS, Saml, SamlSettings};
 /// A private key file that cannot be read or is not an RSA key.
 pub(super) fn build(config: &Config, local: SocketAddr, tls: bool) -> Result<Saml, ConfigError> {
     let saml = &config.federation.saml;
-    let recipients = saml.recipients.clone().unwrap_or_else(|| {
-        let scheme = if tls { "https" } else { "http" };
+    let scheme = if tls { "https" } else { "http" };
+    let mut recipients = saml.recipients.clone().unwrap_or_else(|| {
         let mut r: Vec<String> = DEFAULT_RECIPIENTS.iter().map(|s| (*s).to_owned()).collect();
         r.push(format!("{scheme}://{local}/saml"));
         r
     });
+    // The sign-in pages' own ACS is always a recipient when they sign in
+    // through SAML.
+    if !config.web.saml.is_empty() {
+        let acs = format!("{}/saml", super::web::public_url(config, local, tls));
+        if !recipients.contains(&acs) {
+            recipients.push(acs);
+        }
+    }
     let mut decryption_keys = HashMap::new();
     for p in &config.federation.providers {
         let Some(path) = &p.saml_private_key_file else {

@@ -50,8 +50,12 @@ pub(super) struct CredentialProcessArgs {
     #[arg(long, value_name = "URL")]
     endpoint: Option<String>,
     /// The role to assume.
-    #[arg(long, value_name = "ARN")]
-    role_arn: String,
+    #[arg(long, value_name = "ARN", required_unless_present = "profile")]
+    role_arn: Option<String>,
+    /// Serve the credentials `stsd login --profile NAME` keeps (until they
+    /// expire; then sign in again) instead of calling the broker.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["role_arn", "web_identity_token_file", "client_cert_file"])]
+    profile: Option<String>,
     /// A web-identity token file (AssumeRoleWithWebIdentity).
     #[arg(long, value_name = "FILE")]
     web_identity_token_file: Option<PathBuf>,
@@ -90,9 +94,11 @@ pub(super) struct CredentialProcessArgs {
 
 /// A cache file.
 #[derive(Serialize, Deserialize)]
-struct Cached {
-    expiration: i64,
-    output: serde_json::Value,
+pub(super) struct Cached {
+    /// Expiry, seconds since the epoch.
+    pub(super) expiration: i64,
+    /// The Version 1 JSON.
+    pub(super) output: serde_json::Value,
 }
 
 /// Prints credentials or fails with a message on stderr.
@@ -118,6 +124,13 @@ pub(super) fn run(args: &CredentialProcessArgs) -> ExitCode {
 
 fn credentials(args: &CredentialProcessArgs) -> Result<Vec<u8>, String> {
     let clock = Arc::new(SystemClock);
+    if let Some(profile) = &args.profile {
+        return login_credentials(args, profile, clock.now_secs());
+    }
+    let role_arn = args
+        .role_arn
+        .clone()
+        .ok_or("--role-arn or --profile is required")?;
     let url = match &args.endpoint {
         Some(u) => u.clone(),
         None => std::env::var(ENDPOINT_ENV)
@@ -126,7 +139,7 @@ fn credentials(args: &CredentialProcessArgs) -> Result<Vec<u8>, String> {
     let endpoint = broker_endpoint(&url)?;
     let (auth, web_identity, caller) = authentication(args)?;
     let request = RoleRequest {
-        role_arn: args.role_arn.clone(),
+        role_arn,
         session_name: args.role_session_name.clone(),
         duration_secs: args.duration_seconds,
     };
@@ -244,16 +257,15 @@ fn cache_file(
 ) -> Result<PathBuf, String> {
     let dir = match &args.cache_dir {
         Some(d) => d.clone(),
-        None => std::env::var_os("XDG_CACHE_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-            .ok_or("no cache directory: set --cache-dir, XDG_CACHE_HOME or HOME (or --no-cache)")?
-            .join("stsd")
-            .join("credential-process"),
+        None => cache_base()?.join("stsd").join("credential-process"),
     };
     let key = format!(
         "{}\n{}\n{}\n{}\n{}",
-        endpoint, args.role_arn, args.role_session_name, args.duration_seconds, caller
+        endpoint,
+        args.role_arn.as_deref().unwrap_or_default(),
+        args.role_session_name,
+        args.duration_seconds,
+        caller
     );
     let name = data_encoding::HEXLOWER.encode(&Sha256::digest(key.as_bytes()));
     Ok(dir.join(format!("{}.json", name.get(..32).unwrap_or(&name))))
@@ -280,26 +292,79 @@ fn read_cache(path: &Path) -> Option<Cached> {
 }
 
 fn write_cache(path: &Path, cached: &Cached) -> Result<(), String> {
+    let body = serde_json::to_vec(cached).map_err(|e| e.to_string())?;
+    write_private(path, &body)
+}
+
+/// Writes `body` to `path` through a temporary file renamed into place,
+/// the file 0600 in a directory made 0700 when missing.
+pub(super) fn write_private(path: &Path, body: &[u8]) -> Result<(), String> {
     use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
-    let dir = path.parent().ok_or("the cache file has no directory")?;
+    let dir = path.parent().ok_or("the file has no directory")?;
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?;
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    let body = serde_json::to_vec(cached).map_err(|e| e.to_string())?;
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .open(&tmp)
         .map_err(|e| format!("{}: {e}", tmp.display()))?;
-    f.write_all(&body)
+    f.write_all(body)
         .map_err(|e| format!("{}: {e}", tmp.display()))?;
     drop(f);
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         format!("{}: {e}", path.display())
     })
+}
+
+/// The cache file `stsd login --profile NAME` writes: `NAME.json` under
+/// `dir`, default `$XDG_CACHE_HOME/stsd/login` or `~/.cache/stsd/login`.
+pub(super) fn login_cache_file(dir: Option<&Path>, profile: &str) -> Result<PathBuf, String> {
+    let valid = !profile.is_empty()
+        && profile.len() <= 64
+        && profile
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        && !profile.starts_with('.');
+    if !valid {
+        return Err(
+            "--profile: 1 to 64 letters, digits, '-', '_' or '.', not starting with '.'".into(),
+        );
+    }
+    let dir = match dir {
+        Some(d) => d.to_owned(),
+        None => cache_base()?.join("stsd").join("login"),
+    };
+    Ok(dir.join(format!("{profile}.json")))
+}
+
+/// `$XDG_CACHE_HOME`, else `~/.cache`.
+fn cache_base() -> Result<PathBuf, String> {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .ok_or_else(|| "no cache directory: set --cache-dir, XDG_CACHE_HOME or HOME".to_owned())
+}
+
+/// The credentials `stsd login` kept for `profile`, while they last.
+fn login_credentials(
+    args: &CredentialProcessArgs,
+    profile: &str,
+    now: i64,
+) -> Result<Vec<u8>, String> {
+    let path = login_cache_file(args.cache_dir.as_deref(), profile)?;
+    let cached = read_cache(&path).ok_or_else(|| {
+        format!("no credentials for profile {profile}: run `stsd login --profile {profile}`")
+    })?;
+    if cached.expiration <= now {
+        return Err(format!(
+            "the credentials of profile {profile} have expired: run `stsd login --profile {profile}`"
+        ));
+    }
+    serde_json::to_vec(&cached.output).map_err(|e| e.to_string())
 }

@@ -70,6 +70,8 @@ pub struct FileConfig {
     pub caches: CachesSection,
     /// `[authorize]`.
     pub authorize: AuthorizeSection,
+    /// `[web]`.
+    pub web: super::web::WebSection,
 }
 
 /// `[caches]`: sizes of the request-path caches (entries).

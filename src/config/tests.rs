@@ -580,3 +580,58 @@ fn client_principals_are_validated_naming_the_key_and_line() {
     .to_string();
     assert!(e.contains("unknown field `client_ca`"), "{e}");
 }
+
+#[test]
+fn web_sign_in_is_configured_and_checked() {
+    let c = load("", &[]).unwrap();
+    assert!(c.web.users && c.web.oidc.is_empty() && c.web.saml.is_empty());
+    assert_eq!((c.web.login_ttl_secs, c.web.session_ttl_secs), (600, 3600));
+
+    let good = r#"
+[web]
+public_url = "https://sts.example.com/"
+login_ttl_secs = 120
+[[web.oidc]]
+name = "corp"
+issuer = "https://login.example.com"
+client_id = "stsd"
+[[web.saml]]
+name = "corp-saml"
+label = "Corp SAML"
+provider_arn = "arn:aws:iam::123456789012:saml-provider/corp"
+sso_url = "https://idp.example.com/sso"
+"#;
+    let c = load(good, &[]).unwrap();
+    assert_eq!(c.web.public_url.as_deref(), Some("https://sts.example.com"));
+    assert_eq!(c.web.login_ttl_secs, 120);
+    let o = c.web.oidc.first().unwrap();
+    assert_eq!((o.label.as_str(), o.scopes.len()), ("corp", 2));
+    assert!(c.web.saml.first().unwrap().allow_idp_initiated);
+
+    let bad = |text: &str, key: &str| {
+        let e = load(text, &[]).unwrap_err().to_string();
+        assert!(e.contains(key), "{key}: {e}");
+    };
+    bad(
+        "[web]\npublic_url = \"sts.example.com\"\n",
+        "web.public_url",
+    );
+    bad(
+        "[[web.oidc]]\nname = \"a b\"\nissuer = \"https://x\"\nclient_id = \"c\"\n",
+        "web.oidc[0].name",
+    );
+    bad(
+        "[[web.oidc]]\nname = \"a\"\nissuer = \"ftp://x\"\nclient_id = \"c\"\n",
+        "web.oidc[0].issuer",
+    );
+    bad(
+        "[[web.oidc]]\nname = \"a\"\nissuer = \"https://x\"\nclient_id = \"c\"\n[[web.saml]]\nname = \"a\"\nprovider_arn = \"arn:aws:iam::123456789012:saml-provider/p\"\nsso_url = \"https://i\"\n",
+        "web.saml[0].name",
+    );
+    bad(
+        "[[web.saml]]\nname = \"s\"\nprovider_arn = \"arn:aws:iam::123456789012:role/r\"\nsso_url = \"https://i\"\n",
+        "web.saml[0].provider_arn",
+    );
+    assert!(load("[web]\nlogin_ttl_secs = 5\n", &[]).is_err());
+    assert!(load("[web]\nbogus = 1\n", &[]).is_err());
+}

@@ -9,8 +9,12 @@
 //! ([`Window`]) checked against `now` with a skew. The XML, the signature
 //! and the store live in `service::sts::saml`.
 //!
-//! Pure: std, ring (SHA-1 for the qualifier) and data-encoding only.
+//! The AuthnRequest of SP-initiated browser sign-in is [`authn_request`].
+//!
+//! Pure: std, ring (SHA-1 for the qualifier), flate2 and data-encoding only.
 //! Spec: reference sections 7.3 and 8.
+
+pub mod authn_request;
 
 use data_encoding::BASE64;
 

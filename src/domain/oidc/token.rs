@@ -68,6 +68,12 @@ impl WebIdentityToken {
     }
 }
 
+impl Clone for WebIdentityToken {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
 impl fmt::Debug for WebIdentityToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("WebIdentityToken(<redacted>)")

@@ -140,6 +140,48 @@ pub async fn assume_role_federated(
     transport: &Transport,
     request: FederatedRequest,
 ) -> Result<Minted, ServiceError> {
+    let Prepared {
+        role,
+        session,
+        packed,
+        request_id,
+    } = prepare(sts, transport, request).await?;
+    let minted = sts
+        .mint_role_session(&role, session, packed, &request_id)
+        .await?;
+    record_use(sts, transport.region.clone(), &role).await;
+    Ok(minted)
+}
+
+/// Whether the identity may assume the role: every check of
+/// [`assume_role_federated`], nothing minted (the browser login's role
+/// picker lists the roles for which this is `Ok`).
+///
+/// # Errors
+///
+/// Those of [`assume_role_federated`].
+pub async fn check_federated(
+    sts: &Sts,
+    transport: &Transport,
+    request: FederatedRequest,
+) -> Result<(), ServiceError> {
+    prepare(sts, transport, request).await.map(drop)
+}
+
+/// A request that passed every check: what minting needs.
+struct Prepared {
+    role: RoleRecord,
+    session: RoleSession,
+    packed: Option<u32>,
+    request_id: String,
+}
+
+/// Every check of a federated exchange, in the order of the module doc.
+async fn prepare(
+    sts: &Sts,
+    transport: &Transport,
+    request: FederatedRequest,
+) -> Result<Prepared, ServiceError> {
     let FederatedRequest {
         role_arn,
         session_name,
@@ -189,11 +231,12 @@ pub async fn assume_role_federated(
         chain_depth: 0,
         provider_keys: session_keys(&identity, &mapped_keys),
     };
-    let minted = sts
-        .mint_role_session(&role, session, packed, &request_id)
-        .await?;
-    record_use(sts, transport.region.clone(), &role).await;
-    Ok(minted)
+    Ok(Prepared {
+        role,
+        session,
+        packed,
+        request_id,
+    })
 }
 
 /// Applies the provider's claim mapping: mapped tags and source identity

@@ -46,7 +46,9 @@ use self::aws::AwsAttributes;
 use self::decrypt::DecryptionKey;
 use self::error::SamlError;
 use self::metadata::MetadataCache;
-use super::federated::{FederatedIdentity, FederatedKind, FederatedRequest, assume_role_federated};
+use super::federated::{
+    FederatedIdentity, FederatedKind, FederatedRequest, assume_role_federated, check_federated,
+};
 use super::session_policy::SessionPolicies;
 use super::{Minted, Sts};
 use crate::domain::ids::{Arn, SamlProviderName};
@@ -139,7 +141,7 @@ pub struct SamlSubject {
 
 /// An assertion that passed every check of this module: what the
 /// federation core needs.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Accepted {
     /// The response's subject fields.
     pub subject: SamlSubject,
@@ -152,6 +154,23 @@ pub struct Accepted {
     /// The longest the session may last, from `SessionDuration` and
     /// `SessionNotOnOrAfter`.
     pub max_duration: Option<u32>,
+}
+
+/// A browser login's SAML response, verified and its ID spent: who the
+/// person is and which roles the `Role` attribute offers them through
+/// this provider. Nothing is minted until they pick one
+/// ([`assume_role_from_login`]).
+#[derive(Debug, Clone)]
+pub struct LoginAssertion {
+    /// The SAML provider that signed it.
+    pub provider_arn: Arn,
+    /// The verified identity.
+    pub accepted: Accepted,
+    /// The roles its `Role` attribute pairs with `provider_arn`, in
+    /// document order.
+    pub roles: Vec<Arn>,
+    /// The AuthnRequest ID it answers (`None` when IdP-initiated).
+    pub in_response_to: Option<String>,
 }
 
 // === impl Saml ===
@@ -176,32 +195,110 @@ impl Saml {
         sts: &Sts,
         input: &AssumeRoleWithSaml,
     ) -> Result<Accepted, ServiceError> {
-        let document = decode(&input.assertion)?;
-        let provider = load_provider(sts, &input.principal_arn).await?;
+        let arn = input.principal_arn.as_str();
+        let (provider, claims) = self
+            .verified_claims(sts, &input.principal_arn, &input.assertion)
+            .await?;
+        let aws = AwsAttributes::read(&claims.attributes, input.role_arn.as_str(), arn)?;
+        self.finish(sts, &provider, claims, aws).await
+    }
+
+    /// A browser login's response (steps 1–6 without a chosen role): the
+    /// verified identity and the roles its `Role` attribute offers through
+    /// `provider_arn`; the assertion ID is spent, so the same response is
+    /// accepted once.
+    ///
+    /// # Errors
+    ///
+    /// As [`Saml::accept`]; `AccessDenied` when no `Role` value pairs a
+    /// role with this provider.
+    pub async fn accept_login(
+        &self,
+        sts: &Sts,
+        provider_arn: &Arn,
+        response: &SamlAssertion,
+    ) -> Result<LoginAssertion, ServiceError> {
+        let (provider, claims) = self.verified_claims(sts, provider_arn, response).await?;
+        let roles: Vec<Arn> = aws::role_pairs(&claims.attributes)
+            .into_iter()
+            .filter(|(_, p)| p == provider_arn.as_str())
+            .filter_map(|(r, _)| r.parse().ok())
+            .collect();
+        if roles.is_empty() {
+            return Err(SamlError::RoleNotInAssertion.into());
+        }
+        let aws = AwsAttributes::read_any(&claims.attributes)?;
+        let in_response_to = claims.in_response_to.clone();
+        let accepted = self.finish(sts, &provider, claims, aws).await?;
+        Ok(LoginAssertion {
+            provider_arn: provider_arn.clone(),
+            accepted,
+            roles,
+            in_response_to,
+        })
+    }
+
+    /// The entity ID of the IdP behind the SAML provider `arn` (from its
+    /// metadata).
+    ///
+    /// # Errors
+    ///
+    /// An unknown provider or unusable metadata.
+    pub async fn entity_id(&self, sts: &Sts, arn: &Arn) -> Result<String, ServiceError> {
+        let provider = load_provider(sts, arn).await?;
         let keys = self
             .cache
             .keys(&provider.metadata_document)
             .map_err(SamlError::from)?;
-        let arn = input.principal_arn.as_str();
-        let key = self.settings.decryption_keys.get(arn).map(Arc::as_ref);
+        Ok(keys.entity_id.clone())
+    }
+
+    /// Steps 1–4: the provider and the checked claims of `assertion`.
+    async fn verified_claims(
+        &self,
+        sts: &Sts,
+        principal_arn: &Arn,
+        assertion: &SamlAssertion,
+    ) -> Result<(SamlProviderRecord, Claims), ServiceError> {
+        let document = decode(assertion)?;
+        let provider = load_provider(sts, principal_arn).await?;
+        let keys = self
+            .cache
+            .keys(&provider.metadata_document)
+            .map_err(SamlError::from)?;
+        let key = self
+            .settings
+            .decryption_keys
+            .get(principal_arn.as_str())
+            .map(Arc::as_ref);
         let verified = verify::verify(&document, &keys.certs, key)?;
         tracing::debug!(protection = ?verified.protection, "SAML signature verified");
-        let now = i64::try_from(sts.now()).unwrap_or(i64::MAX);
-        let skew = i64::try_from(sts.federation.clock_skew_secs).unwrap_or(i64::MAX);
         let expect = Expect {
             entity_id: &keys.entity_id,
             audiences: &self.settings.audiences,
             recipients: &self.settings.recipients,
-            skew,
-            now,
+            skew: skew(sts),
+            now: now(sts),
         };
         let claims = assertion::read(&verified.assertion, &expect)?;
-        let aws = AwsAttributes::read(&claims.attributes, input.role_arn.as_str(), arn)?;
-        let max_duration = max_duration(&claims, &aws, now)?;
+        Ok((provider, claims))
+    }
+
+    /// Steps 5–6 once the AWS attributes are read: the session's longest
+    /// duration, and the assertion ID spent.
+    async fn finish(
+        &self,
+        sts: &Sts,
+        provider: &SamlProviderRecord,
+        claims: Claims,
+        aws: AwsAttributes,
+    ) -> Result<Accepted, ServiceError> {
+        let max_duration = max_duration(&claims, &aws, now(sts))?;
         if self.settings.reject_replay {
-            self.spend(sts, arn, &claims, skew).await?;
+            self.spend(sts, provider.arn.as_str(), &claims, skew(sts))
+                .await?;
         }
-        Ok(accepted(&provider, claims, aws, max_duration))
+        Ok(accepted(provider, claims, aws, max_duration))
     }
 
     /// Refuses an assertion ID accepted before; remembers it until the
@@ -255,15 +352,107 @@ pub async fn assume_role_with_saml(
     input: AssumeRoleWithSaml,
 ) -> Result<(Minted, SamlSubject), ServiceError> {
     let accepted = saml.accept(sts, &input).await?;
-    let request = FederatedRequest {
-        role_arn: input.role_arn,
+    let subject = accepted.subject.clone();
+    let request = federated_request(
+        accepted,
+        input.role_arn,
+        input.principal_arn,
+        input.duration,
+        input.policies,
+        input.request_id,
+    );
+    let minted = assume_role_federated(sts, transport, request).await?;
+    Ok((minted, subject))
+}
+
+/// A role session for a browser login's verified response and the role
+/// the person picked: the role must be one the `Role` attribute offered,
+/// and then everything AssumeRoleWithSAML decides (trust policy, tags,
+/// durations) is decided the same way.
+///
+/// # Errors
+///
+/// `AccessDenied` for a role the response does not offer; those of
+/// [`assume_role_federated`].
+pub async fn assume_role_from_login(
+    sts: &Sts,
+    transport: &Transport,
+    login: &LoginAssertion,
+    role_arn: &Arn,
+    request_id: String,
+) -> Result<Minted, ServiceError> {
+    if !login.roles.contains(role_arn) {
+        return Err(SamlError::RoleNotInAssertion.into());
+    }
+    let request = federated_request(
+        login.accepted.clone(),
+        role_arn.clone(),
+        login.provider_arn.clone(),
+        None,
+        SessionPolicies::default(),
+        request_id,
+    );
+    assume_role_federated(sts, transport, request).await
+}
+
+/// Whether the person of a browser login may assume `role_arn`: the
+/// checks of [`assume_role_from_login`], nothing minted (the role picker
+/// lists the offered roles for which this is `Ok`).
+///
+/// # Errors
+///
+/// Those of [`assume_role_from_login`].
+pub async fn check_login_role(
+    sts: &Sts,
+    transport: &Transport,
+    login: &LoginAssertion,
+    role_arn: &Arn,
+) -> Result<(), ServiceError> {
+    if !login.roles.contains(role_arn) {
+        return Err(SamlError::RoleNotInAssertion.into());
+    }
+    let request = federated_request(
+        login.accepted.clone(),
+        role_arn.clone(),
+        login.provider_arn.clone(),
+        None,
+        SessionPolicies::default(),
+        String::new(),
+    );
+    check_federated(sts, transport, request).await
+}
+
+/// The `Issuer` of a SAML response, unverified (the response's own, else
+/// its first assertion's): which provider's keys to verify it with.
+/// `None` when the response does not decode or parse.
+pub fn response_issuer(response: &SamlAssertion) -> Option<String> {
+    let document = decode(response).ok()?;
+    let root = xml::parse(&document, xml::RESPONSE_LIMITS).ok()?;
+    let issuer = root.child(xml::SAML, "Issuer").or_else(|| {
+        root.child(xml::SAML, "Assertion")
+            .and_then(|a| a.child(xml::SAML, "Issuer"))
+    })?;
+    Some(issuer.text().trim().to_owned())
+}
+
+/// What the federation core needs from an accepted assertion.
+fn federated_request(
+    accepted: Accepted,
+    role_arn: Arn,
+    provider_arn: Arn,
+    duration: Option<u32>,
+    policies: SessionPolicies,
+    request_id: String,
+) -> FederatedRequest {
+    FederatedRequest {
+        role_arn,
         session_name: accepted.aws.session_name,
-        duration: input.duration,
+        duration,
         max_duration: accepted.max_duration,
-        policies: input.policies,
+        policies,
         identity: FederatedIdentity {
             kind: FederatedKind::Saml,
-            provider_arn: input.principal_arn,
+            provider_arn,
             key_prefix: "saml".to_owned(),
             keys: accepted.keys,
             claims: accepted.attributes,
@@ -271,10 +460,18 @@ pub async fn assume_role_with_saml(
             transitive_tag_keys: accepted.aws.transitive_tag_keys,
             source_identity: accepted.aws.source_identity,
         },
-        request_id: input.request_id,
-    };
-    let minted = assume_role_federated(sts, transport, request).await?;
-    Ok((minted, accepted.subject))
+        request_id,
+    }
+}
+
+/// Now, as assertion times count it.
+fn now(sts: &Sts) -> i64 {
+    i64::try_from(sts.now()).unwrap_or(i64::MAX)
+}
+
+/// The allowed clock skew, seconds.
+fn skew(sts: &Sts) -> i64 {
+    i64::try_from(sts.federation.clock_skew_secs).unwrap_or(i64::MAX)
 }
 
 /// The document inside `SAMLAssertion` (whitespace in the base64 is

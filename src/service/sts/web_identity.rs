@@ -34,7 +34,9 @@ use crate::service::error::{ErrorCode, ServiceError};
 use crate::service::store::model::OidcProviderRecord;
 use crate::service::store::{Key, fetch};
 
-use super::federated::{FederatedIdentity, FederatedKind, FederatedRequest, assume_role_federated};
+use super::federated::{
+    FederatedIdentity, FederatedKind, FederatedRequest, assume_role_federated, check_federated,
+};
 use super::session_policy::SessionPolicies;
 use super::{Minted, Sts};
 pub use keys::{IdpKeys, KeyError, StaticKeys};
@@ -121,6 +123,40 @@ pub async fn assume_role_with_web_identity(
         provider: claims.issuer,
         audience: claims.audience,
     })
+}
+
+/// Whether `request`'s token may assume its role: every check of
+/// [`assume_role_with_web_identity`], nothing minted — the OIDC role
+/// picker of a browser login asks this of each candidate role, so the
+/// shared evaluator decides what is listed.
+///
+/// # Errors
+///
+/// Those of [`assume_role_with_web_identity`].
+pub async fn check_web_identity(
+    sts: &Sts,
+    web: &WebIdentity,
+    transport: &Transport,
+    request: WebIdentityRequest,
+) -> Result<(), ServiceError> {
+    let header = peek(&request.token).map_err(token_error)?;
+    let provider = find_provider(sts, &request.role_arn, &header.issuer).await?;
+    let claims = verify(sts, web, &provider, &request.token, &header).await?;
+    let identity = identity(&provider, &claims)?;
+    check_federated(
+        sts,
+        transport,
+        FederatedRequest {
+            role_arn: request.role_arn,
+            session_name: request.session_name,
+            duration: request.duration,
+            max_duration: None,
+            policies: request.policies,
+            identity,
+            request_id: request.request_id,
+        },
+    )
+    .await
 }
 
 /// The OIDC provider of the role's account whose URL is `issuer` exactly.

@@ -53,6 +53,9 @@ pub(crate) struct Claims {
     pub window: Window,
     /// The earliest `SessionNotOnOrAfter` of its authentication statements.
     pub session_not_on_or_after: Option<i64>,
+    /// The bearer confirmation's `InResponseTo`: the AuthnRequest ID an
+    /// SP-initiated login answers (absent when IdP-initiated).
+    pub in_response_to: Option<String>,
     /// Every attribute: name and values, in document order (several
     /// statements or repeated names merged).
     pub attributes: Vec<(String, Vec<String>)>,
@@ -116,6 +119,10 @@ pub(crate) fn read(assertion: &Element, expect: &Expect<'_>) -> Result<Claims, S
         recipient,
         window,
         session_not_on_or_after: session_end,
+        in_response_to: confirmation
+            .attr("InResponseTo")
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned),
         attributes: attributes(assertion),
     })
 }

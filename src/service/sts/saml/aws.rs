@@ -70,14 +70,23 @@ impl AwsAttributes {
         role_arn: &str,
         provider_arn: &str,
     ) -> Result<Self, SamlError> {
-        let roles = values(attributes, "Role").unwrap_or_default();
-        if !roles
+        if !role_pairs(attributes)
             .iter()
-            .filter_map(|v| role_pair(v))
             .any(|(r, p)| r == role_arn && p == provider_arn)
         {
             return Err(SamlError::RoleNotInAssertion);
         }
+        Self::read_any(attributes)
+    }
+
+    /// Reads the AWS attributes of `attributes` without choosing a role:
+    /// what a browser login reads before the person picks one of
+    /// [`role_pairs`].
+    ///
+    /// # Errors
+    ///
+    /// [`SamlError::Attribute`] for a missing or invalid attribute.
+    pub(crate) fn read_any(attributes: &[(String, Vec<String>)]) -> Result<Self, SamlError> {
         let session_name = single(attributes, "RoleSessionName")?
             .ok_or_else(|| {
                 SamlError::Attribute("RoleSessionName is required in AuthnResponse".into())
@@ -116,6 +125,22 @@ impl AwsAttributes {
             source_identity,
         })
     }
+}
+
+/// The `(role ARN, provider ARN)` pairs of the `Role` attribute, in
+/// document order, each once; values that are not a pair are skipped.
+pub fn role_pairs(attributes: &[(String, Vec<String>)]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (r, p) in values(attributes, "Role")
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|v| role_pair(v))
+    {
+        if !out.iter().any(|(a, b)| a == r && b == p) {
+            out.push((r.to_owned(), p.to_owned()));
+        }
+    }
+    out
 }
 
 /// `PrincipalTag:<Key>` attributes as session tags.
