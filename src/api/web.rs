@@ -74,31 +74,21 @@ pub fn router(state: Arc<WebState>) -> Router {
 impl WebState {
     /// The session cookie's name.
     fn cookie_name(&self) -> &'static str {
-        if self.secure {
-            "__Host-stsd-session"
-        } else {
-            "stsd-session"
-        }
+        cookie_name(self.secure)
     }
 
     /// The `Set-Cookie` value for session `id`.
     fn set_cookie(&self, id: &SessionId) -> String {
-        let secure = if self.secure { "; Secure" } else { "" };
-        format!(
-            "{}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
-            self.cookie_name(),
+        set_cookie_value(
+            self.secure,
             id.0.expose_secret(),
-            self.sso.settings.session_ttl_secs
+            self.sso.settings.session_ttl_secs,
         )
     }
 
     /// The `Set-Cookie` value that clears the session cookie.
     fn clear_cookie(&self) -> String {
-        let secure = if self.secure { "; Secure" } else { "" };
-        format!(
-            "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}",
-            self.cookie_name()
-        )
+        set_cookie_value(self.secure, "", 0)
     }
 
     /// The session id the request's cookie carries.
@@ -172,6 +162,25 @@ impl WebState {
     }
 }
 
+/// The session cookie's name: `__Host-` (Secure, host-only, `Path=/`)
+/// over TLS.
+fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-stsd-session"
+    } else {
+        "stsd-session"
+    }
+}
+
+/// A `Set-Cookie` value for the session cookie.
+fn set_cookie_value(secure: bool, value: &str, max_age: u64) -> String {
+    let flag = if secure { "; Secure" } else { "" };
+    format!(
+        "{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{flag}",
+        cookie_name(secure)
+    )
+}
+
 /// What a page request says about its connection, as STS sees it.
 fn transport(connection: Option<&Connection>) -> Transport {
     Transport {
@@ -229,4 +238,35 @@ fn with_cookie(mut response: Response<Body>, value: &str) -> Response<Body> {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_cookie_is_host_only_and_secure_over_tls() {
+        assert_eq!(
+            set_cookie_value(true, "abc", 60),
+            "__Host-stsd-session=abc; Path=/; HttpOnly; SameSite=Lax; Max-Age=60; Secure"
+        );
+        assert_eq!(
+            set_cookie_value(false, "", 0),
+            "stsd-session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"
+        );
+    }
+
+    #[test]
+    fn every_page_gets_the_strict_headers() {
+        let r = respond(StatusCode::OK, "text/html", "x", Some("http://127.0.0.1:9"));
+        let h = r.headers();
+        let csp = h[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(
+            csp.contains("form-action 'self' http://127.0.0.1:9;"),
+            "{csp}"
+        );
+        assert!(!csp.contains("unsafe"), "{csp}");
+        assert_eq!(h[header::X_FRAME_OPTIONS], "DENY");
+        assert_eq!(h[header::CACHE_CONTROL], "no-store");
+    }
 }

@@ -468,7 +468,7 @@ def test_pages_send_strict_headers_and_cookies(stsd):
     [cookie] = cookies
     assert re.search(r"; HttpOnly", cookie) and "SameSite=Lax" in cookie and "Path=/" in cookie
     # Plain HTTP on loopback here, so not Secure; over TLS the cookie is
-    # __Host- and Secure (tests/it/web.rs).
+    # __Host- and Secure (unit test in src/api/web.rs).
     assert cookie.startswith("stsd-session=")
     assert '<label for="password">Password</label>' in body and "<script>" not in body
     status, headers, xml, _ = fetch(f"{stsd.endpoint}/web/saml/metadata")
