@@ -200,8 +200,10 @@ fn continue_signed_in(
         Ok(v) => v,
         Err(e) => return error_page(&e),
     };
-    let next = match (issued, &cli) {
-        (Some(issued), Some(request)) => match cli::grant(&s.sso, request.clone(), issued) {
+    let mut waiting = cli;
+    let next = match (issued, waiting.take()) {
+        // Minted already and an `stsd login` waits: straight back to it.
+        (Some(issued), Some(request)) => match cli::grant(&s.sso, request, issued) {
             Ok(url) => redirect(&url),
             Err(e) => error_page(&e),
         },
@@ -209,14 +211,16 @@ fn continue_signed_in(
             fresh.lock().issued = Some(issued);
             redirect("/web/credentials")
         }
-        (None, _) => redirect("/web/roles"),
+        // The picker next; the waiting `stsd login` stays with the session.
+        (None, request) => {
+            waiting = request;
+            redirect("/web/roles")
+        }
     };
     {
         let mut guard = fresh.lock();
         guard.person = Some(Arc::new(person));
-        if guard.issued.is_none() {
-            guard.cli = cli;
-        }
+        guard.cli = waiting;
     }
     with_cookie(next, &s.set_cookie(&id))
 }
