@@ -42,6 +42,7 @@ use crate::service::store::StoreError;
 use crate::service::sts::federated::FederationSettings;
 use crate::service::sts::{Sts, StsSettings};
 
+mod audit;
 mod bootstrap;
 mod random;
 mod saml;
@@ -70,6 +71,9 @@ pub enum AppError {
     /// applied.
     #[error(transparent)]
     Bootstrap(#[from] BootstrapError),
+    /// The audit trail cannot be opened, or its signing key read.
+    #[error("{0}")]
+    Audit(String),
     /// The TLS client of federation fetches cannot be built (the CA
     /// bundle).
     #[error(transparent)]
@@ -181,6 +185,7 @@ pub async fn run(
     ));
     let web = Arc::new(web_identity::build(&config, Arc::clone(&clock))?);
     let saml = Arc::new(saml::build(&config, local, tls.is_some())?);
+    let (audit, audit_writer) = audit::build(&config, Arc::clone(&clock))?;
     let (state, grpc) = build_state(
         &config,
         saml,
@@ -192,6 +197,7 @@ pub async fn run(
         readiness.clone(),
         web,
         revocations,
+        audit,
     );
     let state = Arc::new(state);
     readiness.set_ready();
@@ -221,6 +227,10 @@ pub async fn run(
         reload.abort();
     }
     maintenance.abort();
+    if let Some(writer) = audit_writer {
+        // Seals the open file: its digest record closes the chain.
+        writer.close().await;
+    }
     if let Err(e) = store.flush().await {
         tracing::warn!(error = %e, "cannot write the last-used data held back");
     }
@@ -247,6 +257,7 @@ fn build_state(
     readiness: Readiness,
     web: Arc<crate::service::sts::web_identity::WebIdentity>,
     revocations: Arc<Revocations>,
+    audit: Arc<crate::service::audit::Audit>,
 ) -> (HttpState, GrpcState) {
     let store = Arc::clone(&iam.store);
     let mut static_keys = StaticCredentials::new();
@@ -355,6 +366,7 @@ fn build_state(
             partition: config.partition.clone(),
             entropy: Arc::clone(&iam.entropy),
         }),
+        audit: Arc::clone(&audit),
     };
     let http = HttpState {
         dispatcher,
@@ -367,6 +379,8 @@ fn build_state(
             query_limits: query::Limits::default(),
         },
         messages: Some(sts_service.messages()),
+        audit,
+        partition: config.partition.clone(),
     };
     (http, grpc)
 }

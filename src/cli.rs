@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod agent;
+mod audit;
 mod credential_process;
 mod policy;
 mod serve;
@@ -36,6 +37,9 @@ enum Command {
     Agent(agent::AgentArgs),
     /// Print a role's credentials as `credential_process` Version 1 JSON.
     CredentialProcess(credential_process::CredentialProcessArgs),
+    /// Verify an audit trail's chain and signatures; make a signing key.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 /// Parses the command line and runs the command.
@@ -47,5 +51,6 @@ pub fn main() -> ExitCode {
         Command::CheckConfig(args) => serve::check_config(&args),
         Command::Agent(args) => agent::run(&args),
         Command::CredentialProcess(args) => credential_process::run(&args),
+        Command::Audit(cmd) => audit::run(cmd),
     }
 }

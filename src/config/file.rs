@@ -70,6 +70,8 @@ pub struct FileConfig {
     pub caches: CachesSection,
     /// `[authorize]`.
     pub authorize: AuthorizeSection,
+    /// `[audit]`.
+    pub audit: super::audit::AuditSection,
 }
 
 /// `[caches]`: sizes of the request-path caches (entries).

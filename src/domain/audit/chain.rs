@@ -101,6 +101,8 @@ pub struct Scanned {
     pub complete_len: usize,
     /// Whether the file already ends with its digest.
     pub sealed: bool,
+    /// The hash the first record points at (the previous file's digest).
+    pub start_hash: Option<[u8; 32]>,
 }
 
 // === impl DigestKey ===
@@ -298,6 +300,15 @@ fn lines(bytes: &[u8]) -> (Vec<&[u8]>, usize) {
     (lines, complete)
 }
 
+/// A 32-byte hash from its hex.
+fn decode_hash(text: &str) -> Option<[u8; 32]> {
+    data_encoding::HEXLOWER
+        .decode(text.as_bytes())
+        .ok()?
+        .try_into()
+        .ok()
+}
+
 /// Reads back a file the writer left: its records, chain state and
 /// whether it is sealed; a torn tail (an incomplete last line, never
 /// acknowledged) is not counted. `start` is the hash the file's first
@@ -311,16 +322,24 @@ pub fn scan(bytes: &[u8], start: [u8; 32], next_sequence: u64) -> Scanned {
         last_hash: start,
         complete_len,
         sealed: false,
+        start_hash: None,
     };
     for line in lines {
         match parse_line(line) {
-            Ok(Line::Record { sequence, .. }) => {
+            Ok(Line::Record { sequence, previous }) => {
+                if s.start_hash.is_none() {
+                    s.start_hash = decode_hash(&previous);
+                }
                 s.records += 1;
                 s.first_sequence.get_or_insert(sequence);
                 s.next_sequence = sequence.saturating_add(1);
                 s.last_hash = line_hash(line);
             }
-            Ok(Line::Digest(_)) => {
+            Ok(Line::Digest(d)) => {
+                let field = |n: &str| d.pointer(&format!("/digest/{n}")).and_then(Value::as_u64);
+                if let (Some(first), Some(records)) = (field("firstSequence"), field("records")) {
+                    s.next_sequence = first.saturating_add(records);
+                }
                 s.sealed = true;
                 s.last_hash = line_hash(line);
             }
