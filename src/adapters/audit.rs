@@ -257,10 +257,13 @@ impl Writer {
             }
             self.unsynced = false;
         }
-        if last || trail.due(self.rotate_bytes, self.rotate_age) {
+        if last || trail.due(self.rotate_bytes, self.rotate_age, self.clock.now_secs()) {
             if let Err(e) = trail.rotate(self.clock.now_secs(), last) {
                 tracing::error!(error = %e, "cannot seal the audit file");
             }
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

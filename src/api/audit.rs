@@ -13,7 +13,7 @@
 
 use std::net::IpAddr;
 
-pub use broker::{Origin, authorize_event, broker_event};
+pub use broker::{Origin, authorize_event, broker_event, console_login};
 
 use serde_json::{Map, Value};
 
@@ -310,3 +310,6 @@ fn leaf(v: &XmlValue) -> Value {
         XmlValue::Time(secs) => Value::from(format_time(*secs)),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -133,6 +133,7 @@ def test_iam_calls_are_recorded_field_by_field(daemon, iam):
     }
     secret = key["AccessKey"]["SecretAccessKey"]
     assert not [line for line in lines(daemon) if secret in line]
+    assert secret in support.SECRETS, "the suite-wide scan looks for every secret boto3 received"
 
     # A read: recorded, without its result (CloudTrail keeps none).
     got = iam.get_user(UserName=name)
@@ -146,6 +147,7 @@ def test_iam_calls_are_recorded_field_by_field(daemon, iam):
     r = record(daemon, rid(out))
     assert r["requestParameters"]["password"] == HIDDEN
     assert not [line for line in lines(daemon) if password in line]
+    assert password in support.SECRETS, "… and every secret it sent"
 
 
 def test_denied_and_failed_calls_carry_the_error(daemon, iam):

@@ -13,7 +13,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Read as _, Write as _};
 use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::domain::audit::chain::{
     self, DigestInput, DigestKey, GENESIS, Scanned, file_name, file_sequence,
@@ -28,7 +28,8 @@ pub(super) struct Trail {
     file: File,
     number: u64,
     size: u64,
-    opened: Instant,
+    /// When the open file was opened (clock seconds).
+    opened: i64,
     records: u64,
     first_sequence: u64,
     next_sequence: u64,
@@ -64,7 +65,7 @@ impl Trail {
             file,
             number,
             size: 0,
-            opened: Instant::now(),
+            opened: now_secs,
             records: 0,
             first_sequence: next_sequence,
             next_sequence,
@@ -100,9 +101,10 @@ impl Trail {
         self.file.sync_data()
     }
 
-    /// Whether the open file is due for rotation.
-    pub(super) fn due(&self, max_bytes: u64, max_age: Duration) -> bool {
-        self.size >= max_bytes || (self.records > 0 && self.opened.elapsed() >= max_age)
+    /// Whether the open file is due for rotation at `now_secs`.
+    pub(super) fn due(&self, max_bytes: u64, max_age: Duration, now_secs: i64) -> bool {
+        let age = u64::try_from(now_secs.saturating_sub(self.opened)).unwrap_or(0);
+        self.size >= max_bytes || (self.records > 0 && age >= max_age.as_secs())
     }
 
     /// Seals the open file with its digest and, unless `last`, opens the
@@ -131,7 +133,7 @@ impl Trail {
         self.size = 0;
         self.records = 0;
         self.first_sequence = self.next_sequence;
-        self.opened = Instant::now();
+        self.opened = now_secs;
         Ok(())
     }
 }

@@ -158,6 +158,45 @@ pub fn broker_event(
     }
 }
 
+/// The event of a sign-in to the web pages (`ConsoleLogin`, CloudTrail's
+/// shape): `responseElements.ConsoleLogin` is `Success` or `Failure`, a
+/// failure's reason is `errorMessage` (say "Failed authentication", never
+/// why), and `additionalEventData` carries `MFAUsed` and `LoginTo`.
+pub fn console_login(
+    origin: Origin<'_>,
+    identity: UserIdentity,
+    outcome: Result<(), &str>,
+    mfa_used: bool,
+    login_to: &str,
+) -> Event {
+    let mut additional = Map::new();
+    additional.insert(
+        "MFAUsed".into(),
+        Value::from(if mfa_used { "Yes" } else { "No" }),
+    );
+    additional.insert("LoginTo".into(), Value::from(login_to));
+    let result = if outcome.is_ok() {
+        "Success"
+    } else {
+        "Failure"
+    };
+    Event {
+        source: EventSource::Stsd,
+        name: "ConsoleLogin".into(),
+        kind: EventType::ConsoleSignIn,
+        account: identity.account_id.clone(),
+        identity,
+        source_ip: origin.source_ip,
+        user_agent: origin.user_agent.map(str::to_owned),
+        request_id: origin.request_id.to_owned(),
+        request_parameters: None,
+        response_elements: Some(json!({ "ConsoleLogin": result })),
+        error: outcome.err().map(|m| ("Failure".to_owned(), m.to_owned())),
+        read_only: false,
+        additional,
+    }
+}
+
 /// The access key id of the decided request's `Credential=` (header or
 /// presigned query): public, the first part of the credential scope.
 fn signing_key(input: &AuthorizeInput) -> Option<String> {
