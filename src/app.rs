@@ -90,6 +90,19 @@ pub fn check_bootstrap(config: &Config) -> Result<(), AppError> {
     bootstrap::load(config).map(drop).map_err(AppError::from)
 }
 
+/// Reads and checks the audit signing key `config` names, if any
+/// (`stsd check-config`).
+///
+/// # Errors
+///
+/// An unreadable, group- or world-readable, or invalid key file.
+pub fn check_audit(config: &Config) -> Result<(), AppError> {
+    match &config.audit.signing_key_file {
+        Some(path) if config.audit.enabled => audit::read_key(path).map(drop),
+        _ => Ok(()),
+    }
+}
+
 /// Reads the secrets `config` names, generating missing ones into the data
 /// directory from the system CSPRNG.
 ///

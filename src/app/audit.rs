@@ -70,7 +70,7 @@ pub(super) fn build(
 }
 
 /// The signing key, from a file only its owner may read.
-fn read_key(path: &std::path::Path) -> Result<DigestKey, AppError> {
+pub(super) fn read_key(path: &std::path::Path) -> Result<DigestKey, AppError> {
     let fail =
         |why: String| AppError::Audit(format!("audit.signing_key_file {}: {why}", path.display()));
     let meta = std::fs::metadata(path).map_err(|e| fail(e.to_string()))?;

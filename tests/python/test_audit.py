@@ -16,8 +16,11 @@ import subprocess
 import uuid
 from pathlib import Path
 
+import boto3
 import grpc
 import pytest
+from botocore import UNSIGNED
+from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
@@ -287,13 +290,40 @@ def header(headers: dict, name: str) -> str:
 
 @pytest.fixture(scope="module")
 def pb(tmp_path_factory):
-    return generate(tmp_path_factory.mktemp("stubs"), "sessions_pb2", "sessions_pb2_grpc")
+    return generate(
+        tmp_path_factory.mktemp("stubs"), "sessions_pb2", "sessions_pb2_grpc", "sts_pb2", "sts_pb2_grpc"
+    )
+
+
+def test_grpc_sts_calls_are_recorded_like_the_query_api(daemon, iam, pb):
+    user = make_user(iam, daemon)
+    msgs, svc = pb[2], pb[3]
+    authority = f"127.0.0.1:{daemon.port}"
+    stub = svc.SecurityTokenServiceStub(grpc.insecure_channel(authority))
+    m = msgs.GetSessionTokenRequest(duration_seconds=900)
+    creds = Credentials(user.key_id, user.secret)
+    md = signed_metadata(creds, authority, "/stsd.v1.SecurityTokenService/GetSessionToken", framed(m))
+    out, call = stub.GetSessionToken.with_call(m, metadata=md, timeout=30)
+    support.SECRETS.update({out.credentials.secret_access_key, out.credentials.session_token})
+    r = record(daemon, dict(call.initial_metadata())["x-amzn-requestid"])
+    common(r, "sts.amazonaws.com", "GetSessionToken", True)
+    assert r["userIdentity"]["arn"] == user.arn and r["userIdentity"]["accessKeyId"] == user.key_id
+    assert r["requestParameters"] == {"durationSeconds": "900"}
+    assert r["responseElements"] == {
+        "credentials": {
+            "accessKeyId": out.credentials.access_key_id,
+            "expiration": r["responseElements"]["credentials"]["expiration"],
+        }
+    }
+    assert out.credentials.expiration.seconds > 0
+    text = "\n".join(lines(daemon))
+    assert out.credentials.secret_access_key not in text and out.credentials.session_token not in text
 
 
 def test_revocations_are_recorded(daemon, iam, sts, pb):
     role = make_role(iam)
     creds = assume(assumer(iam, daemon).client("sts"), role)["Credentials"]
-    msgs, svc = pb
+    msgs, svc = pb[0], pb[1]
     authority = f"127.0.0.1:{daemon.port}"
     stub = svc.SessionsStub(grpc.insecure_channel(authority))
     m = msgs.RevokeRequest(access_key_id=creds["AccessKeyId"])
@@ -456,3 +486,47 @@ def test_verify_refuses_another_key(trail, tmp_path):
     first = sorted(trail.glob("audit-*.jsonl"))[0]
     assert code == 1
     assert out == f"first broken record: file {first.name} line {len(file_lines(first))} (bad signature)", out
+
+
+def test_saml_exchanges_are_recorded_without_the_assertion(keys, tmp_path):
+    from saml_idp import IdP, b64
+
+    idp = IdP(tmp_path)
+    provider = uniq("audit-idp")
+    provider_arn = f"arn:aws:iam::{ACCOUNT}:saml-provider/{provider}"
+    d = audited(keys, f'[[federation.providers]]\narn = "{provider_arn}"\nsaml_private_key_file = "{idp.sp_key}"\n')
+    try:
+        iam = d.client("iam")
+        iam.create_saml_provider(Name=provider, SAMLMetadataDocument=idp.metadata())
+        trust = json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Federated": provider_arn}, "Action": "sts:AssumeRoleWithSAML"}],
+        })
+        role = iam.create_role(RoleName=uniq("saml"), AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+        anon = boto3.session.Session(region_name=REGION).client(
+            "sts", endpoint_url=d.endpoint, config=Config(signature_version=UNSIGNED, retries={"total_max_attempts": 1})
+        )
+        assertion = b64(idp.response(role, provider_arn))
+        out = anon.assume_role_with_saml(RoleArn=role, PrincipalArn=provider_arn, SAMLAssertion=assertion)
+        r = record(d, rid(out))
+        common(r, "sts.amazonaws.com", "AssumeRoleWithSAML", True)
+        assert r["userIdentity"] == {
+            "type": "SAMLUser",
+            "principalId": f"{out['NameQualifier']}:{out['Subject']}",
+            "userName": out["Subject"],
+            "identityProvider": provider_arn,
+            "accountId": ACCOUNT,
+        }
+        assert r["requestParameters"] == {"roleArn": role, "principalArn": provider_arn, "sAMLAssertion": HIDDEN}
+        assert r["responseElements"]["credentials"]["accessKeyId"] == out["Credentials"]["AccessKeyId"]
+        assert r["responseElements"]["subject"] == out["Subject"]
+        text = "\n".join(lines(d))
+        assert assertion not in text and out["Credentials"]["SessionToken"] not in text
+
+        # The session's calls carry its federation data.
+        who = session_client(d, out["Credentials"]).get_caller_identity()
+        ctx = record(d, rid(who))["userIdentity"]["sessionContext"]
+        assert provider in ctx["webIdFederationData"]["federatedProvider"], ctx
+        assert ctx["sessionIssuer"]["arn"] == role
+    finally:
+        d.close()
