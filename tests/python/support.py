@@ -327,6 +327,9 @@ SECRET_REQUEST_MEMBERS = frozenset(
 )
 # Shorter values (6-digit MFA codes) would match unrelated text.
 MIN_SECRET_LEN = 10
+# Values tests send as passwords on purpose that are public identifiers
+# (the password policy refuses the account ID): never secrets.
+PUBLIC_VALUES = frozenset({ACCOUNT, OTHER_ACCOUNT})
 _TOKEN = re.compile(r"[A-Za-z0-9+/=_\-]{10,}")
 
 
@@ -336,7 +339,7 @@ def note_secrets(obj, members=SECRET_RESPONSE_MEMBERS) -> None:
         for k, v in obj.items():
             if k in members and isinstance(v, (str, bytes)):
                 text = v.decode("ascii", "replace") if isinstance(v, bytes) else v
-                if len(text) >= MIN_SECRET_LEN:
+                if len(text) >= MIN_SECRET_LEN and text not in PUBLIC_VALUES:
                     SECRETS.add(text)
             else:
                 note_secrets(v, members)
