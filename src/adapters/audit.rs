@@ -49,7 +49,10 @@ pub struct WriterSettings {
 
 /// What the queue carries.
 enum Msg {
-    Record(AuditRecord, Option<oneshot::Sender<Result<(), SinkError>>>),
+    Record(
+        Box<AuditRecord>,
+        Option<oneshot::Sender<Result<(), SinkError>>>,
+    ),
     Tick,
     Close(oneshot::Sender<()>),
 }
@@ -129,7 +132,7 @@ impl AuditSink for AuditWriter {
     fn submit(&self, record: AuditRecord, durable: bool) -> BoxFuture<'_, Result<(), SinkError>> {
         Box::pin(async move {
             if !durable {
-                return match self.tx.try_send(Msg::Record(record, None)) {
+                return match self.tx.try_send(Msg::Record(Box::new(record), None)) {
                     Ok(()) => Ok(()),
                     Err(mpsc::error::TrySendError::Full(_)) => Err(SinkError::Full),
                     Err(mpsc::error::TrySendError::Closed(_)) => Err(stopped()),
@@ -137,7 +140,7 @@ impl AuditSink for AuditWriter {
             }
             let (ack, wait) = oneshot::channel();
             self.tx
-                .send(Msg::Record(record, Some(ack)))
+                .send(Msg::Record(Box::new(record), Some(ack)))
                 .await
                 .map_err(|_| stopped())?;
             wait.await.map_err(|_| stopped())?
@@ -175,7 +178,7 @@ impl Writer {
             while let Some(msg) = next.take() {
                 match msg {
                     Msg::Record(r, ack) => {
-                        batch.push(r);
+                        batch.push(*r);
                         waiters.extend(ack);
                     }
                     Msg::Tick => tick = true,
@@ -257,10 +260,10 @@ impl Writer {
             }
             self.unsynced = false;
         }
-        if last || trail.due(self.rotate_bytes, self.rotate_age, self.clock.now_secs()) {
-            if let Err(e) = trail.rotate(self.clock.now_secs(), last) {
-                tracing::error!(error = %e, "cannot seal the audit file");
-            }
+        if (last || trail.due(self.rotate_bytes, self.rotate_age, self.clock.now_secs()))
+            && let Err(e) = trail.rotate(self.clock.now_secs(), last)
+        {
+            tracing::error!(error = %e, "cannot seal the audit file");
         }
     }
 }
