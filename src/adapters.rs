@@ -12,6 +12,7 @@
 //! May import `service` and `domain`, and storage and runtime crates
 //! (redb, redis, tokio, parking_lot, hyper, rustls, moka); never `api`.
 
+pub mod audit;
 pub mod embedded;
 pub mod jwks;
 pub mod memory;

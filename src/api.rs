@@ -12,6 +12,7 @@
 /// gRPC and `POST /v1/authorize`.
 pub const SIGNING_NAME: &str = "stsd";
 
+pub mod audit;
 pub mod dispatch;
 pub mod error;
 pub mod grpc;

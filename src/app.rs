@@ -42,6 +42,7 @@ use crate::service::store::StoreError;
 use crate::service::sts::federated::FederationSettings;
 use crate::service::sts::{Sts, StsSettings};
 
+mod audit;
 mod bootstrap;
 mod random;
 mod saml;
@@ -71,6 +72,9 @@ pub enum AppError {
     /// applied.
     #[error(transparent)]
     Bootstrap(#[from] BootstrapError),
+    /// The audit trail cannot be opened, or its signing key read.
+    #[error("{0}")]
+    Audit(String),
     /// The TLS client of federation fetches cannot be built (the CA
     /// bundle).
     #[error(transparent)]
@@ -85,6 +89,19 @@ pub enum AppError {
 /// The first unreadable file or invalid entity, by file, entity and field.
 pub fn check_bootstrap(config: &Config) -> Result<(), AppError> {
     bootstrap::load(config).map(drop).map_err(AppError::from)
+}
+
+/// Reads and checks the audit signing key `config` names, if any
+/// (`stsd check-config`).
+///
+/// # Errors
+///
+/// An unreadable, group- or world-readable, or invalid key file.
+pub fn check_audit(config: &Config) -> Result<(), AppError> {
+    match &config.audit.signing_key_file {
+        Some(path) if config.audit.enabled => audit::read_key(path).map(drop),
+        _ => Ok(()),
+    }
 }
 
 /// Reads the secrets `config` names, generating missing ones into the data
@@ -182,6 +199,7 @@ pub async fn run(
     ));
     let web = Arc::new(web_identity::build(&config, Arc::clone(&clock))?);
     let saml = Arc::new(saml::build(&config, local, tls.is_some())?);
+    let (audit, audit_writer) = audit::build(&config, Arc::clone(&clock))?;
     let (state, grpc) = build_state(
         &config,
         Arc::clone(&saml),
@@ -193,6 +211,7 @@ pub async fn run(
         readiness.clone(),
         Arc::clone(&web),
         revocations,
+        audit,
     );
     let pages = web::build(
         &config,
@@ -233,6 +252,10 @@ pub async fn run(
         reload.abort();
     }
     maintenance.abort();
+    if let Some(writer) = audit_writer {
+        // Seals the open file: its digest record closes the chain.
+        writer.close().await;
+    }
     if let Err(e) = store.flush().await {
         tracing::warn!(error = %e, "cannot write the last-used data held back");
     }
@@ -259,6 +282,7 @@ fn build_state(
     readiness: Readiness,
     web: Arc<crate::service::sts::web_identity::WebIdentity>,
     revocations: Arc<Revocations>,
+    audit: Arc<crate::service::audit::Audit>,
 ) -> (HttpState, GrpcState) {
     let store = Arc::clone(&iam.store);
     let mut static_keys = StaticCredentials::new();
@@ -367,6 +391,7 @@ fn build_state(
             partition: config.partition.clone(),
             entropy: Arc::clone(&iam.entropy),
         }),
+        audit: Arc::clone(&audit),
     };
     let http = HttpState {
         dispatcher,
@@ -379,6 +404,8 @@ fn build_state(
             query_limits: query::Limits::default(),
         },
         messages: Some(sts_service.messages()),
+        audit,
+        partition: config.partition.clone(),
     };
     (http, grpc)
 }

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod agent;
+mod audit;
 mod credential_process;
 mod login;
 mod policy;
@@ -41,6 +42,9 @@ enum Command {
     /// credentials (for `credential-process --profile`, or in
     /// ~/.aws/credentials).
     Login(login::LoginArgs),
+    /// Verify an audit trail's chain and signatures; make a signing key.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 /// Parses the command line and runs the command.
@@ -53,5 +57,6 @@ pub fn main() -> ExitCode {
         Command::Agent(args) => agent::run(&args),
         Command::CredentialProcess(args) => credential_process::run(&args),
         Command::Login(args) => login::run(&args),
+        Command::Audit(cmd) => audit::run(cmd),
     }
 }

@@ -10,6 +10,7 @@
 //!
 //! Every key is documented in `config/stsd.full.toml`.
 
+pub mod audit;
 mod client_certs;
 pub mod error;
 pub mod federation;
@@ -71,6 +72,8 @@ pub struct Config {
     pub caches: CachesConfig,
     /// `[authorize]`: how long a caller may cache an Authorize answer.
     pub authorize_answer_ttl: Duration,
+    /// `[audit]`.
+    pub audit: audit::AuditConfig,
 }
 
 /// `[caches]`, validated: entries per request-path cache.
@@ -263,6 +266,7 @@ impl Config {
         let mut server = server_config(raw_server, text, origin, &get, flags)?;
         let data_dir = get(source::DATA_DIR)?.map_or(raw.store.data_dir, PathBuf::from);
         let accounts = accounts_config(raw.accounts, &get)?;
+        let audit = audit::audit_config(raw.audit, &data_dir, get(audit::AUDIT_DIR)?, origin)?;
         if let Some(tls) = server.tls.as_mut() {
             let served: Vec<AccountId> = std::iter::once(accounts.default)
                 .chain(accounts.additional.iter().copied())
@@ -341,6 +345,7 @@ impl Config {
                 identities: raw.caches.identities.0,
             },
             authorize_answer_ttl: Duration::from_secs(raw.authorize.answer_ttl_secs.0),
+            audit,
         })
     }
 }

@@ -5,6 +5,7 @@
 //! a transport (axum, tonic) or storage crate (redb, redis). Async is allowed
 //! here; the domain stays synchronous.
 
+pub mod audit;
 pub mod authn;
 pub mod authorize;
 pub mod authz;

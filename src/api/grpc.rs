@@ -26,6 +26,7 @@ use crate::service::sts::auth_message::MessageSealer;
 use crate::service::sts::saml::Saml;
 use crate::service::sts::web_identity::WebIdentity;
 
+mod audit;
 mod authn;
 mod authorizer;
 mod convert;
@@ -59,6 +60,8 @@ pub struct GrpcState {
     pub authorizer: Arc<crate::service::authorize::Authorizer>,
     /// Revoke and list sessions.
     pub sessions: Arc<crate::service::sessions::Sessions>,
+    /// The audit trail.
+    pub audit: Arc<crate::service::audit::Audit>,
 }
 
 /// The gRPC services as routes (`/stsd.v1.<Service>/<Method>`), behind
@@ -67,12 +70,16 @@ pub fn router(state: Arc<GrpcState>) -> Router {
     let sts = proto::v1::security_token_service_server::SecurityTokenServiceServer::new(
         sts::StsService::new(Arc::clone(&state)),
     );
-    let authorizer = proto::v1::authorizer_server::AuthorizerServer::new(
-        authorizer::AuthorizerService::new(Arc::clone(&state.authorizer), state.partition.clone()),
-    );
+    let authorizer =
+        proto::v1::authorizer_server::AuthorizerServer::new(authorizer::AuthorizerService::new(
+            Arc::clone(&state.authorizer),
+            state.partition.clone(),
+            Arc::clone(&state.audit),
+        ));
     let sessions = proto::v1::sessions_server::SessionsServer::new(sessions::SessionsService::new(
         Arc::clone(&state.sessions),
         Arc::clone(&state.authorizer.identities),
+        Arc::clone(&state.audit),
     ));
     Router::new()
         .route_service(&path_of(&sts), sts)

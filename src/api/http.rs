@@ -21,6 +21,8 @@ use axum::routing::{get, post};
 
 use super::dispatch::Dispatcher;
 use super::query;
+use crate::domain::ids::Partition;
+use crate::service::audit::Audit;
 use crate::service::authn::Authenticator;
 use crate::service::authorize::Authorizer;
 use crate::service::sts::auth_message::MessageSealer;
@@ -55,6 +57,10 @@ pub struct HttpState {
     /// Seals the decision record of every policy denial into its
     /// `AccessDenied` message; without it denials carry no encoded message.
     pub messages: Option<MessageSealer>,
+    /// The audit trail of every routed call and Authorize answer.
+    pub audit: Arc<Audit>,
+    /// The partition of the ARNs in audit records.
+    pub partition: Partition,
 }
 
 /// Per-request limits.

@@ -168,6 +168,11 @@ impl Params {
         }
     }
 
+    /// Every `(name, value)`, by name (the audit record's parameters).
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// Number of parameters.
     pub fn len(&self) -> usize {
         self.entries.len()

@@ -47,6 +47,7 @@ pub(super) fn check_config(args: &CheckConfigArgs) -> ExitCode {
         .and_then(|config| {
             secrets::check(&config).map_err(|e| e.to_string())?;
             app::check_bootstrap(&config).map_err(|e| e.to_string())?;
+            app::check_audit(&config).map_err(|e| e.to_string())?;
             if let Some(files) = &config.server.tls {
                 tls::CertReloader::load(&files.cert_file, &files.key_file)
                     .map_err(|e| e.to_string())?;

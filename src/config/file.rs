@@ -72,6 +72,8 @@ pub struct FileConfig {
     pub authorize: AuthorizeSection,
     /// `[web]`.
     pub web: super::web::WebSection,
+    /// `[audit]`.
+    pub audit: super::audit::AuditSection,
 }
 
 /// `[caches]`: sizes of the request-path caches (entries).

@@ -36,6 +36,37 @@ os.environ.update(
 )
 
 
+# Every boto3 call of the suite: the secrets it sends and receives, for the
+# audit/log scan (support.SECRETS).
+import botocore.client  # noqa: E402
+
+_make_api_call = botocore.client.BaseClient._make_api_call
+
+
+def _noting_api_call(self, operation_name, api_params):
+    support.note_secrets(api_params, support.SECRET_REQUEST_MEMBERS)
+    result = _make_api_call(self, operation_name, api_params)
+    support.note_secrets(result)
+    return result
+
+
+botocore.client.BaseClient._make_api_call = _noting_api_call
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Scans the daemons still running, then fails the session on any
+    secret found in an audit or log line (naming file and line)."""
+    for d in list(support.RUNNING):
+        d.scan()
+    if support.LEAKS:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        lines = ["secrets found in audit trails or logs:"] + support.LEAKS
+        if reporter:
+            reporter.write_sep("=", "audit/log secret scan FAILED", red=True)
+            reporter.write_line("\n".join(lines))
+        session.exitstatus = 1
+
+
 @pytest.fixture(scope="module")
 def daemon():
     d = Daemon().start()

@@ -13,6 +13,7 @@ import configparser
 import hashlib
 import hmac
 import itertools
+import re
 import json
 import os
 import secrets
@@ -152,9 +153,32 @@ class Daemon:
             STSD_ROOT_ACCESS_KEY_ID=ROOT_KEY_ID,
             STSD_ROOT_SECRET_ACCESS_KEY=ROOT_SECRET,
             STSD_MASTER_KEY=self.master_key,
+            # Every daemon of the suite keeps an audit trail beside its
+            # logs; close() scans both for the secrets the suite saw.
+            STSD_AUDIT_DIR=str(self.audit_dir),
         )
         env.update(self.extra_env)
         return env
+
+    @property
+    def audit_dir(self) -> Path:
+        return Path(self.tmp.name) / "audit"
+
+    def scan(self) -> None:
+        """Scans this daemon's audit trail and logs for every secret the
+        suite has seen so far (records leaks in LEAKS), and checks the
+        trail's chain with `stsd audit verify`."""
+        files = [self.log_path, self.out_path]
+        if self.audit_dir.is_dir():
+            files += sorted(self.audit_dir.glob("audit-*.jsonl"))
+            if files[2:]:
+                p = subprocess.run(
+                    [stsd_bin(), "audit", "verify", str(self.audit_dir)],
+                    capture_output=True, text=True, timeout=60,
+                )
+                if p.returncode != 0:
+                    LEAKS.append(f"{self.audit_dir}: audit verify failed: {p.stdout.strip()} {p.stderr.strip()}")
+        LEAKS.extend(scan_files(files))
 
     def config_toml(self) -> str:
         """The config file: built-in defaults plus the additional accounts
@@ -243,6 +267,8 @@ class Daemon:
         finally:
             if self in RUNNING:
                 RUNNING.remove(self)
+            if Path(self.tmp.name).exists():
+                self.scan()
             self.tmp.cleanup()
 
     def stderr(self) -> str:
@@ -260,6 +286,7 @@ class Daemon:
         `root-credentials-<account>` file stsd generated in the data dir."""
         ini = configparser.ConfigParser()
         ini.read_string((self.data_dir / f"root-credentials-{account}").read_text())
+        SECRETS.add(ini["default"]["aws_secret_access_key"])
         return ini["default"]["aws_access_key_id"], ini["default"]["aws_secret_access_key"]
 
     # --- clients ----------------------------------------------------------
@@ -282,6 +309,65 @@ class Daemon:
                 parameter_validation=False,
             ),
         )
+
+
+# --- the suite-wide secret scan ---------------------------------------------
+#
+# conftest wraps botocore's `_make_api_call`, so every secret a client of the
+# suite sends (passwords, assertions, web-identity tokens) or receives
+# (secret keys, session tokens, MFA seeds) lands in SECRETS; every daemon's
+# audit lines and log lines are scanned for them when it closes (and at the
+# end of the session for those still running). LEAKS fails the session.
+
+SECRETS: set[str] = {ROOT_SECRET}
+LEAKS: list[str] = []
+SECRET_RESPONSE_MEMBERS = frozenset({"SecretAccessKey", "SessionToken", "Base32StringSeed"})
+SECRET_REQUEST_MEMBERS = frozenset(
+    {"Password", "NewPassword", "OldPassword", "SAMLAssertion", "WebIdentityToken", "ContextAssertion"}
+)
+# Shorter values (6-digit MFA codes) would match unrelated text.
+MIN_SECRET_LEN = 10
+# Values tests send as passwords on purpose that are public identifiers
+# (the password policy refuses the account ID): never secrets.
+PUBLIC_VALUES = frozenset({ACCOUNT, OTHER_ACCOUNT})
+_TOKEN = re.compile(r"[A-Za-z0-9+/=_\-]{10,}")
+
+
+def note_secrets(obj, members=SECRET_RESPONSE_MEMBERS) -> None:
+    """Adds the values of `members` found anywhere in `obj` to SECRETS."""
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k in members and isinstance(v, (str, bytes)):
+                text = v.decode("ascii", "replace") if isinstance(v, bytes) else v
+                if len(text) >= MIN_SECRET_LEN and text not in PUBLIC_VALUES:
+                    SECRETS.add(text)
+            else:
+                note_secrets(v, members)
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            note_secrets(v, members)
+
+
+def scan_files(paths, secrets=None) -> list[str]:
+    """`file:line: <kind>` for every line of `paths` that contains one of
+    `secrets` (default SECRETS). Token-shaped secrets are matched as whole
+    tokens through a set, the rest (passwords) as substrings."""
+    secrets = SECRETS if secrets is None else secrets
+    tokens = {s for s in secrets if _TOKEN.fullmatch(s)}
+    others = [s for s in secrets if s not in tokens]
+    found = []
+    for path in paths:
+        try:
+            f = open(path, encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            continue
+        with f:
+            for n, line in enumerate(f, 1):
+                hit = next((t for t in _TOKEN.findall(line) if t in tokens), None)
+                hit = hit or next((s for s in others if s in line), None)
+                if hit:
+                    found.append(f"{path}:{n}: contains a secret the suite issued or sent ({hit[:4]}…, {len(hit)} chars)")
+    return found
 
 
 def error_of(excinfo) -> tuple[str, str, int]:

@@ -17,9 +17,11 @@ use tonic::{Request, Response, Status};
 use super::proto::v1 as pb;
 use super::proto::v1::authorizer_server::Authorizer as AuthorizerRpc;
 use super::sts::Context;
+use crate::api::audit;
 use crate::api::error::grpc_status;
 use crate::domain::credential::SessionPrincipal;
 use crate::domain::ids::Partition;
+use crate::service::audit::Audit;
 use crate::service::authn::{Caller, Identity};
 use crate::service::authorize::{
     Answer, AuthorizeInput, Authorizer, ContextEntry, Decision, SignedRequest, SimulateInput,
@@ -31,13 +33,19 @@ use crate::service::error::{ErrorCode, ServiceError};
 pub(super) struct AuthorizerService {
     authorizer: Arc<Authorizer>,
     partition: Partition,
+    audit: Arc<Audit>,
 }
 
 impl AuthorizerService {
-    pub(super) fn new(authorizer: Arc<Authorizer>, partition: Partition) -> Self {
+    pub(super) fn new(
+        authorizer: Arc<Authorizer>,
+        partition: Partition,
+        audit: Arc<Audit>,
+    ) -> Self {
         Self {
             authorizer,
             partition,
+            audit,
         }
     }
 }
@@ -49,17 +57,36 @@ impl AuthorizerRpc for AuthorizerService {
         request: Request<pb::AuthorizeRequest>,
     ) -> Result<Response<pb::AuthorizeResponse>, Status> {
         let cx = Context::of(&request);
-        let result = async {
-            let input = authorize_input(request.into_inner())?;
-            let answer = self
-                .authorizer
-                .authorize(cx.caller()?, &cx.transport, &input)
-                .await?;
-            Ok(answer_message(&answer))
+        let (input, result) = match authorize_input(request.into_inner()) {
+            Ok(input) => {
+                let result = match cx.caller() {
+                    Ok(caller) => {
+                        self.authorizer
+                            .authorize(caller, &cx.transport, &input)
+                            .await
+                    }
+                    Err(e) => Err(e),
+                };
+                (Some(input), result)
+            }
+            Err(e) => (None, Err(e)),
+        };
+        let allowed = matches!(&result, Ok(a) if a.decision == Decision::Allow);
+        if self.audit.wants_authorize(allowed) {
+            let origin = audit::Origin {
+                request_id: cx.id.as_str(),
+                source_ip: cx.transport.source_ip,
+                user_agent: cx.user_agent.as_deref(),
+                partition: &self.partition,
+            };
+            let event =
+                audit::authorize_event(origin, cx.caller.as_ref(), input.as_ref(), result.as_ref());
+            if let Err(e) = self.audit.record(event).await {
+                return Err(grpc_status(&e, cx.id.as_str()));
+            }
         }
-        .await;
         result
-            .map(Response::new)
+            .map(|answer| Response::new(answer_message(&answer)))
             .map_err(|e: ServiceError| grpc_status(&e, cx.id.as_str()))
     }
 

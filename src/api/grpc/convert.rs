@@ -19,7 +19,7 @@ use crate::service::error::ServiceError;
 use crate::service::sts::Minted;
 
 /// Query parameters under construction.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(super) struct Form(Vec<(String, String)>);
 
 // === impl Form ===
@@ -94,6 +94,11 @@ impl Form {
     }
 
     /// The parameters, within `limits`.
+    /// Every `(name, value)` (the audit record's parameters).
+    pub(super) fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     pub(super) fn params(self, limits: &Limits) -> Result<Params, ServiceError> {
         Params::from_pairs(self.0, limits)
     }

@@ -15,25 +15,35 @@ use tonic::{Request, Response, Status};
 use super::proto::v1 as pb;
 use super::proto::v1::sessions_server::Sessions as SessionsRpc;
 use super::sts::Context;
+use crate::api::audit;
 use crate::api::error::grpc_status;
+use crate::domain::audit::format_time;
 use crate::domain::ids::Arn;
 use crate::domain::sessions::{IssuedSession, SessionFilter};
+use crate::service::audit::Audit;
 use crate::service::authz::{AuthzCaller, IdentityCache};
 use crate::service::error::{ErrorCode, ServiceError};
 use crate::service::sessions::{RevokeTarget, Sessions};
+use serde_json::{Map, Value, json};
 
 /// The service.
 #[derive(Debug, Clone)]
 pub(super) struct SessionsService {
     sessions: Arc<Sessions>,
     identities: Arc<IdentityCache>,
+    audit: Arc<Audit>,
 }
 
 impl SessionsService {
-    pub(super) fn new(sessions: Arc<Sessions>, identities: Arc<IdentityCache>) -> Self {
+    pub(super) fn new(
+        sessions: Arc<Sessions>,
+        identities: Arc<IdentityCache>,
+        audit: Arc<Audit>,
+    ) -> Self {
         Self {
             sessions,
             identities,
+            audit,
         }
     }
 
@@ -58,6 +68,10 @@ impl SessionsRpc for SessionsService {
         request: Request<pb::RevokeRequest>,
     ) -> Result<Response<pb::RevokeResponse>, Status> {
         let cx = Context::of(&request);
+        let parameters = self
+            .audit
+            .enabled()
+            .then(|| revoke_parameters(request.get_ref()));
         let result = async {
             let target = revoke_target(request.into_inner())?;
             let caller = self.authz(&cx).await?;
@@ -68,6 +82,31 @@ impl SessionsRpc for SessionsService {
             })
         }
         .await;
+        if self.audit.enabled() {
+            let origin = audit::Origin {
+                request_id: cx.id.as_str(),
+                source_ip: cx.transport.source_ip,
+                user_agent: cx.user_agent.as_deref(),
+                partition: &self.sessions.partition,
+            };
+            let outcome = match &result {
+                Ok(r) => Ok(Some(json!({
+                    "revocationId": r.revocation_id,
+                    "effectiveAt": r.effective_at.as_ref().map(|t| format_time(t.seconds)),
+                }))),
+                Err(e) => Err(e),
+            };
+            let event = audit::broker_event(
+                origin,
+                "RevokeSessions",
+                cx.caller.as_ref(),
+                parameters.flatten(),
+                outcome,
+            );
+            if let Err(e) = self.audit.record(event).await {
+                return Err(grpc_status(&e, cx.id.as_str()));
+            }
+        }
         result
             .map(Response::new)
             .map_err(|e: ServiceError| grpc_status(&e, cx.id.as_str()))
@@ -123,6 +162,30 @@ fn timestamp(secs: u64) -> Timestamp {
         seconds: i64::try_from(secs).unwrap_or(i64::MAX),
         nanos: 0,
     }
+}
+
+/// The request as the audit record's `requestParameters`.
+fn revoke_parameters(m: &pb::RevokeRequest) -> Option<Value> {
+    use pb::revoke_request::Target;
+    let time = |t: &Timestamp| Value::from(format_time(t.seconds));
+    let mut p = Map::new();
+    match &m.target {
+        Some(Target::AccessKeyId(id)) => p.insert("accessKeyId".into(), Value::from(id.clone())),
+        Some(Target::RoleArn(a)) => p.insert("roleArn".into(), Value::from(a.clone())),
+        Some(Target::SourceIdentity(s)) => {
+            p.insert("sourceIdentity".into(), Value::from(s.clone()))
+        }
+        Some(Target::FederatedSubject(s)) => p.insert(
+            "federatedSubject".into(),
+            json!({"provider": s.provider, "subject": s.subject}),
+        ),
+        Some(Target::AllIssuedBefore(t)) => p.insert("allIssuedBefore".into(), time(t)),
+        None => None,
+    };
+    if let Some(t) = &m.issued_before {
+        p.insert("issuedBefore".into(), time(t));
+    }
+    (!p.is_empty()).then_some(Value::Object(p))
 }
 
 /// The message as a revocation target.

@@ -13,10 +13,13 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
 use super::GrpcState;
+use super::audit::Elements;
 use super::authn::GrpcCaller;
 use super::convert;
 use super::proto::v1 as pb;
 use super::proto::v1::security_token_service_server::SecurityTokenService;
+use crate::api::audit::Draft;
+use crate::api::dispatch::Service;
 use crate::api::error::grpc_status;
 use crate::api::http::RequestId;
 use crate::api::http::server::Connection;
@@ -42,8 +45,10 @@ pub(super) struct StsService {
 /// What a method knows about its request besides the message.
 pub(super) struct Context {
     pub(super) id: RequestId,
-    caller: Option<Caller>,
+    pub(super) caller: Option<Caller>,
     pub(super) transport: Transport,
+    /// The client's `User-Agent` (for the audit record).
+    pub(super) user_agent: Option<String>,
 }
 
 // === impl Context ===
@@ -61,6 +66,11 @@ impl Context {
                 region: caller.as_ref().and_then(|c| c.region.clone()),
             },
             caller,
+            user_agent: request
+                .metadata()
+                .get("user-agent")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
         }
     }
 
@@ -83,13 +93,37 @@ impl StsService {
         Self { state }
     }
 
-    /// Runs `op`, mapping its failure once.
-    async fn run<T>(
+    /// Runs `op` (action `action` with the parameters of `form`), records
+    /// it, and maps its failure once. In sync audit mode a record that
+    /// cannot be written fails the call.
+    async fn run<T: Elements>(
         &self,
         cx: &Context,
+        action: &'static str,
+        form: &convert::Form,
         op: impl Future<Output = Result<T, ServiceError>>,
     ) -> Result<Response<T>, Status> {
-        match op.await {
+        let audit = &self.state.audit;
+        let mut draft = audit.enabled().then(|| {
+            let mut d = Draft::new(Service::Sts, action, form.pairs());
+            d.source_ip = cx.transport.source_ip;
+            d.user_agent.clone_from(&cx.user_agent);
+            if let Some(caller) = &cx.caller {
+                d.caller(caller, &self.state.partition);
+            }
+            d
+        });
+        let result = op.await;
+        if let Some(mut d) = draft.take() {
+            match &result {
+                Ok(out) => d.result = Some(out.elements()),
+                Err(e) => d.failed(e),
+            }
+            if let Err(e) = audit.record(d.into_event(cx.id.as_str())).await {
+                return Err(grpc_status(&e, cx.id.as_str()));
+            }
+        }
+        match result {
             Ok(out) => Ok(Response::new(out)),
             Err(e) => {
                 let e = match &self.state.messages {
@@ -124,8 +158,9 @@ impl SecurityTokenService for StsService {
     ) -> Result<Response<pb::AssumeRoleResponse>, Status> {
         let cx = Context::of(&request);
         let state = &self.state;
-        self.run(&cx, async {
-            let params = convert::assume_role(request.get_ref()).params(&state.query_limits)?;
+        let form = convert::assume_role(request.get_ref());
+        self.run(&cx, "AssumeRole", &form.clone(), async {
+            let params = form.params(&state.query_limits)?;
             let input = decode::assume_role(&params.root(), cx.id.as_str())?;
             let authz = self.authz(&cx).await?;
             let minted = assume_role(&state.sts, cx.caller()?, &authz, input).await?;
@@ -145,8 +180,9 @@ impl SecurityTokenService for StsService {
     ) -> Result<Response<pb::AssumeRoleWithWebIdentityResponse>, Status> {
         let cx = Context::of(&request);
         let state = &self.state;
-        self.run(&cx, async {
-            let params = convert::web_identity(request.get_ref()).params(&state.query_limits)?;
+        let form = convert::web_identity(request.get_ref());
+        self.run(&cx, "AssumeRoleWithWebIdentity", &form.clone(), async {
+            let params = form.params(&state.query_limits)?;
             let input = decode::web_identity(&params.root(), cx.id.as_str())?;
             let out =
                 assume_role_with_web_identity(&state.sts, &state.web, &cx.transport, input).await?;
@@ -169,8 +205,9 @@ impl SecurityTokenService for StsService {
     ) -> Result<Response<pb::AssumeRoleWithSamlResponse>, Status> {
         let cx = Context::of(&request);
         let state = &self.state;
-        self.run(&cx, async {
-            let params = convert::saml(request.get_ref()).params(&state.query_limits)?;
+        let form = convert::saml(request.get_ref());
+        self.run(&cx, "AssumeRoleWithSAML", &form.clone(), async {
+            let params = form.params(&state.query_limits)?;
             let input = saml::decode_input(&params.root(), cx.id.as_str())?;
             let (minted, subject) =
                 assume_role_with_saml(&state.sts, &state.saml, &cx.transport, input).await?;
@@ -195,8 +232,9 @@ impl SecurityTokenService for StsService {
     ) -> Result<Response<pb::GetSessionTokenResponse>, Status> {
         let cx = Context::of(&request);
         let state = &self.state;
-        self.run(&cx, async {
-            let params = convert::session_token(request.get_ref()).params(&state.query_limits)?;
+        let form = convert::session_token(request.get_ref());
+        self.run(&cx, "GetSessionToken", &form.clone(), async {
+            let params = form.params(&state.query_limits)?;
             let input = decode::get_session_token(&params.root(), cx.id.as_str())?;
             let minted = get_session_token(&state.sts, cx.caller()?, input).await?;
             Ok(pb::GetSessionTokenResponse {
@@ -212,9 +250,9 @@ impl SecurityTokenService for StsService {
     ) -> Result<Response<pb::GetFederationTokenResponse>, Status> {
         let cx = Context::of(&request);
         let state = &self.state;
-        self.run(&cx, async {
-            let params =
-                convert::federation_token(request.get_ref()).params(&state.query_limits)?;
+        let form = convert::federation_token(request.get_ref());
+        self.run(&cx, "GetFederationToken", &form.clone(), async {
+            let params = form.params(&state.query_limits)?;
             let input = decode::get_federation_token(&params.root(), cx.id.as_str())?;
             let authz = self.authz(&cx).await?;
             let minted = get_federation_token(&state.sts, cx.caller()?, &authz, input).await?;
@@ -236,7 +274,7 @@ impl SecurityTokenService for StsService {
         request: Request<pb::GetCallerIdentityRequest>,
     ) -> Result<Response<pb::GetCallerIdentityResponse>, Status> {
         let cx = Context::of(&request);
-        self.run(&cx, async {
+        self.run(&cx, "GetCallerIdentity", &convert::Form::default(), async {
             let id = get_caller_identity(cx.caller()?, &self.state.partition);
             Ok(pb::GetCallerIdentityResponse {
                 user_id: id.user_id,
@@ -253,10 +291,9 @@ impl SecurityTokenService for StsService {
     ) -> Result<Response<pb::GetAccessKeyInfoResponse>, Status> {
         let cx = Context::of(&request);
         let state = &self.state;
-        self.run(&cx, async {
-            let params = convert::Form::default()
-                .scalar("AccessKeyId", &request.get_ref().access_key_id)
-                .params(&state.query_limits)?;
+        let form = convert::Form::default().scalar("AccessKeyId", &request.get_ref().access_key_id);
+        self.run(&cx, "GetAccessKeyInfo", &form.clone(), async {
+            let params = form.params(&state.query_limits)?;
             let id = params.root().parse_required("AccessKeyId")?;
             let authz = self.authz(&cx).await?;
             let account = get_access_key_info(&state.sts, cx.caller()?, &authz, &id).await?;
@@ -273,10 +310,10 @@ impl SecurityTokenService for StsService {
     ) -> Result<Response<pb::DecodeAuthorizationMessageResponse>, Status> {
         let cx = Context::of(&request);
         let state = &self.state;
-        self.run(&cx, async {
-            let params = convert::Form::default()
-                .scalar("EncodedMessage", &request.get_ref().encoded_message)
-                .params(&state.query_limits)?;
+        let form =
+            convert::Form::default().scalar("EncodedMessage", &request.get_ref().encoded_message);
+        self.run(&cx, "DecodeAuthorizationMessage", &form.clone(), async {
+            let params = form.params(&state.query_limits)?;
             let p = params.root();
             let encoded = p
                 .string("EncodedMessage", 1, MAX_ENCODED_MESSAGE)?

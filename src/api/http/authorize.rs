@@ -24,8 +24,10 @@ use super::handler::{header_pairs, read_body};
 use super::middleware::{LoggedAction, LoggedCode, RequestId};
 use super::mtls::certificate_caller;
 use super::server::Connection;
+use crate::api::audit;
 use crate::api::error::wire;
 use crate::domain::sigv4::{Payload, RequestView};
+use crate::service::authn::Caller;
 use crate::service::authorize::{Answer, AuthorizeInput, ContextEntry, Decision, SignedRequest};
 use crate::service::authz::Transport;
 use crate::service::error::{ErrorCode, ServiceError};
@@ -133,15 +135,54 @@ pub(super) async fn authorize(
     Extension(id): Extension<RequestId>,
     request: Request,
 ) -> Response {
-    let mut response = match handle(&state, request).await {
-        Ok(answer) => json(&answer),
-        Err(e) => error(&e, &id),
+    let connection = request
+        .extensions()
+        .get::<Connection>()
+        .map(|c| c.peer.ip());
+    let user_agent = request
+        .headers()
+        .get(http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut seen = Seen::default();
+    let outcome = handle(&state, request, &mut seen).await;
+    let allowed = matches!(&outcome, Ok(a) if a.decision == Decision::Allow);
+    let mut audit_failed = None;
+    if state.audit.wants_authorize(allowed) {
+        let origin = audit::Origin {
+            request_id: id.as_str(),
+            source_ip: connection,
+            user_agent: user_agent.as_deref(),
+            partition: &state.partition,
+        };
+        let event = audit::authorize_event(
+            origin,
+            seen.asker.as_ref(),
+            seen.input.as_ref(),
+            outcome.as_ref(),
+        );
+        audit_failed = state.audit.record(event).await.err();
+    }
+    let mut response = match (outcome, audit_failed) {
+        (_, Some(e)) | (Err(e), None) => error(&e, &id),
+        (Ok(answer), None) => json(&answer),
     };
     response.extensions_mut().insert(LoggedAction("Authorize"));
     response
 }
 
-async fn handle(state: &HttpState, request: Request) -> Result<Answer, ServiceError> {
+/// What the audit record needs of a request, kept as it is learnt.
+#[derive(Default)]
+struct Seen {
+    asker: Option<Caller>,
+    input: Option<AuthorizeInput>,
+}
+
+async fn handle(
+    state: &HttpState,
+    request: Request,
+    seen: &mut Seen,
+) -> Result<Answer, ServiceError> {
     let Some(authorizer) = &state.authorizer else {
         return Err(ServiceError::new(
             ErrorCode::InvalidAction,
@@ -174,8 +215,9 @@ async fn handle(state: &HttpState, request: Request) -> Result<Answer, ServiceEr
         secure: connection.is_some_and(|c| c.secure),
         region: asker.region.clone(),
     };
-    let input = decode(&body)?;
-    authorizer.authorize(&asker, &transport, &input).await
+    let input = seen.input.insert(decode(&body)?);
+    let asker = seen.asker.insert(asker);
+    authorizer.authorize(asker, &transport, input).await
 }
 
 /// Whether the request carries SigV4 authentication: an `Authorization`

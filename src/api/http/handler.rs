@@ -19,6 +19,7 @@ use super::HttpState;
 use super::middleware::{LoggedAction, RequestId};
 use super::render::{self, Format};
 use super::server::Connection;
+use crate::api::audit::{self, Draft};
 use crate::api::dispatch::{Auth, Call, Service};
 use crate::api::query::Params;
 use crate::domain::sigv4::{Payload, RequestView};
@@ -36,10 +37,28 @@ pub(super) async fn query_api(
 ) -> Response {
     let format = Format::of(request.headers());
     let mut action = None;
-    let mut response = match handle(&state, &id, format, request, &mut action).await {
+    let mut draft = None;
+    let result = handle(&state, &id, format, request, &mut action, &mut draft).await;
+    let mut response = match result {
         Ok(response) => response,
-        Err((service, err)) => render::error(service, &err, id.as_str(), format),
+        Err((service, err)) => {
+            if let Some(d) = draft.as_mut().filter(|d| d.error.is_none()) {
+                d.failed(&err);
+            }
+            render::error(service, &err, id.as_str(), format)
+        }
     };
+    // The record of a routed action; in sync mode a failed write replaces
+    // the answer, so nothing is acknowledged without its record.
+    if let Some(d) = draft {
+        let service = Some(match d.source {
+            crate::domain::audit::EventSource::Iam => Service::Iam,
+            _ => Service::Sts,
+        });
+        if let Err(e) = state.audit.record(d.into_event(id.as_str())).await {
+            response = render::error(service, &e, id.as_str(), format);
+        }
+    }
     if let Some(action) = action {
         response.extensions_mut().insert(LoggedAction(action));
     }
@@ -53,6 +72,7 @@ async fn handle(
     format: Format,
     request: Request,
     action: &mut Option<&'static str>,
+    draft: &mut Option<Draft>,
 ) -> Result<Response, Failure> {
     let (parts, body) = request.into_parts();
     let body = read_body(&parts, body, state.settings.body_limit)
@@ -70,6 +90,17 @@ async fn handle(
         .clone();
     *action = Some(route.action);
     let fail = |e| (Some(route.service), e);
+    let connection = parts.extensions.get::<Connection>();
+    if state.audit.enabled() {
+        let mut d = Draft::new(route.service, route.action, params.pairs());
+        d.source_ip = connection.map(|c| c.peer.ip());
+        d.user_agent = parts
+            .headers
+            .get(http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        *draft = Some(d);
+    }
 
     let caller = match route.auth {
         Auth::Unsigned => None,
@@ -87,10 +118,12 @@ async fn handle(
                 .authenticate(&view, route.service.signing_name())
                 .await
                 .map_err(fail)?;
+            if let Some(d) = draft.as_mut() {
+                d.caller(&caller, &state.partition);
+            }
             Some(caller)
         }
     };
-    let connection = parts.extensions.get::<Connection>();
     let transport = Transport {
         source_ip: connection.map(|c| c.peer.ip()),
         secure: connection.is_some_and(|c| c.secure),
@@ -103,12 +136,18 @@ async fn handle(
         transport,
     };
     let result = route.call(call).await.map_err(|e| {
+        if let Some(d) = draft.as_mut() {
+            d.failed(&e);
+        }
         let e = match &state.messages {
             Some(messages) => messages.encode(e),
             None => e,
         };
         fail(e)
     })?;
+    if let Some(d) = draft.as_mut() {
+        d.result = Some(audit::result_value(&result));
+    }
     Ok(render::success(&route, &result, id.as_str(), format))
 }
 

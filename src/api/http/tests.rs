@@ -53,6 +53,10 @@ fn state(body_limit: usize, timeout: Duration) -> Arc<HttpState> {
             query_limits: query::Limits::default(),
         },
         messages: None,
+        audit: Arc::new(crate::service::audit::Audit::off(Arc::new(
+            FixedClock::at_secs(0),
+        ))),
+        partition: "aws".parse().unwrap(),
     })
 }
 
