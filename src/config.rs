@@ -14,6 +14,7 @@ mod client_certs;
 pub mod error;
 pub mod federation;
 pub mod file;
+pub mod limits;
 pub mod redis;
 pub mod secrets;
 pub mod source;
@@ -68,6 +69,13 @@ pub struct Config {
     pub caches: CachesConfig,
     /// `[authorize]`: how long a caller may cache an Authorize answer.
     pub authorize_answer_ttl: Duration,
+    /// `[limits]`: rate limits and the MFA lockout.
+    pub limits: limits::LimitsConfig,
+    /// `[metrics]`: who may read `/metrics`.
+    pub metrics: limits::MetricsConfig,
+    /// The file this was loaded from (what SIGHUP reloads); `None` for
+    /// the built-in defaults or text given directly.
+    pub source_file: Option<PathBuf>,
 }
 
 /// `[caches]`, validated: entries per request-path cache.
@@ -227,7 +235,9 @@ impl Config {
                     path: p.to_owned(),
                     source,
                 })?;
-                Self::from_toml(&text, &p.display().to_string(), env, flags)
+                let mut config = Self::from_toml(&text, &p.display().to_string(), env, flags)?;
+                config.source_file = Some(p.to_owned());
+                Ok(config)
             }
             None => Self::from_toml("", BUILT_IN, env, flags),
         }
@@ -336,6 +346,9 @@ impl Config {
                 identities: raw.caches.identities.0,
             },
             authorize_answer_ttl: Duration::from_secs(raw.authorize.answer_ttl_secs.0),
+            limits: limits::limits_config(&raw.limits),
+            metrics: limits::metrics_config(&raw.metrics),
+            source_file: None,
         })
     }
 }

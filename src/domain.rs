@@ -12,6 +12,7 @@ pub mod client_cert;
 pub mod clock;
 pub mod credential;
 pub mod ids;
+pub mod limits;
 pub mod oidc;
 pub mod password;
 pub mod policy;

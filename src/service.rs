@@ -11,6 +11,8 @@ pub mod authz;
 pub mod error;
 pub mod get_caller_identity;
 pub mod iam;
+pub mod limits;
+pub mod session_keys;
 pub mod policy_cache;
 pub mod sessions;
 pub mod simulate_policy;

@@ -27,9 +27,11 @@ use crate::service::sts::auth_message::MessageSealer;
 
 pub mod authorize;
 mod handler;
+mod limits;
 pub mod health;
 mod middleware;
 pub mod mtls;
+pub mod ops;
 mod render;
 pub mod server;
 pub mod tls;
@@ -55,6 +57,10 @@ pub struct HttpState {
     /// Seals the decision record of every policy denial into its
     /// `AccessDenied` message; without it denials carry no encoded message.
     pub messages: Option<MessageSealer>,
+    /// The rate limits; `None`: none.
+    pub limits: Option<Arc<crate::service::limits::Limiter>>,
+    /// `/metrics` and the admin calls.
+    pub ops: ops::OpsSettings,
 }
 
 /// Per-request limits.
@@ -77,6 +83,9 @@ pub fn router(state: Arc<HttpState>, extra: Router) -> Router {
         .route("/v1/authorize", post(authorize::authorize))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/admin/reload", post(ops::reload))
+        .route("/admin/log-level", post(ops::log_level).put(ops::log_level))
         .fallback(health::not_found)
         .with_state(Arc::clone(&state))
         .merge(extra)

@@ -70,6 +70,10 @@ pub struct FileConfig {
     pub caches: CachesSection,
     /// `[authorize]`.
     pub authorize: AuthorizeSection,
+    /// `[limits]`.
+    pub limits: super::limits::LimitsSection,
+    /// `[metrics]`.
+    pub metrics: super::limits::MetricsSection,
 }
 
 /// `[caches]`: sizes of the request-path caches (entries).

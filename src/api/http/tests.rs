@@ -53,6 +53,8 @@ fn state(body_limit: usize, timeout: Duration) -> Arc<HttpState> {
             query_limits: query::Limits::default(),
         },
         messages: None,
+        limits: None,
+        ops: super::ops::OpsSettings::default(),
     })
 }
 

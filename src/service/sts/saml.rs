@@ -187,7 +187,7 @@ impl Saml {
         let verified = verify::verify(&document, &keys.certs, key)?;
         tracing::debug!(protection = ?verified.protection, "SAML signature verified");
         let now = i64::try_from(sts.now()).unwrap_or(i64::MAX);
-        let skew = i64::try_from(sts.federation.clock_skew_secs).unwrap_or(i64::MAX);
+        let skew = i64::try_from(sts.federation.get().clock_skew_secs).unwrap_or(i64::MAX);
         let expect = Expect {
             entity_id: &keys.entity_id,
             audiences: &self.settings.audiences,

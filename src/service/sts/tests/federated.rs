@@ -258,7 +258,7 @@ async fn durations_follow_the_role_and_the_identity_cap() {
 #[tokio::test]
 async fn the_claim_mapping_makes_tags_source_identity_and_kept_keys() {
     let mut env = Env::new().await;
-    env.sts.federation = Arc::new(FederationSettings {
+    env.sts.federation = crate::service::limits::Swappable::new(FederationSettings {
         clock_skew_secs: 300,
         mappings: vec![(
             PROVIDER.parse().unwrap(),
