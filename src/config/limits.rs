@@ -18,7 +18,9 @@ use crate::domain::limits::{MfaLockout, Rate};
 pub struct LimitsSection {
     /// Failed authentications from one source address.
     pub auth_failures_per_source_ip: RateSection,
-    /// Failed authentications naming one access key.
+    /// Failed authentications naming one access key; off by default:
+    /// anyone who knows a key id could lock its owner out, and a 40
+    /// character secret is not guessed by retrying.
     pub auth_failures_per_principal: RateSection,
     /// `AssumeRole*` calls by one principal; off by default.
     pub assume_role_per_principal: RateSection,
@@ -79,7 +81,7 @@ impl Default for LimitsSection {
         };
         Self {
             auth_failures_per_source_ip: per_minute(50),
-            auth_failures_per_principal: per_minute(20),
+            auth_failures_per_principal: per_minute(0),
             assume_role_per_principal: per_minute(0),
             mfa_max_failed_codes: Bounded(5),
             mfa_lockout_secs: Bounded(900),
