@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 mod agent;
 mod credential_process;
 mod policy;
+mod report;
 mod serve;
 
 /// stsd — a self-hosted, AWS-compatible security token service.
@@ -36,6 +37,10 @@ enum Command {
     Agent(agent::AgentArgs),
     /// Print a role's credentials as `credential_process` Version 1 JSON.
     CredentialProcess(credential_process::CredentialProcessArgs),
+    /// Reports from a running broker: `stsd report keys` lists access keys
+    /// unused or old, from the account's credential report.
+    #[command(subcommand)]
+    Report(report::ReportCommand),
 }
 
 /// Parses the command line and runs the command.
@@ -47,5 +52,6 @@ pub fn main() -> ExitCode {
         Command::CheckConfig(args) => serve::check_config(&args),
         Command::Agent(args) => agent::run(&args),
         Command::CredentialProcess(args) => credential_process::run(&args),
+        Command::Report(cmd) => report::run(cmd),
     }
 }

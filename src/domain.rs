@@ -10,6 +10,7 @@
 
 pub mod client_cert;
 pub mod clock;
+pub mod credential_report;
 pub mod credential;
 pub mod ids;
 pub mod limits;
