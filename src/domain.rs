@@ -10,8 +10,8 @@
 
 pub mod client_cert;
 pub mod clock;
-pub mod credential_report;
 pub mod credential;
+pub mod credential_report;
 pub mod ids;
 pub mod limits;
 pub mod oidc;

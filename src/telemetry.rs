@@ -58,11 +58,7 @@ pub fn init(level: Level, json: bool) -> Result<(), TelemetryError> {
             .with_span_list(false)
             .with_writer(std::io::stderr)
     });
-    let plain_layer = (!json).then(|| {
-        fmt::layer()
-            .with_ansi(false)
-            .with_writer(std::io::stderr)
-    });
+    let plain_layer = (!json).then(|| fmt::layer().with_ansi(false).with_writer(std::io::stderr));
     tracing_subscriber::registry()
         .with(filter)
         .with(json_layer)

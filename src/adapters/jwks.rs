@@ -211,7 +211,6 @@ impl IdpKeys for HttpKeySource {
     }
 }
 
-
 /// Counts a fetch in `stsd_idp_refreshes_total`.
 fn record(document: IdpDocument, ok: bool) {
     crate::telemetry::metrics::metrics().idp_refresh(document, ok);

@@ -27,8 +27,8 @@ use crate::service::sts::auth_message::MessageSealer;
 
 pub mod authorize;
 mod handler;
-mod limits;
 pub mod health;
+mod limits;
 mod middleware;
 pub mod mtls;
 pub mod ops;

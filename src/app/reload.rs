@@ -112,8 +112,8 @@ impl Reloader {
             .file
             .as_deref()
             .ok_or("stsd was started without a configuration file; nothing to reload")?;
-        let config =
-            Config::load(Some(file), &Environment, &Overrides::default()).map_err(|e| e.to_string())?;
+        let config = Config::load(Some(file), &Environment, &Overrides::default())
+            .map_err(|e| e.to_string())?;
         match (&config.server.tls, &self.started.tls) {
             (None, None) => {}
             (Some(new), Some(old))

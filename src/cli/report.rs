@@ -26,7 +26,9 @@ use hyper_util::rt::TokioExecutor;
 use crate::domain::clock::{Clock, SystemClock};
 use crate::domain::credential_report::{Staleness, stale_keys};
 use crate::domain::secret::{SecretAccessKey, SessionToken};
-use crate::domain::sigv4::{AmzDate, Payload, RequestView, SignatureLocation, SigningParams, sign_request};
+use crate::domain::sigv4::{
+    AmzDate, Payload, RequestView, SignatureLocation, SigningParams, sign_request,
+};
 
 #[derive(Debug, Subcommand)]
 pub(super) enum ReportCommand {
@@ -92,7 +94,9 @@ fn identity() -> Result<Identity, String> {
         .to_owned()
         .try_into()
         .map_err(|_| "the secret access key is not a 40-character secret".to_owned())?;
-    let token = std::env::var("AWS_SESSION_TOKEN").ok().map(SessionToken::new);
+    let token = std::env::var("AWS_SESSION_TOKEN")
+        .ok()
+        .map(SessionToken::new);
     Ok(Identity {
         key_id: key_id.trim().to_owned(),
         secret,
@@ -154,8 +158,13 @@ async fn keys(args: &KeysArgs) -> Result<(), String> {
             Staleness::Unused => "unused",
             Staleness::Old => "old",
         };
-        let used = k.unused_days.map_or_else(|| "never".to_owned(), |d| d.to_string());
-        println!("{}\taccess_key_{}\t{why}\t{used}\t{}", k.user, k.slot, k.age_days);
+        let used = k
+            .unused_days
+            .map_or_else(|| "never".to_owned(), |d| d.to_string());
+        println!(
+            "{}\taccess_key_{}\t{why}\t{used}\t{}",
+            k.user, k.slot, k.age_days
+        );
     }
     Ok(())
 }
@@ -194,8 +203,8 @@ async fn call(
         headers: &headers,
         payload: Payload::Bytes(body.as_bytes()),
     };
-    let timestamp =
-        AmzDate::from_unix_secs(SystemClock.now_secs()).ok_or("the system clock is out of range")?;
+    let timestamp = AmzDate::from_unix_secs(SystemClock.now_secs())
+        .ok_or("the system clock is out of range")?;
     let signed = sign_request(
         &view,
         &SigningParams {

@@ -357,7 +357,10 @@ mod tests {
         assert_eq!(records[2][12], "sts");
         assert_eq!(records[2][15], "N/A");
         assert!(records.iter().all(|r| r.len() == COLUMNS.len()));
-        assert_eq!(parse_iso8601("2014-10-09T20:46:50+00:00"), Some(1_412_887_610));
+        assert_eq!(
+            parse_iso8601("2014-10-09T20:46:50+00:00"),
+            Some(1_412_887_610)
+        );
     }
 
     #[test]

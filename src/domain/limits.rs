@@ -207,10 +207,16 @@ mod tests {
                 locks_until: Some(160)
             }
         );
-        assert_eq!(rule.count(0, Some(160), 159), MfaCheck::Locked { until: 160 });
+        assert_eq!(
+            rule.count(0, Some(160), 159),
+            MfaCheck::Locked { until: 160 }
+        );
         assert!(matches!(
             rule.count(0, Some(160), 160),
-            MfaCheck::Counted { failed_codes: 1, .. }
+            MfaCheck::Counted {
+                failed_codes: 1,
+                ..
+            }
         ));
     }
 }

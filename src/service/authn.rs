@@ -24,13 +24,13 @@ use async_trait::async_trait;
 
 use crate::domain::clock::Clock;
 use crate::domain::credential::{KeyRing, Session};
-use crate::service::session_keys::SessionKeys;
 use crate::domain::ids::{
     AccessKeyId, AccountId, Arn, IamPath, Partition, Region, UniqueId, UserName,
 };
 use crate::domain::secret::SecretAccessKey;
 use crate::domain::sigv4::{self, RequestView, Sigv4Error, VerifyPolicy};
 use crate::service::error::{ErrorCode, ServiceError};
+use crate::service::session_keys::SessionKeys;
 use crate::service::sessions::Revocations;
 use crate::service::store::{Key, LastUsed, Timestamp, UsageLog};
 

@@ -271,7 +271,6 @@ fn malformed(field: &str, e: &crate::domain::policy::PolicyError) -> ServiceErro
     )
 }
 
-
 /// Counts an Authorize answer in `stsd_authorize_decisions_total`.
 fn record_decision(answer: &Result<Answer, ServiceError>) {
     use crate::telemetry::metrics::{Decision as D, metrics};

@@ -330,7 +330,10 @@ mod tests {
         let l = limiter(&clock);
         assert!(l.assume_role("a").is_ok());
         assert!(l.assume_role("a").is_ok());
-        assert_eq!(l.assume_role("a").unwrap_err().code(), ErrorCode::Throttling);
+        assert_eq!(
+            l.assume_role("a").unwrap_err().code(),
+            ErrorCode::Throttling
+        );
         assert!(l.assume_role("b").is_ok());
         l.set(LimitSettings::default());
         assert!(l.assume_role("a").is_ok());

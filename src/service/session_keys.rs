@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use crate::domain::credential::{CredentialError, KeyRing, Session, SealingKeyId};
+use crate::domain::credential::{CredentialError, KeyRing, SealingKeyId, Session};
 use crate::domain::ids::RandomSource;
 use crate::domain::secret::SessionToken;
 use crate::service::limits::Swappable;

@@ -277,12 +277,7 @@ impl Metrics {
         let series = self.actions.read().get(action).cloned();
         let series = match series {
             Some(s) => s,
-            None => Arc::clone(
-                self.actions
-                    .write()
-                    .entry(action.into())
-                    .or_insert_with(Arc::default),
-            ),
+            None => Arc::clone(self.actions.write().entry(action.into()).or_default()),
         };
         if let Some(i) = Outcome::ALL.iter().position(|o| *o == outcome)
             && let Some(c) = series.outcomes.get(i)
@@ -367,14 +362,18 @@ pub fn render() -> String {
         "stsd_credentials_issued_total",
         "Credentials issued, by type.",
         "type",
-        CredentialKind::ALL.iter().map(|k| (k.label(), m.credentials.get(k.index()))),
+        CredentialKind::ALL
+            .iter()
+            .map(|k| (k.label(), m.credentials.get(k.index()))),
     );
     labelled_counter(
         &mut out,
         "stsd_authorize_decisions_total",
         "Authorize answers, by decision.",
         "decision",
-        Decision::ALL.iter().map(|d| (d.label(), m.decisions.get(d.index()))),
+        Decision::ALL
+            .iter()
+            .map(|d| (d.label(), m.decisions.get(d.index()))),
     );
     header(
         &mut out,
@@ -385,8 +384,14 @@ pub fn render() -> String {
     for c in Cache::ALL {
         let (hits, misses) = (m.cache_hits.get(c.index()), m.cache_misses.get(c.index()));
         let l = c.label();
-        let _ = writeln!(out, "stsd_cache_requests_total{{cache=\"{l}\",result=\"hit\"}} {hits}");
-        let _ = writeln!(out, "stsd_cache_requests_total{{cache=\"{l}\",result=\"miss\"}} {misses}");
+        let _ = writeln!(
+            out,
+            "stsd_cache_requests_total{{cache=\"{l}\",result=\"hit\"}} {hits}"
+        );
+        let _ = writeln!(
+            out,
+            "stsd_cache_requests_total{{cache=\"{l}\",result=\"miss\"}} {misses}"
+        );
     }
     header(
         &mut out,
@@ -397,15 +402,23 @@ pub fn render() -> String {
     for d in IdpDocument::ALL {
         let (ok, failed) = (m.idp_ok.get(d.index()), m.idp_failed.get(d.index()));
         let l = d.label();
-        let _ = writeln!(out, "stsd_idp_refreshes_total{{kind=\"{l}\",result=\"ok\"}} {ok}");
-        let _ = writeln!(out, "stsd_idp_refreshes_total{{kind=\"{l}\",result=\"failure\"}} {failed}");
+        let _ = writeln!(
+            out,
+            "stsd_idp_refreshes_total{{kind=\"{l}\",result=\"ok\"}} {ok}"
+        );
+        let _ = writeln!(
+            out,
+            "stsd_idp_refreshes_total{{kind=\"{l}\",result=\"failure\"}} {failed}"
+        );
     }
     labelled_counter(
         &mut out,
         "stsd_rate_limited_total",
         "Requests refused with Throttling, by limit.",
         "limit",
-        Limit::ALL.iter().map(|l| (l.label(), m.limited.get(l.index()))),
+        Limit::ALL
+            .iter()
+            .map(|l| (l.label(), m.limited.get(l.index()))),
     );
     header(
         &mut out,
@@ -415,7 +428,11 @@ pub fn render() -> String {
     );
     for op in StoreOp::ALL {
         if let Some(h) = m.store_latency.get(op.index()) {
-            h.render(&mut out, "stsd_store_operation_seconds", &format!("op=\"{}\"", op.label()));
+            h.render(
+                &mut out,
+                "stsd_store_operation_seconds",
+                &format!("op=\"{}\"", op.label()),
+            );
         }
     }
     labelled_counter(
@@ -423,9 +440,16 @@ pub fn render() -> String {
         "stsd_store_errors_total",
         "Store operations that failed, by operation.",
         "op",
-        StoreOp::ALL.iter().map(|o| (o.label(), m.store_errors.get(o.index()))),
+        StoreOp::ALL
+            .iter()
+            .map(|o| (o.label(), m.store_errors.get(o.index()))),
     );
-    header(&mut out, "stsd_revocations_total", "counter", "Sessions and keys revoked.");
+    header(
+        &mut out,
+        "stsd_revocations_total",
+        "counter",
+        "Sessions and keys revoked.",
+    );
     let _ = writeln!(
         out,
         "stsd_revocations_total {}",
@@ -518,24 +542,44 @@ mod tests {
         assert_eq!(Outcome::of(200, None), Outcome::Success);
         assert_eq!(Outcome::of(400, Some("Throttling")), Outcome::Throttled);
         assert_eq!(Outcome::of(403, Some("AccessDenied")), Outcome::Denied);
-        assert_eq!(Outcome::of(403, Some("SignatureDoesNotMatch")), Outcome::ClientError);
-        assert_eq!(Outcome::of(503, Some("ServiceUnavailable")), Outcome::ServerError);
+        assert_eq!(
+            Outcome::of(403, Some("SignatureDoesNotMatch")),
+            Outcome::ClientError
+        );
+        assert_eq!(
+            Outcome::of(503, Some("ServiceUnavailable")),
+            Outcome::ServerError
+        );
     }
 
     #[test]
     fn a_recorded_request_renders_with_its_histogram() {
         let m = metrics();
-        m.request("UnitTestAction\"x", Outcome::Success, Duration::from_millis(3));
-        m.request("UnitTestAction\"x", Outcome::Success, Duration::from_secs(9));
+        m.request(
+            "UnitTestAction\"x",
+            Outcome::Success,
+            Duration::from_millis(3),
+        );
+        m.request(
+            "UnitTestAction\"x",
+            Outcome::Success,
+            Duration::from_secs(9),
+        );
         let text = render();
-        assert!(text.contains(
-            "stsd_requests_total{action=\"UnitTestAction\\\"x\",outcome=\"success\"} 2"
-        ), "{text}");
+        assert!(
+            text.contains(
+                "stsd_requests_total{action=\"UnitTestAction\\\"x\",outcome=\"success\"} 2"
+            ),
+            "{text}"
+        );
         assert!(text.contains(
             "stsd_request_duration_seconds_bucket{action=\"UnitTestAction\\\"x\",le=\"0.005\"} 1"
         ), "{text}");
-        assert!(text.contains(
-            "stsd_request_duration_seconds_bucket{action=\"UnitTestAction\\\"x\",le=\"+Inf\"} 2"
-        ), "{text}");
+        assert!(
+            text.contains(
+                "stsd_request_duration_seconds_bucket{action=\"UnitTestAction\\\"x\",le=\"+Inf\"} 2"
+            ),
+            "{text}"
+        );
     }
 }

@@ -168,7 +168,9 @@ async fn fixture() -> Fixture {
         partition: iam.partition.clone(),
         entropy: Arc::clone(&iam.entropy),
         master_key: Arc::clone(&master),
-        keys: Arc::new(stsd::service::session_keys::SessionKeys::from_shared(Arc::clone(&ring))),
+        keys: Arc::new(stsd::service::session_keys::SessionKeys::from_shared(
+            Arc::clone(&ring),
+        )),
         decode_key: Arc::clone(&master),
         settings: StsSettings::default(),
         federation: Default::default(),

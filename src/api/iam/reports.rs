@@ -21,21 +21,26 @@ use crate::service::iam::credential_report::{CredentialReports, Generation};
 pub fn register(d: &mut Dispatcher, iam: &Arc<Iam>) {
     let reports = Arc::new(CredentialReports::default());
     let generating = Arc::clone(&reports);
-    route(d, iam, "GenerateCredentialReport", move |iam, caller, _call| {
-        let reports = Arc::clone(&generating);
-        async move {
-            let (state, description) = match reports.generate(&iam, &caller).await? {
-                Generation::Started => (
-                    "STARTED",
-                    "No report exists. Starting a new report generation task",
-                ),
-                Generation::Complete => ("COMPLETE", "Report generated"),
-            };
-            let mut r = XmlResponse::new();
-            r.string("State", state).string("Description", description);
-            Ok(r)
-        }
-    });
+    route(
+        d,
+        iam,
+        "GenerateCredentialReport",
+        move |iam, caller, _call| {
+            let reports = Arc::clone(&generating);
+            async move {
+                let (state, description) = match reports.generate(&iam, &caller).await? {
+                    Generation::Started => (
+                        "STARTED",
+                        "No report exists. Starting a new report generation task",
+                    ),
+                    Generation::Complete => ("COMPLETE", "Report generated"),
+                };
+                let mut r = XmlResponse::new();
+                r.string("State", state).string("Description", description);
+                Ok(r)
+            }
+        },
+    );
     route(d, iam, "GetCredentialReport", move |iam, caller, _call| {
         let reports = Arc::clone(&reports);
         async move {

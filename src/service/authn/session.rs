@@ -21,11 +21,11 @@ use sha2::{Digest, Sha256};
 
 use super::{Authenticator, Caller, Identity, invalid_token, sigv4_error};
 use crate::domain::credential::Session;
-use crate::service::session_keys::SessionKeys;
 use crate::domain::ids::{AccessKeyId, Region};
 use crate::domain::secret::SecretAccessKey;
 use crate::domain::sigv4::{self, ParsedAuth, VerifyPolicy};
 use crate::service::error::{ErrorCode, ServiceError};
+use crate::service::session_keys::SessionKeys;
 
 // === impl Authenticator (sessions) ===
 

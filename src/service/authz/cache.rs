@@ -85,8 +85,10 @@ impl IdentityCache {
             .get(&key)
             .filter(|e| same_session(e.session.as_ref(), caller));
         let fresh = cached.as_ref().filter(|e| e.stamp == stamp);
-        crate::telemetry::metrics::metrics()
-            .cache(crate::telemetry::metrics::Cache::Identities, fresh.is_some());
+        crate::telemetry::metrics::metrics().cache(
+            crate::telemetry::metrics::Cache::Identities,
+            fresh.is_some(),
+        );
         if let Some(entry) = fresh {
             return Ok(Arc::clone(&entry.identity));
         }

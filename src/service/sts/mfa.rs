@@ -30,15 +30,15 @@
 //! lookup, replay ids) and `service::store`.
 
 use crate::domain::credential::MfaInfo;
-use crate::domain::limits::MfaCheck;
 use crate::domain::ids::{AccountId, SerialNumber};
+use crate::domain::limits::MfaCheck;
 use crate::domain::seal::{self, SealPurpose};
 use crate::domain::secret::{TotpCode, TotpSeed};
 use crate::domain::totp::{self, Window};
 use crate::service::error::{ErrorCode, ServiceError};
 use crate::service::iam::mfa::{find_device, replay_id};
-use crate::service::store::model::{CredentialOwner, MfaDeviceRecord};
 use crate::service::limits::throttled;
+use crate::service::store::model::{CredentialOwner, MfaDeviceRecord};
 use crate::service::store::{ReplayScope, Timestamp, Transaction, Versioned, commit_with_retry};
 
 use super::Sts;
@@ -70,7 +70,9 @@ pub fn on_device_locked(account: AccountId, serial: &SerialNumber, until: u64) {
 /// half-given), which counts as a failed authentication of its source.
 pub fn is_code_refusal(err: &ServiceError) -> bool {
     err.code() == ErrorCode::AccessDenied
-        && err.message().starts_with("MultiFactorAuthentication failed")
+        && err
+            .message()
+            .starts_with("MultiFactorAuthentication failed")
 }
 
 /// AWS's refusal of a wrong, reused or foreign code.

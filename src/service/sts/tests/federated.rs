@@ -2,8 +2,6 @@
 //! identity's keys, add-on actions, the provider's account, claim mapping,
 //! durations, and the keys a session keeps.
 
-use std::sync::Arc;
-
 use super::*;
 use crate::domain::ids::{TagKey, TagValue};
 use crate::domain::sts::ClaimMapping;
