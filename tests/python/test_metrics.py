@@ -106,3 +106,26 @@ def test_metrics_can_be_turned_off():
         assert e.value.code == 404
     finally:
         d.close()
+
+
+def test_authorize_decisions_are_counted(daemon, iam):
+    from authz_client import Authorize, creds_of, signed_service_request
+    from stsutil import make_user
+    from support import ROOT_KEY_ID, ROOT_SECRET, allow
+
+    album = "arn:aws:photos:us-east-1:123456789012:album/summer"
+    other = "arn:aws:photos:us-east-1:123456789012:album/winter"
+    authorize = Authorize(daemon.endpoint, creds_of(ROOT_KEY_ID, ROOT_SECRET))
+    u = make_user(iam, daemon, allow("photos:GetAlbum", album))
+    before = scrape(daemon)
+    creds = creds_of(u.key_id, u.secret)
+    assert authorize(signed_service_request(creds), "photos:GetAlbum", album)["Decision"] == "Allow"
+    assert authorize(signed_service_request(creds), "photos:GetAlbum", album)["Decision"] == "Allow"
+    assert authorize(signed_service_request(creds), "photos:GetAlbum", other)["Decision"] == "ImplicitDeny"
+    bad = creds_of(u.key_id, "q" * 40)
+    assert authorize(signed_service_request(bad), "photos:GetAlbum", album)["Decision"] == "Unauthenticated"
+    after = scrape(daemon)
+    delta = lambda d: value(after, "stsd_authorize_decisions_total", decision=d) - value(  # noqa: E731
+        before, "stsd_authorize_decisions_total", decision=d)
+    assert (delta("allow"), delta("implicit_deny"), delta("unauthenticated")) == (2, 1, 1)
+    assert value(after, "stsd_requests_total", action="Authorize", outcome="success") >= 4
