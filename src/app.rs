@@ -35,6 +35,8 @@ use crate::service::authorize::{AuthorizeSettings, Authorizer};
 use crate::service::authz::IdentityCache;
 use crate::service::iam::Iam;
 use crate::service::iam::bootstrap::BootstrapError;
+use crate::service::limits::{Limiter, Swappable};
+use crate::service::session_keys::SessionKeys;
 use crate::service::sessions::{
     MaintenanceSettings, RecorderSettings, Revocations, SessionRecorder, Sessions, maintain,
 };
@@ -45,6 +47,7 @@ use crate::service::sts::{Sts, StsSettings};
 mod audit;
 mod bootstrap;
 mod random;
+mod reload;
 mod saml;
 mod store;
 mod web;
@@ -148,21 +151,23 @@ pub async fn run(
     let local = listener
         .local_addr()
         .map_err(|e| AppError::Listener(e.to_string()))?;
-    let (tls, reload, client_principals) = match &config.server.tls {
+    let (tls, reload, client_principals, certificates) = match &config.server.tls {
         Some(files) => {
             let certificates = http::tls::CertReloader::load(&files.cert_file, &files.key_file)?;
             let tls = http::tls::server_config(
                 Arc::clone(&certificates),
                 files.client_ca_file.as_deref(),
             )?;
-            let reload = tokio::spawn(http::tls::watch(certificates, files.reload_interval));
+            let reload = files
+                .reload_interval
+                .map(|every| tokio::spawn(http::tls::watch(Arc::clone(&certificates), every)));
             let principals = files
                 .client_ca_file
                 .is_some()
                 .then(|| Arc::new(files.client_principals.clone()));
-            (Some(tls), Some(reload), principals)
+            (Some(tls), reload, principals, Some(certificates))
         }
-        None => (None, None, None),
+        None => (None, None, None, None),
     };
     // The configuration checked the configured address; the listener handed
     // in is checked again, since that is what actually serves.
@@ -200,7 +205,28 @@ pub async fn run(
     let web = Arc::new(web_identity::build(&config, Arc::clone(&clock))?);
     let saml = Arc::new(saml::build(&config, local, tls.is_some())?);
     let (audit, audit_writer) = audit::build(&config, Arc::clone(&clock))?;
-    let (state, grpc) = build_state(
+    let mfa_lockout = Swappable::default();
+    let swaps = Swaps {
+        session_keys: Arc::new(SessionKeys::from(session_key_ring(
+            &config.sessions,
+            &master_key,
+        ))),
+        federation: Swappable::new(reload::federation_settings(&config)),
+        limiter: Arc::new(Limiter::new(
+            Arc::clone(&clock),
+            reload::limit_settings(&config),
+            mfa_lockout.clone(),
+        )),
+        mfa_lockout,
+    };
+    let (session_keys, limiter, federation, inline_keys, reload_master_key) = (
+        Arc::clone(&swaps.session_keys),
+        Arc::clone(&swaps.limiter),
+        swaps.federation.clone(),
+        web.inline.clone(),
+        Arc::clone(&master_key),
+    );
+    let (mut state, grpc) = build_state(
         &config,
         Arc::clone(&saml),
         secrets.root,
@@ -212,7 +238,29 @@ pub async fn run(
         Arc::clone(&web),
         revocations,
         audit,
+        swaps,
     );
+    let reloader = Arc::new(reload::Reloader {
+        file: config.source_file.clone(),
+        started: reload::Started {
+            listen: config.server.listen,
+            tls: config.server.tls.clone(),
+            data_dir: config.store.data_dir.clone(),
+        },
+        master_key: reload_master_key,
+        session_keys,
+        authenticator: Arc::clone(&state.authenticator),
+        limiter,
+        certificates,
+        federation,
+        inline_keys,
+        running: tokio::sync::Mutex::new(()),
+    });
+    state.ops = http::ops::OpsSettings {
+        metrics_enabled: config.metrics.enabled,
+        metrics_allow_remote: config.metrics.allow_remote,
+        control: Some(reloader.clone()),
+    };
     let pages = web::build(
         &config,
         local,
@@ -224,6 +272,7 @@ pub async fn run(
         clock,
     )?;
     let state = Arc::new(state);
+    let hangup = tokio::spawn(reload::on_hangup(Arc::clone(&reloader)));
     readiness.set_ready();
 
     let settings = ServerSettings {
@@ -251,6 +300,7 @@ pub async fn run(
     if let Some(reload) = reload {
         reload.abort();
     }
+    hangup.abort();
     maintenance.abort();
     if let Some(writer) = audit_writer {
         // Seals the open file: its digest record closes the chain.
@@ -264,6 +314,14 @@ pub async fn run(
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// What a reload replaces, shared by the parts that read it.
+struct Swaps {
+    session_keys: Arc<SessionKeys>,
+    federation: Swappable<FederationSettings>,
+    limiter: Arc<Limiter>,
+    mfa_lockout: Swappable<crate::domain::limits::MfaLockout>,
 }
 
 /// Everything the HTTP layer and the gRPC services share.
@@ -283,6 +341,7 @@ fn build_state(
     web: Arc<crate::service::sts::web_identity::WebIdentity>,
     revocations: Arc<Revocations>,
     audit: Arc<crate::service::audit::Audit>,
+    swaps: Swaps,
 ) -> (HttpState, GrpcState) {
     let store = Arc::clone(&iam.store);
     let mut static_keys = StaticCredentials::new();
@@ -309,7 +368,7 @@ fn build_state(
         max_skew: config.signature.clock_skew,
         max_presigned_lifetime: config.signature.presign_max,
     };
-    let sessions = Arc::new(session_key_ring(&config.sessions, &master_key));
+    let sessions = swaps.session_keys;
     // The STS operations, beside IAM's: the same store, clock, CSPRNG and
     // master key, the session key ring, and the master key again (under
     // its own seal purpose) for the records of AccessDenied messages.
@@ -324,16 +383,9 @@ fn build_state(
         settings: StsSettings {
             tag_session_for_inherited_tags: config.sts.tag_session_for_inherited_tags,
             mfa_into_role_sessions: config.sts.mfa_into_role_sessions,
+            mfa_lockout: swaps.mfa_lockout,
         },
-        federation: Arc::new(FederationSettings {
-            clock_skew_secs: config.federation.clock_skew.as_secs(),
-            mappings: config
-                .federation
-                .providers
-                .iter()
-                .map(|p| (p.arn.clone(), p.claims.clone()))
-                .collect(),
-        }),
+        federation: swaps.federation,
         identities: Arc::clone(&iam.identities),
         recorder: SessionRecorder::spawn(
             Arc::clone(&iam.store) as _,
@@ -347,7 +399,7 @@ fn build_state(
     let authenticator = Arc::new(
         Authenticator::new(lookup, Arc::clone(&clock), settings)
             .with_usage_log(usage)
-            .with_sessions(sessions)
+            .with_session_keys(sessions)
             .with_revocations(Arc::clone(&revocations))
             .with_users(Arc::new(StoreUsers(Arc::clone(&store))))
             .with_cache_sizes(CacheSizes {
@@ -406,6 +458,8 @@ fn build_state(
         messages: Some(sts_service.messages()),
         audit,
         partition: config.partition.clone(),
+        limits: Some(swaps.limiter),
+        ops: http::ops::OpsSettings::default(),
     };
     (http, grpc)
 }

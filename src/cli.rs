@@ -13,6 +13,7 @@ mod audit;
 mod credential_process;
 mod login;
 mod policy;
+mod report;
 mod serve;
 
 /// stsd — a self-hosted, AWS-compatible security token service.
@@ -45,6 +46,10 @@ enum Command {
     /// Verify an audit trail's chain and signatures; make a signing key.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Reports from a running broker: `stsd report keys` lists access keys
+    /// unused or old, from the account's credential report.
+    #[command(subcommand)]
+    Report(report::ReportCommand),
 }
 
 /// Parses the command line and runs the command.
@@ -58,5 +63,6 @@ pub fn main() -> ExitCode {
         Command::CredentialProcess(args) => credential_process::run(&args),
         Command::Login(args) => login::run(&args),
         Command::Audit(cmd) => audit::run(cmd),
+        Command::Report(cmd) => report::run(cmd),
     }
 }

@@ -15,6 +15,7 @@ mod client_certs;
 pub mod error;
 pub mod federation;
 pub mod file;
+pub mod limits;
 pub mod redis;
 pub mod secrets;
 pub mod source;
@@ -74,6 +75,13 @@ pub struct Config {
     pub authorize_answer_ttl: Duration,
     /// `[audit]`.
     pub audit: audit::AuditConfig,
+    /// `[limits]`: rate limits and the MFA lockout.
+    pub limits: limits::LimitsConfig,
+    /// `[metrics]`: who may read `/metrics`.
+    pub metrics: limits::MetricsConfig,
+    /// The file this was loaded from (what SIGHUP reloads); `None` for
+    /// the built-in defaults or text given directly.
+    pub source_file: Option<PathBuf>,
 }
 
 /// `[caches]`, validated: entries per request-path cache.
@@ -233,7 +241,9 @@ impl Config {
                     path: p.to_owned(),
                     source,
                 })?;
-                Self::from_toml(&text, &p.display().to_string(), env, flags)
+                let mut config = Self::from_toml(&text, &p.display().to_string(), env, flags)?;
+                config.source_file = Some(p.to_owned());
+                Ok(config)
             }
             None => Self::from_toml("", BUILT_IN, env, flags),
         }
@@ -346,6 +356,9 @@ impl Config {
             },
             authorize_answer_ttl: Duration::from_secs(raw.authorize.answer_ttl_secs.0),
             audit,
+            limits: limits::limits_config(&raw.limits),
+            metrics: limits::metrics_config(&raw.metrics),
+            source_file: None,
         })
     }
 }

@@ -20,7 +20,8 @@
 //!   graceful shutdown.
 //! - [`agent`] — `stsd agent`: credential vending for workloads
 //!   (container-credentials endpoint, IMDSv2), a client of the broker.
-//! - [`telemetry`] — logging setup.
+//! - [`telemetry`] — logging setup (level changeable at run time) and the
+//!   Prometheus metrics registry.
 //! - [`cli`] — the `stsd` command line (`serve`, `check-config`, `policy`).
 //!
 //! # Dependency rule

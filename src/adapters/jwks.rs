@@ -29,6 +29,7 @@ use crate::domain::clock::Clock;
 use crate::domain::ids::OidcProviderUrl;
 use crate::domain::oidc::KeySet;
 use crate::service::sts::web_identity::{IdpKeys, KeyError};
+use crate::telemetry::metrics::IdpDocument;
 use fetch::Fetcher;
 
 /// How long a key set is kept when its response says nothing.
@@ -110,7 +111,9 @@ impl HttpKeySource {
             "{}/.well-known/openid-configuration",
             issuer.trim_end_matches('/')
         );
-        let discovery = self.fetcher.get(&discovery_url).await?;
+        let discovery = self.fetcher.get(&discovery_url).await;
+        record(IdpDocument::OidcDiscovery, discovery.is_ok());
+        let discovery = discovery?;
         #[derive(serde::Deserialize)]
         struct Discovery {
             issuer: String,
@@ -127,9 +130,14 @@ impl HttpKeySource {
                 doc.issuer.chars().take(256).collect::<String>()
             )));
         }
-        let jwks = self.fetcher.get(&doc.jwks_uri).await?;
-        let keys = KeySet::parse(&jwks.body)
-            .map_err(|e| KeyError::Unusable(format!("{}: {e}", doc.jwks_uri)))?;
+        let jwks = self.fetcher.get(&doc.jwks_uri).await;
+        let keys = jwks.and_then(|jwks| {
+            KeySet::parse(&jwks.body)
+                .map(|keys| (jwks, keys))
+                .map_err(|e| KeyError::Unusable(format!("{}: {e}", doc.jwks_uri)))
+        });
+        record(IdpDocument::Jwks, keys.is_ok());
+        let (jwks, keys) = keys?;
         let ttl = jwks.max_age.map_or(DEFAULT_TTL, Duration::from_secs).clamp(
             self.settings.min_ttl,
             self.settings.max_ttl.max(self.settings.min_ttl),
@@ -169,6 +177,10 @@ impl HttpKeySource {
         issuer: &str,
         unknown_kid: Option<&str>,
     ) -> Result<Arc<KeySet>, KeyError> {
+        crate::telemetry::metrics::metrics().cache(
+            crate::telemetry::metrics::Cache::Jwks,
+            self.cache.contains_key(issuer),
+        );
         let cached = self
             .cache
             .get_with(issuer.to_owned(), self.fetch(issuer))
@@ -197,6 +209,11 @@ impl IdpKeys for HttpKeySource {
     ) -> Result<Arc<KeySet>, KeyError> {
         self.keys_of(issuer.as_str(), unknown_kid).await
     }
+}
+
+/// Counts a fetch in `stsd_idp_refreshes_total`.
+fn record(document: IdpDocument, ok: bool) {
+    crate::telemetry::metrics::metrics().idp_refresh(document, ok);
 }
 
 #[cfg(test)]

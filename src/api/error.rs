@@ -181,6 +181,7 @@ pub fn wire(code: ErrorCode) -> Wire {
         E::EntityTemporarilyUnmodifiable => (409, true, G::FailedPrecondition),
         E::InvalidAuthenticationCode => (403, false, G::PermissionDenied),
         E::ReportNotPresent => (410, false, G::NotFound),
+        E::ReportExpired => (410, false, G::NotFound),
         E::PasswordPolicyViolation => (400, false, G::InvalidArgument),
         E::InvalidUserType => (400, false, G::InvalidArgument),
         E::PackedPolicyTooLarge => (400, false, G::InvalidArgument),

@@ -30,8 +30,10 @@ use crate::service::sts::auth_message::MessageSealer;
 pub mod authorize;
 mod handler;
 pub mod health;
+mod limits;
 mod middleware;
 pub mod mtls;
+pub mod ops;
 mod render;
 pub mod server;
 pub mod tls;
@@ -61,6 +63,10 @@ pub struct HttpState {
     pub audit: Arc<Audit>,
     /// The partition of the ARNs in audit records.
     pub partition: Partition,
+    /// The rate limits; `None`: none.
+    pub limits: Option<Arc<crate::service::limits::Limiter>>,
+    /// `/metrics` and the admin calls.
+    pub ops: ops::OpsSettings,
 }
 
 /// Per-request limits.
@@ -83,6 +89,9 @@ pub fn router(state: Arc<HttpState>, extra: Router) -> Router {
         .route("/v1/authorize", post(authorize::authorize))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/admin/reload", post(ops::reload))
+        .route("/admin/log-level", post(ops::log_level).put(ops::log_level))
         .fallback(health::not_found)
         .with_state(Arc::clone(&state))
         .merge(extra)

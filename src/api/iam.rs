@@ -15,6 +15,7 @@ pub mod login;
 pub mod mfa;
 pub mod policies;
 pub mod providers;
+pub mod reports;
 pub mod roles;
 pub(crate) mod route;
 pub mod simulate;
@@ -45,6 +46,7 @@ pub fn register(dispatcher: &mut super::dispatch::Dispatcher, iam: Arc<Iam>) {
     simulate::register(dispatcher, &iam);
     details::register(dispatcher, &iam);
     login::register(dispatcher, &iam);
+    reports::register(dispatcher, &iam);
 }
 
 /// The call's caller, with its policies loaded.

@@ -42,7 +42,7 @@ pub(super) fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<WebIdentit
         .collect();
     Ok(WebIdentity {
         keys: Arc::new(keys),
-        inline,
+        inline: inline.into(),
         max_token_age_secs: o.max_token_age.map(|d| d.as_secs()),
     })
 }

@@ -74,6 +74,10 @@ pub struct FileConfig {
     pub web: super::web::WebSection,
     /// `[audit]`.
     pub audit: super::audit::AuditSection,
+    /// `[limits]`.
+    pub limits: super::limits::LimitsSection,
+    /// `[metrics]`.
+    pub metrics: super::limits::MetricsSection,
 }
 
 /// `[caches]`: sizes of the request-path caches (entries).

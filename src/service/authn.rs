@@ -30,6 +30,7 @@ use crate::domain::ids::{
 use crate::domain::secret::SecretAccessKey;
 use crate::domain::sigv4::{self, RequestView, Sigv4Error, VerifyPolicy};
 use crate::service::error::{ErrorCode, ServiceError};
+use crate::service::session_keys::SessionKeys;
 use crate::service::sessions::Revocations;
 use crate::service::store::{Key, LastUsed, Timestamp, UsageLog};
 
@@ -133,7 +134,7 @@ pub struct Authenticator {
     clock: Arc<dyn Clock>,
     settings: AuthnSettings,
     usage: Option<Arc<dyn UsageLog>>,
-    sessions: Option<Arc<KeyRing>>,
+    sessions: Option<Arc<SessionKeys>>,
     revocations: Option<Arc<Revocations>>,
     users: Option<Arc<dyn UserLookup>>,
     keys: key_cache::SigningKeyCache,
@@ -226,9 +227,22 @@ impl Authenticator {
     /// Accepts session credentials (`ASIA…` + `X-Amz-Security-Token`)
     /// whose token opens with `ring`. Without it every session is refused.
     #[must_use]
-    pub fn with_sessions(mut self, ring: Arc<KeyRing>) -> Self {
-        self.sessions = Some(ring);
+    pub fn with_sessions(self, ring: Arc<KeyRing>) -> Self {
+        self.with_session_keys(Arc::new(SessionKeys::from_shared(ring)))
+    }
+
+    /// As [`Authenticator::with_sessions`], with keys the caller may
+    /// replace (reload).
+    #[must_use]
+    pub fn with_session_keys(mut self, keys: Arc<SessionKeys>) -> Self {
+        self.sessions = Some(keys);
         self
+    }
+
+    /// Forgets every opened session token, so the next use of each is
+    /// opened with the key ring in force (after a key is retired).
+    pub fn forget_opened_sessions(&self) {
+        self.opened.clear();
     }
 
     /// Refuses sessions that `revocations` revokes (as an unknown token:

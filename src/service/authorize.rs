@@ -128,7 +128,9 @@ impl Authorizer {
         let checked = input::check(input)?;
         let asking = self.authz_caller(asker, transport).await?;
         asking.authorize("stsd:Authorize", &input.resource, &[])?;
-        self.decide(input, &checked).await
+        let answer = self.decide(input, &checked).await;
+        record_decision(&answer);
+        answer
     }
 
     /// Steps 2–5 for input already checked, without asking whether anyone
@@ -267,6 +269,19 @@ fn malformed(field: &str, e: &crate::domain::policy::PolicyError) -> ServiceErro
         ErrorCode::MalformedPolicyDocument,
         format!("{field} is not a valid policy: {e}"),
     )
+}
+
+/// Counts an Authorize answer in `stsd_authorize_decisions_total`.
+fn record_decision(answer: &Result<Answer, ServiceError>) {
+    use crate::telemetry::metrics::{Decision as D, metrics};
+    let decision = match answer.as_ref().map(|a| a.decision) {
+        Ok(Decision::Allow) => D::Allow,
+        Ok(Decision::ExplicitDeny) => D::ExplicitDeny,
+        Ok(Decision::ImplicitDeny) => D::ImplicitDeny,
+        Ok(Decision::Unauthenticated) => D::Unauthenticated,
+        Err(_) => D::Error,
+    };
+    metrics().decision(decision);
 }
 
 #[cfg(test)]

@@ -73,6 +73,8 @@ pub enum ErrorCode {
     InvalidAuthenticationCode,
     /// A password or credential report is not ready / not found (404/410).
     ReportNotPresent,
+    /// A credential report is older than four hours (410).
+    ReportExpired,
     /// A new console password breaks the account password policy (400);
     /// the message names the rules.
     PasswordPolicyViolation,
@@ -128,6 +130,7 @@ impl ErrorCode {
             Self::EntityTemporarilyUnmodifiable => "EntityTemporarilyUnmodifiable",
             Self::InvalidAuthenticationCode => "InvalidAuthenticationCode",
             Self::ReportNotPresent => "ReportNotPresent",
+            Self::ReportExpired => "ReportExpired",
             Self::PasswordPolicyViolation => "PasswordPolicyViolation",
             Self::InvalidUserType => "InvalidUserType",
             Self::PackedPolicyTooLarge => "PackedPolicyTooLarge",

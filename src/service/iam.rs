@@ -13,6 +13,7 @@
 pub mod access_keys;
 pub mod bootstrap;
 pub mod boundaries;
+pub mod credential_report;
 pub mod details;
 pub mod groups;
 pub mod holder;

@@ -278,7 +278,16 @@ where
     let mut tries = 1;
     loop {
         let (txn, value) = attempt().await?;
-        match store.commit(txn).await {
+        let started = tokio::time::Instant::now();
+        let committed = store.commit(txn).await;
+        crate::telemetry::metrics::metrics().store(
+            crate::telemetry::metrics::StoreOp::Commit,
+            started.elapsed(),
+            committed
+                .as_ref()
+                .map_or_else(StoreError::is_precondition_failure, |_| true),
+        );
+        match committed {
             Ok(revision) => return Ok((value, revision)),
             Err(e) if e.is_precondition_failure() && tries < MAX_COMMIT_ATTEMPTS => tries += 1,
             Err(e) => return Err(e.into()),

@@ -48,7 +48,7 @@ pub mod web_identity;
 use std::sync::Arc;
 
 use crate::domain::clock::Clock;
-use crate::domain::credential::{KeyRing, Session, mint_keys};
+use crate::domain::credential::{Session, mint_keys};
 use crate::domain::ids::{AccessKeyId, AccountId, Partition};
 use crate::domain::seal::MasterKey;
 use crate::domain::secret::{SecretAccessKey, SessionToken};
@@ -72,14 +72,14 @@ pub struct Sts {
     /// Seals MFA seeds at rest (opened to check codes).
     pub master_key: Arc<MasterKey>,
     /// Seals session tokens.
-    pub keys: Arc<KeyRing>,
+    pub keys: Arc<crate::service::session_keys::SessionKeys>,
     /// Seals the records of `AccessDenied` messages (the master key, under
     /// its own seal purpose).
     pub decode_key: Arc<MasterKey>,
     /// The choices reference 1.6 and 10 leave open.
     pub settings: StsSettings,
     /// Clock skew and claim mappings of AssumeRoleWith*.
-    pub federation: Arc<federated::FederationSettings>,
+    pub federation: crate::service::limits::Swappable<federated::FederationSettings>,
     /// Callers' loaded policies, until the store changes (shared with IAM
     /// and Authorize).
     pub identities: Arc<crate::service::authz::IdentityCache>,
@@ -89,7 +89,7 @@ pub struct Sts {
 }
 
 /// The choices the reference leaves to the deployment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct StsSettings {
     /// A chained AssumeRole that only inherits transitive tags needs
     /// `sts:TagSession` too (reference 6.4 leaves it open; default strict).
@@ -99,6 +99,8 @@ pub struct StsSettings {
     /// makes the aws-vault pattern — GetSessionToken with MFA, then
     /// AssumeRole — satisfy MFA conditions downstream).
     pub mfa_into_role_sessions: bool,
+    /// When wrong MFA codes lock a device (`[limits]`, swapped on reload).
+    pub mfa_lockout: crate::service::limits::Swappable<crate::domain::limits::MfaLockout>,
 }
 
 impl Default for StsSettings {
@@ -106,6 +108,7 @@ impl Default for StsSettings {
         Self {
             tag_session_for_inherited_tags: true,
             mfa_into_role_sessions: true,
+            mfa_lockout: crate::service::limits::Swappable::default(),
         }
     }
 }

@@ -168,10 +168,12 @@ async fn fixture() -> Fixture {
         partition: iam.partition.clone(),
         entropy: Arc::clone(&iam.entropy),
         master_key: Arc::clone(&master),
-        keys: Arc::clone(&ring),
+        keys: Arc::new(stsd::service::session_keys::SessionKeys::from_shared(
+            Arc::clone(&ring),
+        )),
         decode_key: Arc::clone(&master),
         settings: StsSettings::default(),
-        federation: Arc::default(),
+        federation: Default::default(),
         identities: Arc::clone(&identities),
         recorder: SessionRecorder::spawn(store.clone(), RecorderSettings::default()),
     };

@@ -16,6 +16,7 @@ use http::request::Parts;
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 
 use super::HttpState;
+use super::limits;
 use super::middleware::{LoggedAction, RequestId};
 use super::render::{self, Format};
 use super::server::Connection;
@@ -102,6 +103,9 @@ async fn handle(
         *draft = Some(d);
     }
 
+    let connection = parts.extensions.get::<Connection>();
+    let source = connection.map(|c| c.peer.ip());
+    let limits = state.limits.as_deref();
     let caller = match route.auth {
         Auth::Unsigned => None,
         Auth::Signed => {
@@ -113,19 +117,35 @@ async fn handle(
                 headers: &headers,
                 payload: Payload::Bytes(&body),
             };
+            if let Some(limits) = limits {
+                limits
+                    .check_authentication(source, || limits::access_key_of(&view))
+                    .map_err(fail)?;
+            }
             let caller = state
                 .authenticator
                 .authenticate(&view, route.service.signing_name())
                 .await
-                .map_err(fail)?;
+                .map_err(|e| {
+                    if let Some(limits) = limits {
+                        limits::authentication_failed(limits, &e, source, &view);
+                    }
+                    fail(e)
+                })?;
             if let Some(d) = draft.as_mut() {
                 d.caller(&caller, &state.partition);
             }
             Some(caller)
         }
     };
+    if let Some(limits) = limits {
+        limits::before_call(limits, route.action, caller.as_ref(), source).map_err(fail)?;
+    }
+    let mfa_key = limits
+        .and(caller.as_ref())
+        .and_then(|c| c.access_key_id.clone());
     let transport = Transport {
-        source_ip: connection.map(|c| c.peer.ip()),
+        source_ip: source,
         secure: connection.is_some_and(|c| c.secure),
         region: caller.as_ref().and_then(|c| c.region.clone()),
     };
@@ -138,6 +158,9 @@ async fn handle(
     let result = route.call(call).await.map_err(|e| {
         if let Some(d) = draft.as_mut() {
             d.failed(&e);
+        }
+        if let Some(limits) = limits {
+            limits::after_call(limits, &e, source, mfa_key.as_ref());
         }
         let e = match &state.messages {
             Some(messages) => messages.encode(e),

@@ -166,6 +166,7 @@ pub(super) async fn around(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let code = code.or(grpc_code.as_deref());
+    record_metrics(&response, action, &path, grpc, code, started.elapsed());
     let (method, path, id) = (method.as_str(), path.as_str(), id.as_str());
     if status >= 500 {
         tracing::warn!(
@@ -191,6 +192,64 @@ pub(super) async fn around(
         );
     }
     response
+}
+
+/// Paths other than the Query API's and gRPC's that get their own
+/// `action` label; every other path is `other`, so a scan of random paths
+/// cannot grow the metrics without bound.
+const LABELLED_PATHS: [&str; 6] = [
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/v1/authorize",
+    "/admin/reload",
+    "/admin/log-level",
+];
+
+/// Counts the request in `stsd_requests_total` and its latency, and a
+/// credential-issuing action's success in `stsd_credentials_issued_total`.
+fn record_metrics(
+    response: &Response,
+    action: Option<&'static str>,
+    path: &str,
+    grpc: bool,
+    code: Option<&str>,
+    elapsed: std::time::Duration,
+) {
+    use crate::telemetry::metrics::{CredentialKind as K, Outcome, metrics};
+    let status = response.status().as_u16();
+    // gRPC answers UNIMPLEMENTED (12) for a method it does not serve.
+    let served_grpc = grpc
+        && response
+            .headers()
+            .get("grpc-status")
+            .is_none_or(|v| v.as_bytes() != b"12");
+    let label = match action {
+        Some(a) => a,
+        None if served_grpc => path.trim_start_matches('/'),
+        None => LABELLED_PATHS
+            .iter()
+            .find(|p| **p == path)
+            .copied()
+            .unwrap_or("other"),
+    };
+    let outcome = Outcome::of(status, code);
+    metrics().request(label, outcome, elapsed);
+    if outcome == Outcome::Success {
+        let method = label.rsplit('/').next().unwrap_or(label);
+        let kind = match method {
+            "AssumeRole" => Some(K::AssumeRole),
+            "AssumeRoleWithSAML" | "AssumeRoleWithSaml" => Some(K::AssumeRoleWithSaml),
+            "AssumeRoleWithWebIdentity" => Some(K::AssumeRoleWithWebIdentity),
+            "GetSessionToken" => Some(K::GetSessionToken),
+            "GetFederationToken" => Some(K::GetFederationToken),
+            "CreateAccessKey" => Some(K::AccessKey),
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            metrics().credential_issued(kind);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -57,6 +57,8 @@ fn state(body_limit: usize, timeout: Duration) -> Arc<HttpState> {
             FixedClock::at_secs(0),
         ))),
         partition: "aws".parse().unwrap(),
+        limits: None,
+        ops: super::ops::OpsSettings::default(),
     })
 }
 

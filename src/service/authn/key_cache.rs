@@ -44,7 +44,10 @@ impl SigningKeyCache {
         secret: &SecretAccessKey,
     ) -> SigningKey {
         let k = [access_key_id, scope.date, scope.region, scope.service].join("\n");
-        if let Some(key) = self.keys.get(&k) {
+        let hit = self.keys.get(&k);
+        crate::telemetry::metrics::metrics()
+            .cache(crate::telemetry::metrics::Cache::SigningKeys, hit.is_some());
+        if let Some(key) = hit {
             return key;
         }
         // Derived outside the lock: a concurrent miss derives twice, which

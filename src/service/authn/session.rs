@@ -20,11 +20,12 @@ use moka::sync::Cache;
 use sha2::{Digest, Sha256};
 
 use super::{Authenticator, Caller, Identity, invalid_token, sigv4_error};
-use crate::domain::credential::{KeyRing, Session};
+use crate::domain::credential::Session;
 use crate::domain::ids::{AccessKeyId, Region};
 use crate::domain::secret::SecretAccessKey;
 use crate::domain::sigv4::{self, ParsedAuth, VerifyPolicy};
 use crate::service::error::{ErrorCode, ServiceError};
+use crate::service::session_keys::SessionKeys;
 
 // === impl Authenticator (sessions) ===
 
@@ -116,10 +117,18 @@ impl SessionCache {
         }
     }
 
+    /// Forgets every opened token.
+    pub(super) fn clear(&self) {
+        self.opened.invalidate_all();
+    }
+
     /// `token` opened with `ring`, from the cache when it was opened
     /// before.
-    fn open(&self, ring: &KeyRing, token: &str) -> Result<Arc<Opened>, ServiceError> {
-        if let Some(hit) = self.opened.get(token) {
+    fn open(&self, ring: &SessionKeys, token: &str) -> Result<Arc<Opened>, ServiceError> {
+        let hit = self.opened.get(token);
+        crate::telemetry::metrics::metrics()
+            .cache(crate::telemetry::metrics::Cache::Sessions, hit.is_some());
+        if let Some(hit) = hit {
             return Ok(hit);
         }
         let session = ring.open(token).map_err(|e| {

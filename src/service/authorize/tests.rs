@@ -32,7 +32,7 @@ fn authorizer(env: &Env, ttl: Duration) -> Authorizer {
     };
     let clock: Arc<dyn crate::domain::clock::Clock> = env.clock.clone();
     let authenticator = Authenticator::new(Arc::new(lookup), Arc::clone(&clock), settings)
-        .with_sessions(Arc::clone(&env.sts.keys));
+        .with_session_keys(Arc::clone(&env.sts.keys));
     Authorizer {
         authenticator: Arc::new(authenticator),
         store: Arc::clone(&env.iam.store),

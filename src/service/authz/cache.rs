@@ -84,9 +84,12 @@ impl IdentityCache {
             .entries
             .get(&key)
             .filter(|e| same_session(e.session.as_ref(), caller));
-        if let Some(entry) = &cached
-            && entry.stamp == stamp
-        {
+        let fresh = cached.as_ref().filter(|e| e.stamp == stamp);
+        crate::telemetry::metrics::metrics().cache(
+            crate::telemetry::metrics::Cache::Identities,
+            fresh.is_some(),
+        );
+        if let Some(entry) = fresh {
             return Ok(Arc::clone(&entry.identity));
         }
         let identity = match LoadedIdentity::load(store, partition, caller).await {

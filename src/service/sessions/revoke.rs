@@ -48,6 +48,7 @@ impl Sessions {
         };
         let counter = self.store.put_revocation(&rule).await?;
         self.revocations.add(&rule, counter);
+        crate::telemetry::metrics::metrics().revoked();
         tracing::info!(
             rule = %rule.id,
             kind = rule.target.kind(),

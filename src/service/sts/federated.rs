@@ -246,8 +246,8 @@ fn map_claims(
     sts: &Sts,
     mut identity: FederatedIdentity,
 ) -> Result<(FederatedIdentity, Vec<String>), ServiceError> {
-    let Some((_, mapping)) = sts
-        .federation
+    let federation = sts.federation.get();
+    let Some((_, mapping)) = federation
         .mappings
         .iter()
         .find(|(arn, _)| *arn == identity.provider_arn)

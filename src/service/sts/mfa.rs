@@ -14,8 +14,11 @@
 //! Every check of a device's code counts in the device record *before* the
 //! code is looked at (one store commit, so concurrent guesses on any
 //! replica count too); an accepted code resets the count. When the count
-//! reaches [`MAX_FAILED_CODES`], the device refuses every code for
-//! [`LOCKOUT_SECS`] and the count starts again. With three acceptable
+//! reaches the configured `[limits] mfa_max_failed_codes` (default
+//! [`MAX_FAILED_CODES`]), the device refuses every code with `Throttling`
+//! for `mfa_lockout_secs` (default [`LOCKOUT_SECS`]) and the count starts
+//! again (the rule: `domain::limits::MfaLockout`). The lock is logged as a
+//! `stsd::audit_hint` event ([`on_device_locked`]). With three acceptable
 //! steps per guess that bounds an attacker holding the user's long-term
 //! key to five guesses per 15 minutes (about 0.14 % chance of success per
 //! day). Only the device's owner can spend its attempts: a serial that is
@@ -28,21 +31,49 @@
 
 use crate::domain::credential::MfaInfo;
 use crate::domain::ids::{AccountId, SerialNumber};
+use crate::domain::limits::MfaCheck;
 use crate::domain::seal::{self, SealPurpose};
 use crate::domain::secret::{TotpCode, TotpSeed};
 use crate::domain::totp::{self, Window};
 use crate::service::error::{ErrorCode, ServiceError};
 use crate::service::iam::mfa::{find_device, replay_id};
+use crate::service::limits::throttled;
 use crate::service::store::model::{CredentialOwner, MfaDeviceRecord};
 use crate::service::store::{ReplayScope, Timestamp, Transaction, Versioned, commit_with_retry};
 
 use super::Sts;
+use crate::telemetry::metrics::Limit;
 
-/// Checks of one device's codes allowed before it locks.
+/// Checks of one device's codes allowed before it locks, by default.
 pub const MAX_FAILED_CODES: u32 = 5;
 
-/// How long a device refuses every code once locked, in seconds.
+/// How long a device refuses every code once locked, in seconds, by
+/// default.
 pub const LOCKOUT_SECS: u64 = 900;
+
+/// Called once when wrong codes lock `serial` of `account` until `until`
+/// (Unix seconds): the hook of the audit trail. It emits a structured
+/// event with target `stsd::audit_hint`; the audit trail's writer can be
+/// called from here in one line.
+pub fn on_device_locked(account: AccountId, serial: &SerialNumber, until: u64) {
+    tracing::warn!(
+        target: "stsd::audit_hint",
+        event = "MfaDeviceLocked",
+        account = %account,
+        serial = %serial,
+        locked_until = until,
+        "an MFA device is locked after too many invalid codes"
+    );
+}
+
+/// Whether `err` is a refusal of an MFA code (wrong, reused, foreign or
+/// half-given), which counts as a failed authentication of its source.
+pub fn is_code_refusal(err: &ServiceError) -> bool {
+    err.code() == ErrorCode::AccessDenied
+        && err
+            .message()
+            .starts_with("MultiFactorAuthentication failed")
+}
 
 /// AWS's refusal of a wrong, reused or foreign code.
 pub(crate) fn invalid_code() -> ServiceError {
@@ -150,29 +181,35 @@ async fn count_attempt(
     device: &MfaDeviceRecord,
     now: u64,
 ) -> Result<MfaDeviceRecord, ServiceError> {
+    let rule = *sts.settings.mfa_lockout.get();
     let (updated, _) = commit_with_retry(&*sts.store, move || async move {
         let fresh = reread(sts, account, serial, device).await?;
-        if fresh
-            .record
-            .locked_until
-            .is_some_and(|t| t.as_unix_secs() > now)
-        {
-            return Err(ServiceError::new(
-                ErrorCode::AccessDenied,
-                "MultiFactorAuthentication failed: too many invalid one time pass codes for this MFA device; try again later.",
-            ));
-        }
-        let mut updated = fresh.record.clone();
-        updated.failed_codes = updated.failed_codes.saturating_add(1);
-        if updated.failed_codes >= MAX_FAILED_CODES {
-            updated.failed_codes = 0;
-            updated.locked_until = Some(Timestamp::from_unix_secs(now + LOCKOUT_SECS));
+        let record = &fresh.record;
+        let (failed_codes, locks_until) = match rule.count(
+            record.failed_codes,
+            record.locked_until.map(Timestamp::as_unix_secs),
+            now,
+        ) {
+            MfaCheck::Locked { .. } => return Err(throttled(Limit::MfaDeviceLockout)),
+            MfaCheck::Counted {
+                failed_codes,
+                locks_until,
+            } => (failed_codes, locks_until),
+        };
+        let mut updated = record.clone();
+        updated.failed_codes = failed_codes;
+        if let Some(until) = locks_until {
+            updated.locked_until = Some(Timestamp::from_unix_secs(until));
         }
         let mut txn = Transaction::new();
         txn.require_unchanged(&fresh).put(updated.clone());
-        Ok::<_, ServiceError>((txn, updated))
+        Ok::<_, ServiceError>((txn, (updated, locks_until)))
     })
     .await?;
+    let (updated, locks_until) = updated;
+    if let Some(until) = locks_until {
+        on_device_locked(account, serial, until);
+    }
     Ok(updated)
 }
 

@@ -471,7 +471,7 @@ fn now(sts: &Sts) -> i64 {
 
 /// The allowed clock skew, seconds.
 fn skew(sts: &Sts) -> i64 {
-    i64::try_from(sts.federation.clock_skew_secs).unwrap_or(i64::MAX)
+    i64::try_from(sts.federation.get().clock_skew_secs).unwrap_or(i64::MAX)
 }
 
 /// The document inside `SAMLAssertion` (whitespace in the base64 is

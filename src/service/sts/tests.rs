@@ -76,10 +76,10 @@ impl Env {
             partition: iam.partition.clone(),
             entropy: Arc::clone(&iam.entropy),
             master_key: Arc::clone(&iam.master_key),
-            keys: Arc::new(ring),
+            keys: Arc::new(ring.into()),
             decode_key: Arc::clone(&iam.master_key),
             settings: StsSettings::default(),
-            federation: Arc::default(),
+            federation: Default::default(),
             identities: Arc::default(),
             recorder: crate::service::sessions::SessionRecorder::spawn(
                 Arc::clone(&iam.store) as _,

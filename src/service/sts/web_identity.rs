@@ -52,7 +52,7 @@ pub struct WebIdentity {
     /// Key sets configured inline, by provider ARN (issuers stsd cannot
     /// reach, such as a cluster's service-account issuer); used instead of
     /// discovery, never refetched.
-    pub inline: HashMap<Arn, Arc<KeySet>>,
+    pub inline: crate::service::limits::Swappable<HashMap<Arn, Arc<KeySet>>>,
     /// When set, tokens whose `iat` is older are refused as too old.
     pub max_token_age_secs: Option<u64>,
 }
@@ -193,13 +193,13 @@ async fn verify(
     header: &Unverified,
 ) -> Result<VerifiedClaims, ServiceError> {
     let limits = TimeLimits {
-        skew: sts.federation.clock_skew_secs,
+        skew: sts.federation.get().clock_skew_secs,
         max_age: web.max_token_age_secs,
     };
     let now = sts.now();
     let check =
         |keys: &KeySet| oidc::verify(token, header, keys, &provider.client_ids, now, limits);
-    if let Some(keys) = web.inline.get(&provider.arn) {
+    if let Some(keys) = web.inline.get().get(&provider.arn) {
         return check(keys).map_err(token_error);
     }
     let keys = web

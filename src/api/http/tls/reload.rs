@@ -6,8 +6,9 @@
 //! the new pair only when the files changed and the pair is usable (PEM
 //! parses, the key matches the certificate); otherwise the current pair
 //! stays, with a warning that names the file, never the key. [`watch`]
-//! reloads every interval and on SIGHUP. Handshakes already done keep
-//! their certificate; new connections get the new one.
+//! reloads every interval; SIGHUP and `POST /admin/reload` reload it with
+//! the rest of the configuration (`app::reload`). Handshakes already done
+//! keep their certificate; new connections get the new one.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -108,36 +109,13 @@ fn read(cert_file: &Path, key_file: &Path) -> Result<Files, TlsError> {
     Ok((cert, key, hasher.finalize().into()))
 }
 
-/// Reloads `certificates` every `interval` (when set) and on SIGHUP,
-/// until dropped (the composition root aborts it at shutdown).
-pub async fn watch(certificates: Arc<CertReloader>, interval: Option<Duration>) {
-    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
-    let mut ticker = interval.map(|every| {
-        let mut t = tokio::time::interval(every);
-        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        t
-    });
+/// Reloads `certificates` every `interval`, until dropped (the
+/// composition root aborts it at shutdown).
+pub async fn watch(certificates: Arc<CertReloader>, interval: Duration) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        let tick = async {
-            match ticker.as_mut() {
-                Some(t) => {
-                    t.tick().await;
-                }
-                None => std::future::pending().await,
-            }
-        };
-        let hup = async {
-            match hangup.as_mut() {
-                Some(h) => {
-                    h.recv().await;
-                }
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            () = tick => {}
-            () = hup => tracing::info!("SIGHUP: checking the TLS certificate"),
-        }
+        ticker.tick().await;
         match certificates.reload() {
             Ok(true) => tracing::info!("tls certificate reloaded"),
             Ok(false) => {}

@@ -2,8 +2,6 @@
 //! identity's keys, add-on actions, the provider's account, claim mapping,
 //! durations, and the keys a session keeps.
 
-use std::sync::Arc;
-
 use super::*;
 use crate::domain::ids::{TagKey, TagValue};
 use crate::domain::sts::ClaimMapping;
@@ -258,7 +256,7 @@ async fn durations_follow_the_role_and_the_identity_cap() {
 #[tokio::test]
 async fn the_claim_mapping_makes_tags_source_identity_and_kept_keys() {
     let mut env = Env::new().await;
-    env.sts.federation = Arc::new(FederationSettings {
+    env.sts.federation = crate::service::limits::Swappable::new(FederationSettings {
         clock_skew_secs: 300,
         mappings: vec![(
             PROVIDER.parse().unwrap(),

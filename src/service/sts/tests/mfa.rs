@@ -120,8 +120,8 @@ async fn lock(env: &Env, caller: &Caller, serial: &Arn, seed: &[u8]) {
     }
     assert_err(
         get_session_token(&env.sts, caller, with_code(serial, &good)).await,
-        ErrorCode::AccessDenied,
-        "MultiFactorAuthentication failed: too many invalid one time pass codes",
+        ErrorCode::Throttling,
+        "Rate exceeded: too many invalid one time pass codes for this MFA device",
     );
 }
 

@@ -95,7 +95,7 @@ fn claims(env: &Env) -> Value {
 fn web(keys: impl IdpKeys + 'static) -> WebIdentity {
     WebIdentity {
         keys: Arc::new(keys),
-        inline: HashMap::new(),
+        inline: HashMap::new().into(),
         max_token_age_secs: None,
     }
 }
@@ -205,7 +205,7 @@ async fn an_unknown_kid_refetches_once_then_fails_as_aws_does() {
     });
     let web = WebIdentity {
         keys: port.clone(),
-        inline: HashMap::new(),
+        inline: HashMap::new().into(),
         max_token_age_secs: None,
     };
     let c = claims(&f.env);
@@ -231,9 +231,11 @@ async fn an_unknown_kid_refetches_once_then_fails_as_aws_does() {
 #[tokio::test]
 async fn inline_keys_serve_their_provider_without_the_port() {
     let f = fixture("").await;
-    let mut w = web(StaticKeys::new());
-    w.inline
-        .insert(f.provider.clone(), Arc::new(keyset(&[f.signer.jwk("k1")])));
+    let w = web(StaticKeys::new());
+    w.inline.set(HashMap::from([(
+        f.provider.clone(),
+        Arc::new(keyset(&[f.signer.jwk("k1")])),
+    )]));
     exchange(&f, &w, token(&f.signer, "RS256", "k1", &claims(&f.env)))
         .await
         .unwrap();
