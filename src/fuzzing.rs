@@ -8,6 +8,8 @@
 //! and `domain::credential`'s crate-visible codec.
 //! How to run the targets: `docs/fuzzing.md`.
 
+mod parsers;
+
 use std::sync::{Arc, LazyLock};
 
 use crate::domain::credential::{CredentialError, KeyRing, SealingKey, SealingKeyId, codec};
@@ -16,6 +18,10 @@ use crate::domain::policy::{
     ResourceSide, evaluate, lint,
 };
 use crate::domain::seal::{MasterKey, SealKeyId};
+
+pub use parsers::{
+    config_file, grpc_request, query_form, saml_metadata, saml_response, sigv4_request,
+};
 
 /// Parses `data` (when it is UTF-8) as a policy of every [`PolicyKind`]; each
 /// kind it parses as is evaluated against fixed requests, rendered with

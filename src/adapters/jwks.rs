@@ -127,6 +127,9 @@ impl HttpKeySource {
                 doc.issuer.chars().take(256).collect::<String>()
             )));
         }
+        self.fetcher
+            .policy()
+            .check_jwks_host(issuer, &doc.jwks_uri)?;
         let jwks = self.fetcher.get(&doc.jwks_uri).await?;
         let keys = KeySet::parse(&jwks.body)
             .map_err(|e| KeyError::Unusable(format!("{}: {e}", doc.jwks_uri)))?;
@@ -199,5 +202,7 @@ impl IdpKeys for HttpKeySource {
     }
 }
 
+#[cfg(test)]
+mod ssrf_tests;
 #[cfg(test)]
 mod tests;

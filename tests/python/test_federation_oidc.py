@@ -174,6 +174,7 @@ def env():
     op_arn = f"arn:aws:iam::{ACCOUNT}:oidc-provider/127.0.0.1:{op.port}"
     extra = f"""
 [federation]
+allow_private_addresses = true
 clock_skew_secs = 30
 
 [[federation.providers]]
