@@ -7,7 +7,7 @@ CARGO ?= cargo
 # The Python test virtualenv that scripts/install-test-deps.sh creates.
 VENV ?= $(HOME)/.cache/stsd/venv
 
-.PHONY: run test deps lint unit python bench bench-load fuzz fmt
+.PHONY: run test deps lint unit python bench bench-load fuzz timing fmt
 
 ## Build and start stsd on its embedded defaults (config/stsd.toml: the
 ## embedded store in ./stsd-data, listening on 127.0.0.1:8433).
@@ -61,6 +61,11 @@ fuzz:
 	  cargo fuzz run --fuzz-dir . $$t corpus/$$t -- -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	    2>&1 | tee logs/$$t.log | grep -E '^#[0-9]+ +(DONE|pulse)|stat::|SUMMARY|panicked' ; \
 	  test $${PIPESTATUS[0]} -eq 0 || exit 1; done
+
+## dudect-style timing check of the SigV4 signature comparison (ignored by
+## `make test`: timing is noise on a shared machine; SECURITY.md has a run).
+timing:
+	$(CARGO) test --release --locked --test constant_time -- --ignored --nocapture
 
 fmt:
 	$(CARGO) fmt --all

@@ -468,3 +468,41 @@ def test_sigv4_clock_skew_window_is_15_minutes_both_ways(daemon, minutes, accept
         want = b"Signature expired" if minutes < 0 else b"Signature not yet current"
         assert want.lower() in r.lower(), r[:600]
         assert b"15 min." in r, r[:600]
+
+
+# --- privilege escalation through policy edits -----------------------------------
+
+def test_policy_edits_cannot_escape_a_boundary_or_reach_a_role(daemon, iam, canary):
+    """A user allowed to edit its own inline policy (the classic
+    escalation path) writes itself `*:*`: its permissions boundary still
+    caps it, it cannot remove the boundary, edit another user, or assume a
+    role its boundary does not allow — whatever the role's trust says —
+    and the canary role stays unused."""
+    from support import allow, policy
+
+    name = uniq("climber")
+    me = f"arn:aws:iam::{ACCOUNT}:user/{name}"
+    boundary = iam.create_policy(PolicyName=uniq("cap"), PolicyDocument=policy(
+        allow(["iam:PutUserPolicy", "iam:GetUser"], me)))["Policy"]["Arn"]
+    iam.create_user(UserName=name, PermissionsBoundary=boundary)
+    iam.put_user_policy(UserName=name, PolicyName="self-edit",
+                        PolicyDocument=policy(allow(["iam:PutUserPolicy", "iam:GetUser"], me)))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    mine = daemon.client("iam", key["AccessKeyId"], key["SecretAccessKey"])
+    other = uniq("bystander-user")
+    iam.create_user(UserName=other)
+
+    def during(b):
+        mine.put_user_policy(UserName=name, PolicyName="admin", PolicyDocument=policy(allow("*")))
+        expect_error("AccessDenied", mine.create_user, UserName=uniq("sneaky"), status=403)
+        expect_error("AccessDenied", mine.delete_user_permissions_boundary, UserName=name, status=403)
+        expect_error("AccessDenied", mine.put_user_policy, UserName=other, PolicyName="x",
+                     PolicyDocument=policy(allow("*")), status=403)
+        expect_error("AccessDenied", mine.create_access_key, UserName="root", status=403)
+        sts = daemon.client("sts", key["AccessKeyId"], key["SecretAccessKey"])
+        expect_error("AccessDenied", sts.assume_role, RoleArn=canary[1], RoleSessionName="climb", status=403)
+
+    attack(daemon, iam, canary, during)
+    assert iam.get_user(UserName=name)["User"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == boundary
+    assert iam.list_user_policies(UserName=other)["PolicyNames"] == []
+    assert len(iam.list_access_keys(UserName=name)["AccessKeyMetadata"]) == 1
