@@ -125,7 +125,15 @@ impl Fetcher {
                 .client
                 .request(request)
                 .await
-                .map_err(|e| KeyError::Unreachable(format!("{url}: {}", chain(&e))))?;
+                .map_err(|e| {
+                    // The address guard refused every address of the name:
+                    // a refusal, like an IP literal's, not an outage.
+                    if refused_by_guard(&e) {
+                        KeyError::Unusable(format!("{url}: {}", chain(&e)))
+                    } else {
+                        KeyError::Unreachable(format!("{url}: {}", chain(&e)))
+                    }
+                })?;
             let status = response.status();
             if status.is_redirection() {
                 return Err(KeyError::Unusable(format!(
@@ -324,6 +332,20 @@ fn max_age(headers: &http::HeaderMap) -> Option<u64> {
         }
     }
     found
+}
+
+/// Whether `e` comes from [`GuardedResolver`] refusing a name.
+fn refused_by_guard(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(e);
+    while let Some(s) = source {
+        if s.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::PermissionDenied)
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 /// An error and its sources, on one line.

@@ -169,7 +169,7 @@ async fn private_addresses_are_refused_unless_allowed() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&e, KeyError::Unreachable(m) if m.contains("localhost resolves only to loopback, private or link-local addresses")),
+        matches!(&e, KeyError::Unusable(m) if m.contains("localhost resolves only to loopback, private or link-local addresses")),
         "{e:?}"
     );
     // Link-local (cloud metadata) and private literals too.
