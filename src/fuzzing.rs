@@ -5,8 +5,10 @@
 //! linted and unit-tested with the crate (rustls `internal::fuzzing`). Each
 //! function takes the fuzzer's bytes and panics only on a finding. Not an
 //! API: hidden from the docs, compiled in every build. Imports `domain`
-//! and `domain::credential`'s crate-visible codec.
-//! How to run the targets: `docs/fuzzing.md`.
+//! and `domain::credential`'s crate-visible codec; the request-facing
+//! parsers' targets (SigV4, Query form, gRPC, SAML, config) live in
+//! `fuzzing/parsers.rs` and are re-exported here.
+//! How to run the targets: `docs/fuzzing.md`; results: `SECURITY.md`.
 
 mod parsers;
 

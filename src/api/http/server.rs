@@ -9,7 +9,7 @@
 //! ([`Connection::client`]). On shutdown the listener
 //! closes, every connection is asked to finish its in-flight requests and
 //! close, and the drain waits at most the grace period. A client silent
-//! from the start is dropped at the header deadline ([`first_byte`]).
+//! from the start is dropped at the header deadline (`server/first_byte.rs`).
 
 mod first_byte;
 
