@@ -111,9 +111,15 @@ fn expected() -> (Signature, String, String) {
 #[ignore = "timing: run with `make timing` (release, quiet machine)"]
 fn signature_comparison_is_constant_time() {
     let (signature, equal, differs) = expected();
-    let control = t_statistic(|p| leaky_eq(signature.as_str().as_bytes(), p.as_bytes()), &equal, &differs);
+    let control = t_statistic(
+        |p| leaky_eq(signature.as_str().as_bytes(), p.as_bytes()),
+        &equal,
+        &differs,
+    );
     let t = t_statistic(|p| signature.matches(p), &equal, &differs);
-    println!("dudect: Signature::matches |t| = {t:.2}; early-exit control |t| = {control:.2} ({SAMPLES} samples of {BATCH}, threshold {T_THRESHOLD})");
+    println!(
+        "dudect: Signature::matches |t| = {t:.2}; early-exit control |t| = {control:.2} ({SAMPLES} samples of {BATCH}, threshold {T_THRESHOLD})"
+    );
     assert!(
         control > T_THRESHOLD,
         "the harness cannot see the early-exit control (|t| = {control:.2}): no verdict"

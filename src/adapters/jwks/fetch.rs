@@ -121,19 +121,15 @@ impl Fetcher {
             .body(Empty::new())
             .map_err(|e| KeyError::Unusable(format!("{url}: {e}")))?;
         let exchange = async {
-            let response = self
-                .client
-                .request(request)
-                .await
-                .map_err(|e| {
-                    // The address guard refused every address of the name:
-                    // a refusal, like an IP literal's, not an outage.
-                    if refused_by_guard(&e) {
-                        KeyError::Unusable(format!("{url}: {}", chain(&e)))
-                    } else {
-                        KeyError::Unreachable(format!("{url}: {}", chain(&e)))
-                    }
-                })?;
+            let response = self.client.request(request).await.map_err(|e| {
+                // The address guard refused every address of the name:
+                // a refusal, like an IP literal's, not an outage.
+                if refused_by_guard(&e) {
+                    KeyError::Unusable(format!("{url}: {}", chain(&e)))
+                } else {
+                    KeyError::Unreachable(format!("{url}: {}", chain(&e)))
+                }
+            })?;
             let status = response.status();
             if status.is_redirection() {
                 return Err(KeyError::Unusable(format!(
