@@ -26,6 +26,7 @@ import ssl
 import threading
 import time
 import urllib.parse
+import warnings
 from unittest import mock
 
 import botocore.auth
@@ -429,8 +430,10 @@ def test_tls_misconfigured_clients_are_refused(tls_daemon):
         # TLS 1.0/1.1 only: the handshake fails (rustls speaks 1.2+).
         old = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         old.load_verify_locations(cafile=str(ca))
-        old.minimum_version = ssl.TLSVersion.TLSv1
-        old.maximum_version = ssl.TLSVersion.TLSv1_1
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # deliberately old
+            old.minimum_version = ssl.TLSVersion.TLSv1
+            old.maximum_version = ssl.TLSVersion.TLSv1_1
         try:
             old.set_ciphers("ALL:@SECLEVEL=0")
         except ssl.SSLError:
