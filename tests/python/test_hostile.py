@@ -248,8 +248,8 @@ def test_oversized_and_too_many_headers(daemon, iam, canary):
         return huge, many
 
     huge, many = attack(daemon, iam, canary, during)
-    assert huge == b"" or status_of(huge) == 431, huge[:200]
-    assert many == b"" or status_of(many) == 431, many[:200]
+    assert status_of(huge) == 431, huge[:200]
+    assert status_of(many) == 431, many[:200]
 
 
 def test_header_injection_is_refused(daemon, iam, canary):
@@ -269,7 +269,7 @@ def test_header_injection_is_refused(daemon, iam, canary):
         return split, forged
 
     split, forged = attack(daemon, iam, canary, during)
-    assert split == b"" or status_of(split) == 400, split[:200]
+    assert status_of(split) == 400, split[:200]
     assert status_of(forged) == 400 and b"InvalidAction" in forged, forged[:500]
     assert b"set-cookie" not in forged.lower()
     for line in daemon.stderr().splitlines():
