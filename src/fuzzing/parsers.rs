@@ -272,10 +272,13 @@ mod tests {
         paths.iter().map(|p| std::fs::read(p).unwrap()).collect()
     }
 
+    /// A target: its name and entry point.
+    type Target = (&'static str, fn(&[u8]));
+
     /// Every seed runs through its target without a finding.
     #[test]
     fn every_seed_runs_through_its_target() {
-        let targets: [(&str, fn(&[u8])); 6] = [
+        let targets: [Target; 6] = [
             ("sigv4_request", super::sigv4_request),
             ("query_form", super::query_form),
             ("grpc_request", super::grpc_request),

@@ -224,7 +224,7 @@ impl FetchPolicy {
                 jwks_uri.chars().take(256).collect::<String>()
             )));
         };
-        if jwks_host == issuer_host || self.jwks_hosts.iter().any(|h| *h == jwks_host) {
+        if jwks_host == issuer_host || self.jwks_hosts.contains(&jwks_host) {
             return Ok(());
         }
         Err(KeyError::Unusable(format!(
