@@ -13,6 +13,11 @@
 //!
 //! Timing is noise on a shared machine, so the test is `#[ignore]`d and
 //! run on purpose, in release: `make timing` (SECURITY.md records a run).
+#![expect(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    reason = "test helpers: a broken fixture or an empty sample should panic"
+)]
 
 use std::hint::black_box;
 
