@@ -5,8 +5,12 @@
 //! linted and unit-tested with the crate (rustls `internal::fuzzing`). Each
 //! function takes the fuzzer's bytes and panics only on a finding. Not an
 //! API: hidden from the docs, compiled in every build. Imports `domain`
-//! and `domain::credential`'s crate-visible codec.
-//! How to run the targets: `docs/fuzzing.md`.
+//! and `domain::credential`'s crate-visible codec; the request-facing
+//! parsers' targets (SigV4, Query form, gRPC, SAML, config) live in
+//! `fuzzing/parsers.rs` and are re-exported here.
+//! How to run the targets: `docs/fuzzing.md`; results: `SECURITY.md`.
+
+mod parsers;
 
 use std::sync::{Arc, LazyLock};
 
@@ -16,6 +20,10 @@ use crate::domain::policy::{
     ResourceSide, evaluate, lint,
 };
 use crate::domain::seal::{MasterKey, SealKeyId};
+
+pub use parsers::{
+    config_file, grpc_request, query_form, saml_metadata, saml_response, sigv4_request,
+};
 
 /// Parses `data` (when it is UTF-8) as a policy of every [`PolicyKind`]; each
 /// kind it parses as is evaluated against fixed requests, rendered with

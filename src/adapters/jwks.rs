@@ -130,6 +130,9 @@ impl HttpKeySource {
                 doc.issuer.chars().take(256).collect::<String>()
             )));
         }
+        self.fetcher
+            .policy()
+            .check_jwks_host(issuer, &doc.jwks_uri)?;
         let jwks = self.fetcher.get(&doc.jwks_uri).await;
         let keys = jwks.and_then(|jwks| {
             KeySet::parse(&jwks.body)
@@ -216,5 +219,7 @@ fn record(document: IdpDocument, ok: bool) {
     crate::telemetry::metrics::metrics().idp_refresh(document, ok);
 }
 
+#[cfg(test)]
+mod ssrf_tests;
 #[cfg(test)]
 mod tests;

@@ -29,7 +29,7 @@ use crate::service::sts::web_identity::WebIdentity;
 mod audit;
 mod authn;
 mod authorizer;
-mod convert;
+pub(crate) mod convert;
 pub mod proto;
 mod sessions;
 mod sts;

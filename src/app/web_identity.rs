@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::adapters::jwks::fetch::Fetcher;
+use crate::adapters::jwks::fetch::{FetchPolicy, Fetcher};
 use crate::adapters::jwks::tls::{TlsSetupError, client_config};
 use crate::adapters::jwks::{HttpKeySource, JwksSettings};
 use crate::config::Config;
@@ -24,7 +24,12 @@ use crate::service::sts::web_identity::WebIdentity;
 pub(super) fn build(config: &Config, clock: Arc<dyn Clock>) -> Result<WebIdentity, TlsSetupError> {
     let o = &config.federation.oidc;
     let tls = client_config(o.ca_file.as_deref())?;
-    let fetcher = Fetcher::new(tls, o.fetch_timeout, o.allow_insecure_loopback);
+    let policy = FetchPolicy {
+        allow_insecure_loopback: o.allow_insecure_loopback,
+        allow_private_addresses: o.allow_private_addresses,
+        jwks_hosts: o.jwks_hosts.clone(),
+    };
+    let fetcher = Fetcher::new(tls, o.fetch_timeout, policy);
     let keys = HttpKeySource::new(
         fetcher,
         clock,

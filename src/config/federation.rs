@@ -50,6 +50,10 @@ pub struct OidcFetchConfig {
     pub ca_file: Option<PathBuf>,
     /// Plain http:// to loopback hosts (development only).
     pub allow_insecure_loopback: bool,
+    /// Fetches to loopback, private or link-local addresses (SSRF guard off).
+    pub allow_private_addresses: bool,
+    /// Hosts a `jwks_uri` may name besides its issuer's (lower case).
+    pub jwks_hosts: Vec<String>,
     /// Deadline of one fetch.
     pub fetch_timeout: Duration,
     /// Least time a key set is cached.
@@ -109,6 +113,15 @@ pub(super) fn federation_config(
         providers.push(provider);
     }
     let o = raw.oidc;
+    if let Some(h) = o.jwks_hosts.iter().find(|h| !is_host_name(h)) {
+        return Err(ConfigError::at_offset(
+            origin,
+            text,
+            None,
+            Some("federation.oidc.jwks_hosts".into()),
+            format!("'{h}' is not a host name (no scheme, port or path)"),
+        ));
+    }
     let saml = raw.saml;
     if saml.audiences.iter().all(String::is_empty) {
         return Err(ConfigError::at_offset(
@@ -125,6 +138,12 @@ pub(super) fn federation_config(
         oidc: OidcFetchConfig {
             ca_file: raw.ca_file,
             allow_insecure_loopback: raw.allow_insecure_loopback,
+            allow_private_addresses: raw.allow_private_addresses,
+            jwks_hosts: o
+                .jwks_hosts
+                .iter()
+                .map(|h| h.to_ascii_lowercase())
+                .collect(),
             fetch_timeout: Duration::from_secs(o.fetch_timeout_secs.0),
             cache_min_ttl: Duration::from_secs(o.cache_min_ttl_secs.0),
             cache_max_ttl: Duration::from_secs(o.cache_max_ttl_secs.0),
@@ -137,6 +156,15 @@ pub(super) fn federation_config(
             reject_replay: saml.reject_replay,
         },
     })
+}
+
+/// Whether `h` is a bare host name or IP address.
+fn is_host_name(h: &str) -> bool {
+    !h.is_empty()
+        && h.len() <= 253
+        && h.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'[' | b']' | b':'))
+        && (!h.contains(':') || h.starts_with('['))
 }
 
 /// One entry, or the key and message of its first fault.

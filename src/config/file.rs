@@ -299,6 +299,9 @@ pub struct FederationSection {
     pub ca_file: Option<PathBuf>,
     /// Development only: fetch over plain `http://` from loopback hosts.
     pub allow_insecure_loopback: bool,
+    /// Fetch from hosts that are, or resolve to, loopback, private or
+    /// link-local addresses (the SSRF guard refuses them by default).
+    pub allow_private_addresses: bool,
     /// `[federation.oidc]`.
     pub oidc: OidcSection,
     /// `[federation.saml]`.
@@ -333,6 +336,9 @@ pub struct OidcSection {
     pub refetch_interval_secs: Bounded<0, 3600>,
     /// When set, tokens issued (`iat`) longer ago are refused.
     pub max_token_age_secs: Option<Bounded<60, 31_536_000>>,
+    /// Hosts a discovery document's `jwks_uri` may name besides the
+    /// issuer's own host.
+    pub jwks_hosts: Vec<String>,
 }
 
 /// `[[federation.providers]]`.
@@ -407,6 +413,7 @@ impl Default for FederationSection {
             providers: Vec::new(),
             ca_file: None,
             allow_insecure_loopback: false,
+            allow_private_addresses: false,
             oidc: OidcSection::default(),
             saml: SamlSection::default(),
         }
@@ -434,6 +441,7 @@ impl Default for OidcSection {
             cache_max_ttl_secs: Bounded(86_400),
             refetch_interval_secs: Bounded(30),
             max_token_age_secs: None,
+            jwks_hosts: Vec::new(),
         }
     }
 }

@@ -379,20 +379,37 @@ fn web_identity_fetching_and_inline_key_sets() {
     let o = &c.federation.oidc;
     assert_eq!(o.ca_file, None);
     assert!(!o.allow_insecure_loopback);
+    assert!(
+        !o.allow_private_addresses,
+        "the SSRF guard is on by default"
+    );
+    assert!(o.jwks_hosts.is_empty());
     assert_eq!(o.fetch_timeout, Duration::from_secs(5));
     assert_eq!(o.refetch_interval, Duration::from_secs(30));
     assert_eq!(o.max_token_age, None);
 
     let jwks = r#"{"keys":[{"kty":"EC","kid":"k","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}"#;
     let text = format!(
-        "[federation]\nca_file = \"/etc/ca.pem\"\nallow_insecure_loopback = true\n\
-         [federation.oidc]\nfetch_timeout_secs = 2\nrefetch_interval_secs = 0\nmax_token_age_secs = 600\n\
+        "[federation]\nca_file = \"/etc/ca.pem\"\nallow_insecure_loopback = true\nallow_private_addresses = true\n\
+         [federation.oidc]\njwks_hosts = [\"WWW.googleapis.com\"]\nfetch_timeout_secs = 2\nrefetch_interval_secs = 0\nmax_token_age_secs = 600\n\
          [[federation.providers]]\narn = \"arn:aws:iam::123456789012:oidc-provider/cluster.local\"\njwks = '{jwks}'\n"
     );
     let c = load(&text, &[]).unwrap();
     let o = &c.federation.oidc;
     assert_eq!(o.ca_file.as_deref(), Some(Path::new("/etc/ca.pem")));
     assert!(o.allow_insecure_loopback);
+    assert!(o.allow_private_addresses);
+    assert_eq!(o.jwks_hosts, ["www.googleapis.com"]);
+    let e = load(
+        "[federation.oidc]\njwks_hosts = [\"https://keys.example.com/jwks\"]\n",
+        &[],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("federation.oidc.jwks_hosts") && e.contains("not a host name"),
+        "{e}"
+    );
     assert_eq!(o.fetch_timeout, Duration::from_secs(2));
     assert_eq!(o.refetch_interval, Duration::ZERO);
     assert_eq!(o.max_token_age, Some(Duration::from_secs(600)));

@@ -126,6 +126,7 @@ def env():
     op_arn = f"arn:aws:iam::{ACCOUNT}:oidc-provider/127.0.0.1:{op.port}"
     extra = f"""
 [federation]
+allow_private_addresses = true
 clock_skew_secs = 30
 
 [[federation.providers]]
@@ -319,7 +320,7 @@ def test_hostile_tokens_are_refused_with_the_right_code_and_mint_nothing(env):
 
 
 def test_without_the_ca_the_op_is_unreachable(env):
-    other = Daemon(extra_config=f'[[federation.providers]]\narn = "{env.op_arn}"\n').start()
+    other = Daemon(extra_config=f'[federation]\nallow_private_addresses = true\n[[federation.providers]]\narn = "{env.op_arn}"\n').start()
     try:
         iam = other.client("iam")
         iam.create_open_id_connect_provider(Url=env.op.issuer, ClientIDList=[AUD])
@@ -329,6 +330,26 @@ def test_without_the_ca_the_op_is_unreachable(env):
         }))["Role"]["Arn"]
         expect("IDPCommunicationError", 400, unsigned_sts(other).assume_role_with_web_identity,
                RoleArn=role, RoleSessionName="session", WebIdentityToken=env.op.token())
+    finally:
+        other.close()
+
+
+def test_the_ssrf_guard_refuses_an_op_on_a_private_address_and_mints_nothing(env):
+    # The same OP and CA, without [federation] allow_private_addresses: the
+    # OP on 127.0.0.1 is refused before any request reaches it.
+    other = Daemon(extra_env={"STSD_FEDERATION_CA_FILE": str(env.ca)}).start()
+    try:
+        iam = other.client("iam")
+        iam.create_open_id_connect_provider(Url=env.op.issuer, ClientIDList=[AUD])
+        role = iam.create_role(RoleName="ssrf", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Federated": env.op_arn}, "Action": "sts:AssumeRoleWithWebIdentity"}],
+        }))["Role"]["Arn"]
+        expect("InvalidIdentityToken", 400, unsigned_sts(other).assume_role_with_web_identity,
+               RoleArn=role, RoleSessionName="session", WebIdentityToken=env.op.token(),
+               contains="allow_private_addresses")
+        assert "LastUsedDate" not in iam.get_role(RoleName="ssrf")["Role"].get("RoleLastUsed", {})
+        assert other.healthy()
     finally:
         other.close()
 

@@ -13,7 +13,7 @@ use parking_lot::Mutex;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-use super::fetch::Fetcher;
+use super::fetch::{FetchPolicy, Fetcher};
 use super::{HttpKeySource, JwksSettings};
 use crate::domain::clock::FixedClock;
 use crate::domain::oidc::testing::{RSA_A, RSA_B, Signer};
@@ -81,7 +81,12 @@ fn fetcher(timeout: Duration, loopback: bool) -> Fetcher {
     .unwrap()
     .with_root_certificates(rustls::RootCertStore::empty())
     .with_no_client_auth();
-    Fetcher::new(tls, timeout, loopback)
+    let policy = FetchPolicy {
+        allow_insecure_loopback: loopback,
+        allow_private_addresses: true,
+        jwks_hosts: Vec::new(),
+    };
+    Fetcher::new(tls, timeout, policy)
 }
 
 fn jwks(signers: &[(&Signer, &str)]) -> String {

@@ -20,7 +20,7 @@ use crate::service::sts::Minted;
 
 /// Query parameters under construction.
 #[derive(Debug, Default, Clone)]
-pub(super) struct Form(Vec<(String, String)>);
+pub(crate) struct Form(Vec<(String, String)>);
 
 // === impl Form ===
 
@@ -99,13 +99,13 @@ impl Form {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
-    pub(super) fn params(self, limits: &Limits) -> Result<Params, ServiceError> {
+    pub(crate) fn params(self, limits: &Limits) -> Result<Params, ServiceError> {
         Params::from_pairs(self.0, limits)
     }
 }
 
 /// AssumeRole's parameters.
-pub(super) fn assume_role(r: &pb::AssumeRoleRequest) -> Form {
+pub(crate) fn assume_role(r: &pb::AssumeRoleRequest) -> Form {
     Form::default()
         .scalar("RoleArn", &r.role_arn)
         .scalar("RoleSessionName", &r.role_session_name)
@@ -122,7 +122,7 @@ pub(super) fn assume_role(r: &pb::AssumeRoleRequest) -> Form {
 }
 
 /// AssumeRoleWithWebIdentity's parameters.
-pub(super) fn web_identity(r: &pb::AssumeRoleWithWebIdentityRequest) -> Form {
+pub(crate) fn web_identity(r: &pb::AssumeRoleWithWebIdentityRequest) -> Form {
     Form::default()
         .scalar("RoleArn", &r.role_arn)
         .scalar("RoleSessionName", &r.role_session_name)
@@ -134,7 +134,7 @@ pub(super) fn web_identity(r: &pb::AssumeRoleWithWebIdentityRequest) -> Form {
 }
 
 /// AssumeRoleWithSAML's parameters.
-pub(super) fn saml(r: &pb::AssumeRoleWithSamlRequest) -> Form {
+pub(crate) fn saml(r: &pb::AssumeRoleWithSamlRequest) -> Form {
     Form::default()
         .scalar("RoleArn", &r.role_arn)
         .scalar("PrincipalArn", &r.principal_arn)
@@ -145,7 +145,7 @@ pub(super) fn saml(r: &pb::AssumeRoleWithSamlRequest) -> Form {
 }
 
 /// GetSessionToken's parameters.
-pub(super) fn session_token(r: &pb::GetSessionTokenRequest) -> Form {
+pub(crate) fn session_token(r: &pb::GetSessionTokenRequest) -> Form {
     Form::default()
         .integer("DurationSeconds", r.duration_seconds)
         .optional("SerialNumber", r.serial_number.as_deref())
@@ -153,7 +153,7 @@ pub(super) fn session_token(r: &pb::GetSessionTokenRequest) -> Form {
 }
 
 /// GetFederationToken's parameters.
-pub(super) fn federation_token(r: &pb::GetFederationTokenRequest) -> Form {
+pub(crate) fn federation_token(r: &pb::GetFederationTokenRequest) -> Form {
     Form::default()
         .scalar("Name", &r.name)
         .optional("Policy", r.policy.as_deref())

@@ -8,7 +8,10 @@
 //! certificate is mapped to its principal once for the connection
 //! ([`Connection::client`]). On shutdown the listener
 //! closes, every connection is asked to finish its in-flight requests and
-//! close, and the drain waits at most the grace period.
+//! close, and the drain waits at most the grace period. A client silent
+//! from the start is dropped at the header deadline (`server/first_byte.rs`).
+
+mod first_byte;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -123,6 +126,7 @@ pub async fn serve(
                     secure: false,
                     client: None,
                 };
+                let stream = first_byte::FirstByte::new(stream, handshake_timeout);
                 connection(&builder, stream, with_info(info), watcher).await;
                 return;
             };
@@ -136,6 +140,7 @@ pub async fn serve(
                         secure: true,
                         client,
                     };
+                    let tls = first_byte::FirstByte::new(tls, handshake_timeout);
                     connection(&builder, tls, with_info(info), watcher).await;
                 }
                 Ok(Err(e)) => tracing::debug!(error = %e, "tls handshake failed"),

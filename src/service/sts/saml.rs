@@ -28,13 +28,13 @@
 //! parser), `service::store`, the sibling STS modules, samael, openssl and
 //! quick-xml.
 
-mod assertion;
+pub(crate) mod assertion;
 pub mod aws;
 pub mod decrypt;
 mod error;
-mod metadata;
-mod verify;
-mod xml;
+pub(crate) mod metadata;
+pub(crate) mod verify;
+pub(crate) mod xml;
 
 use std::collections::HashMap;
 use std::sync::Arc;
