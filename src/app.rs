@@ -270,6 +270,7 @@ pub async fn run(
         saml,
         iam,
         clock,
+        Arc::clone(&state.audit),
     )?;
     let state = Arc::new(state);
     let hangup = tokio::spawn(reload::on_hangup(Arc::clone(&reloader)));

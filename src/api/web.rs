@@ -17,6 +17,7 @@
 //! and the sibling `http` and `query` modules.
 
 mod assets;
+mod audit;
 mod cli;
 mod handlers;
 mod pages;
@@ -47,6 +48,8 @@ pub struct WebState {
     pub region: Region,
     /// Largest form body, bytes.
     pub body_limit: usize,
+    /// The audit trail (`ConsoleLogin` and `SwitchRole` records).
+    pub audit: Arc<crate::service::audit::Audit>,
 }
 
 /// The routes of the pages.

@@ -47,6 +47,7 @@ pub(super) fn build(
     saml: Arc<Saml>,
     iam: Arc<Iam>,
     clock: Arc<dyn Clock>,
+    audit: Arc<crate::service::audit::Audit>,
 ) -> Result<WebState, AppError> {
     let w = &config.web;
     let mut oidc = Vec::with_capacity(w.oidc.len());
@@ -117,5 +118,6 @@ pub(super) fn build(
         secure: tls,
         region: config.region.clone(),
         body_limit: config.server.body_limit,
+        audit,
     })
 }

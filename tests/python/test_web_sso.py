@@ -609,3 +609,42 @@ def test_the_one_time_code_needs_its_verifier_and_works_once(stsd, pki, browser_
         "redirect_uri": "https://evil.example/cb", "state": "s", "code_challenge": pkce.challenge})
     status, _, body, _ = fetch(bad)
     assert status == 400 and "redirect_uri" in body
+
+
+# --- the audit trail -------------------------------------------------------------
+
+def audit_records(daemon: Daemon, want, timeout: float = 15.0) -> list[dict]:
+    """The daemon's audit records, once `want(records)` holds (the writer
+    is asynchronous)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        records = []
+        for f in sorted(daemon.audit_dir.glob("audit-*.jsonl")):
+            records += [json.loads(line) for line in f.read_text().splitlines() if line.strip()]
+        if want(records) or time.monotonic() > deadline:
+            return records
+        time.sleep(0.2)
+
+
+def test_sign_ins_and_role_picks_are_audited(stsd):
+    """Runs after the sign-ins above (module order): each left its record."""
+    def named(records, name):
+        return [r for r in records if r.get("eventName") == name]
+
+    records = audit_records(stsd, lambda rs: len(named(rs, "SwitchRole")) >= 4)
+    logins = named(records, "ConsoleLogin")
+    outcomes = {(r["userIdentity"]["type"], r["responseElements"]["ConsoleLogin"]) for r in logins}
+    assert ("IAMUser", "Success") in outcomes and ("WebIdentityUser", "Success") in outcomes, outcomes
+    assert ("SAMLUser", "Success") in outcomes, outcomes
+    assert any(r["responseElements"]["ConsoleLogin"] == "Failure" and r.get("errorMessage") for r in logins)
+    for r in logins:
+        assert r["eventSource"] == "stsd" and r["eventType"] == "AwsConsoleSignIn", r
+        assert r["additionalEventData"]["MFAUsed"] in ("Yes", "No")
+    assert any(r["additionalEventData"]["MFAUsed"] == "Yes" for r in logins)
+    picks = named(records, "SwitchRole")
+    roles = {r["additionalEventData"]["RoleArn"] for r in picks if r["responseElements"]["SwitchRole"] == "Success"}
+    assert {role_arn(ROLES["admin"]), role_arn(ROLES["saml_reader"])} <= roles, roles
+    # No password, code or token of the sign-ins is in the trail.
+    text = "\n".join(f.read_text() for f in stsd.audit_dir.glob("audit-*.jsonl"))
+    for secret in ("Str0ng-Passw0rd!", "wrong-Passw0rd!", CLIENT_SECRET, ACCOUNTS["alice"]["password"]):
+        assert secret not in text

@@ -106,9 +106,11 @@ pub(super) async fn home(State(s): Web, headers: HeaderMap) -> Response<Body> {
 pub(super) async fn sign_in(
     State(s): Web,
     Extension(request_id): Extension<RequestId>,
+    connection: Option<Extension<Connection>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response<Body> {
+    let source = connection.as_ref().map(|c| c.0.peer.ip());
     let params = match form_params(&body) {
         Ok(p) => p,
         Err(e) => return error_page(&e),
@@ -165,7 +167,26 @@ pub(super) async fn sign_in(
         password,
         mfa_code,
     };
-    match user::sign_in(&s.sso, form, &request_id.to_string()).await {
+    let mfa_used = form.mfa_code.is_some();
+    let rid = request_id.to_string();
+    let outcome = user::sign_in(&s.sso, form, &rid).await;
+    let (person, issued, failure) = match &outcome {
+        Ok((person, issued)) => (Some(person), Some(issued), None),
+        Err(e) => (None, None, Some(e.to_string())),
+    };
+    super::audit::sign_in(
+        &s,
+        &rid,
+        source,
+        account,
+        Some(user_name),
+        person,
+        issued,
+        failure.as_deref(),
+        mfa_used,
+    )
+    .await;
+    match outcome {
         Ok((person, issued)) => signed_in(&s, &old_id, &session, person, Some(issued)),
         Err(e @ (SsoError::BadCredentials | SsoError::PasswordChange(_))) => refused(&e, false),
         Err(e @ SsoError::MfaRequired) => refused(&e, true),
@@ -258,6 +279,7 @@ pub(super) struct Callback {
 /// `GET /web/oidc/{name}/callback`.
 pub(super) async fn oidc_callback(
     State(s): Web,
+    Extension(request_id): Extension<RequestId>,
     Path(name): Path<String>,
     Query(q): Query<Callback>,
     connection: Option<Extension<Connection>>,
@@ -277,11 +299,14 @@ pub(super) async fn oidc_callback(
         ));
     };
     let t = transport(connection.as_ref().map(|c| &c.0));
-    match oidc::finish(&s.sso, &session, &name, &code, &state, &t).await {
+    let outcome = oidc::finish(&s.sso, &session, &name, &code, &state, &t).await;
+    let rid = request_id.to_string();
+    record_federated(&s, &rid, t.source_ip, outcome.as_ref()).await;
+    match outcome {
         Ok(person) => {
             let cli = session.lock().cli.take();
             s.sso.sessions.remove(&id);
-            after_federated(&s, cli, person, &t).await
+            after_federated(&s, cli, person, &t, &rid).await
         }
         Err(e) => error_page(&e),
     }
@@ -294,6 +319,7 @@ async fn after_federated(
     cli: Option<CliRequest>,
     person: Person,
     t: &crate::service::authz::Transport,
+    request_id: &str,
 ) -> Response<Body> {
     let wanted = cli
         .as_ref()
@@ -302,11 +328,51 @@ async fn after_federated(
     let Some(role) = wanted else {
         return continue_signed_in(s, cli, person, None);
     };
-    let request_id = RequestId::new().to_string();
-    match pick::pick(&s.sso, &person, &role, t, &request_id).await {
+    let picked = pick::pick(&s.sso, &person, &role, t, request_id).await;
+    let failure = picked.as_ref().err().map(ToString::to_string);
+    super::audit::role_picked(
+        s,
+        request_id,
+        t.source_ip,
+        &person,
+        &role,
+        failure.as_deref(),
+    )
+    .await;
+    match picked {
         Ok(issued) => continue_signed_in(s, cli, person, Some(issued)),
         Err(e) => error_page(&e),
     }
+}
+
+/// Records a federated sign-in's outcome.
+async fn record_federated(
+    s: &WebState,
+    request_id: &str,
+    source: Option<std::net::IpAddr>,
+    outcome: Result<&Person, &SsoError>,
+) {
+    let (person, failure) = match outcome {
+        Ok(p) => (Some(p), None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    let account = person
+        .and_then(|p| p.roles.first())
+        .and_then(|r| r.account_id())
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    super::audit::sign_in(
+        s,
+        request_id,
+        source,
+        &account,
+        None,
+        person,
+        None,
+        failure.as_deref(),
+        false,
+    )
+    .await;
 }
 
 /// `GET /web/saml/{name}/start`.
@@ -333,6 +399,7 @@ pub(super) async fn saml_start(
 /// `POST /saml`: the assertion consumer service.
 pub(super) async fn saml_acs(
     State(s): Web,
+    Extension(request_id): Extension<RequestId>,
     connection: Option<Extension<Connection>>,
     body: Bytes,
 ) -> Response<Body> {
@@ -350,7 +417,10 @@ pub(super) async fn saml_acs(
     };
     let response = SamlAssertion::new(response.to_owned());
     let t = transport(connection.as_ref().map(|c| &c.0));
-    match saml::consume(&s.sso, &response, &t).await {
+    let outcome = saml::consume(&s.sso, &response, &t).await;
+    let rid = request_id.to_string();
+    record_federated(&s, &rid, t.source_ip, outcome.as_ref().map(|(p, _)| p)).await;
+    match outcome {
         Ok((person, pending)) => {
             // The browser that started an SP-initiated login: its waiting
             // `stsd login` carries over, and the old session ends.
@@ -360,7 +430,7 @@ pub(super) async fn saml_acs(
                 s.sso.sessions.remove_digest(&p.session);
                 cli
             });
-            after_federated(&s, cli, person, &t).await
+            after_federated(&s, cli, person, &t, &rid).await
         }
         Err(e) => error_page(&e),
     }
@@ -437,7 +507,11 @@ pub(super) async fn pick(
         ));
     };
     let t = transport(connection.as_ref().map(|c| &c.0));
-    match pick::pick(&s.sso, &person, &role, &t, &request_id.to_string()).await {
+    let rid = request_id.to_string();
+    let picked = pick::pick(&s.sso, &person, &role, &t, &rid).await;
+    let failure = picked.as_ref().err().map(ToString::to_string);
+    super::audit::role_picked(&s, &rid, t.source_ip, &person, &role, failure.as_deref()).await;
+    match picked {
         Ok(issued) => {
             let cli = session.lock().cli.take();
             match cli {
