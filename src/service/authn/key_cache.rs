@@ -54,6 +54,16 @@ impl SigningKeyCache {
         key
     }
 
+    /// Scopes held (moka's count, which lags until pending work has run).
+    pub(crate) fn entry_count(&self) -> u64 {
+        self.keys.entry_count()
+    }
+
+    /// Runs moka's pending maintenance now.
+    pub(crate) fn run_pending_tasks(&self) {
+        self.keys.run_pending_tasks();
+    }
+
     /// Scopes held.
     #[cfg(test)]
     pub(crate) fn len(&self) -> u64 {

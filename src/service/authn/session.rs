@@ -116,6 +116,16 @@ impl SessionCache {
         }
     }
 
+    /// Sessions held.
+    pub(crate) fn entry_count(&self) -> u64 {
+        self.opened.entry_count()
+    }
+
+    /// Runs moka's pending maintenance now.
+    pub(crate) fn run_pending_tasks(&self) {
+        self.opened.run_pending_tasks();
+    }
+
     /// `token` opened with `ring`, from the cache when it was opened
     /// before.
     fn open(&self, ring: &KeyRing, token: &str) -> Result<Arc<Opened>, ServiceError> {
