@@ -5,9 +5,11 @@
 //! caches sized above the largest count (`[caches] sessions` and
 //! `signing_keys`). For each of N distinct sessions a role session is
 //! minted and sealed, a `POST /` to STS is signed with it, and the request
-//! is authenticated: the token is opened and kept in the session cache, and
-//! its signing key is derived and kept in the signing-key cache — exactly
-//! what the daemon keeps for a session that has made a call. The resident
+//! is authenticated: the token is opened and kept in the session cache with
+//! the signing key derived for the request's scope — exactly what the
+//! daemon keeps for a session that has made a call (`cached` counts the
+//! session cache's entries and the shared signing-key cache's, which
+//! sessions no longer use). The resident
 //! set (`/proc/self/statm`) is read after a warm-up request and again after
 //! 100,000 and 1,000,000 sessions (moka's pending work run first); the
 //! difference divided by the count is the figure. The bench allocates with
