@@ -21,7 +21,7 @@
 # Knobs: BENCH_QUICK=1, BENCH_LOAD_RUNS (3; quick 1), BENCH_LOAD_SECONDS
 # (8; quick 2), BENCH_STEPS (a comma list of criterion,load,startup,memory,
 # icount; default all), BENCH_NO_WRITE=1 (print the section, leave
-# BENCHMARKS.md alone).
+# BENCHMARKS.md alone), BENCH_NO_BUILD=1 (reuse the last build's binaries).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/stsd/target}"
@@ -48,10 +48,14 @@ else
   load_warmup=2
   startup_sizes="${BENCH_STARTUP_SIZES:-0,1000,10000}"
   sessions="${BENCH_SESSIONS:-100000,1000000}"
-  principals="${BENCH_PRINCIPALS:-10,1000,100000,1000000}"
+  principals="${BENCH_PRINCIPALS:-10,100,1000,5000}"
 fi
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+# A failing step is reported (and the run exits non-zero at the end); the
+# others still run and the report is still written.
+failures=()
+failed() { echo "bench: $1 FAILED (see $out)" >&2; failures+=("$1"); }
 {
   echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src tests Cargo.toml Cargo.lock || echo '+changes')"
@@ -66,8 +70,26 @@ loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
   echo "load_seconds=$load_secs"
 } >"$out/meta.txt"
 
-# Build everything first, so build time is not in any figure.
-cargo bench --locked --no-run 2>&1 | tail -3
+# Build everything first, so build time is not in any figure; then run
+# the bench binaries themselves (`--bench`, as `cargo bench` does), so no
+# step waits for cargo's lock on a target directory shared with other
+# builds.
+# BENCH_NO_BUILD=1 reuses the binaries of the last build this script made
+# (when another build holds the lock and the tree has not changed).
+last_build="$CARGO_TARGET_DIR/bench-results/last-build.json"
+if [[ -n "${BENCH_NO_BUILD:-}" && -f "$last_build" ]]; then
+  json="$(cat "$last_build")"
+else
+  json="$(cargo bench --locked --no-run --message-format=json 2>/dev/null)"
+  mkdir -p "$(dirname "$last_build")"
+  grep '"executable":"' <<<"$json" >"$last_build" || true
+fi
+bench_bin() {
+  grep -o "\"executable\":\"[^\"]*/deps/$1-[0-9a-f]*\"" <<<"$json" | head -1 | cut -d'"' -f4
+}
+for b in policy sigv4 credential oidc authorize load session_memory; do
+  [[ -x "$(bench_bin "$b")" ]] || { echo "bench: no binary for $b (does it build?)" >&2; exit 1; }
+done
 
 started="$(date +%s)"
 echo "started=$started" >>"$out/meta.txt"
@@ -76,12 +98,12 @@ if [[ "$steps" == *,criterion,* ]]; then
   for b in policy sigv4 credential oidc; do
     echo "bench: criterion $b (load $(loadavg))"
     echo "$b $(loadavg)" >>"$out/criterion-load.txt"
-    cargo bench --locked --bench "$b" -- "${crit_args[@]}" >"$out/criterion-$b.txt" 2>&1
+    "$(bench_bin "$b")" --bench "${crit_args[@]}" >"$out/criterion-$b.txt" 2>&1 || failed "criterion $b"
   done
   echo "bench: criterion authorize + principals $principals (load $(loadavg))"
   echo "authorize $(loadavg)" >>"$out/criterion-load.txt"
-  STSD_BENCH_PRINCIPALS="$principals" cargo bench --locked --bench authorize -- "${crit_args[@]}" \
-    >"$out/criterion-authorize.txt" 2>&1
+  STSD_BENCH_PRINCIPALS="$principals" "$(bench_bin authorize)" --bench "${crit_args[@]}" \
+    >"$out/criterion-authorize.txt" 2>&1 || failed "criterion authorize"
 fi
 
 if [[ "$steps" == *,load,* ]]; then
@@ -89,7 +111,7 @@ if [[ "$steps" == *,load,* ]]; then
     echo "bench: load run $i/$load_runs (load $(loadavg))"
     echo "run=$i load_before=$(loadavg)" >"$out/load-$i.txt"
     STSD_BENCH_SECONDS="$load_secs" STSD_BENCH_WARMUP="$load_warmup" \
-      cargo bench --locked --bench load >>"$out/load-$i.txt" 2>&1
+      "$(bench_bin load)" --bench >>"$out/load-$i.txt" 2>&1 || failed "load run $i"
     echo "load_after=$(loadavg)" >>"$out/load-$i.txt"
   done
 fi
@@ -97,12 +119,12 @@ fi
 if [[ "$steps" == *,startup,* ]]; then
   echo "bench: start-up time, users $startup_sizes (load $(loadavg))"
   echo "load_before=$(loadavg)" >"$out/startup.txt"
-  STSD_BENCH_STARTUP="$startup_sizes" cargo bench --locked --bench load >>"$out/startup.txt" 2>&1
+  STSD_BENCH_STARTUP="$startup_sizes" "$(bench_bin load)" --bench >>"$out/startup.txt" 2>&1 || failed startup
 fi
 
 if [[ "$steps" == *,memory,* ]]; then
   echo "bench: memory per cached session, $sessions"
-  STSD_BENCH_SESSIONS="$sessions" cargo bench --locked --bench session_memory >"$out/memory.txt" 2>&1
+  STSD_BENCH_SESSIONS="$sessions" "$(bench_bin session_memory)" --bench >"$out/memory.txt" 2>&1 || failed memory
 fi
 
 if [[ "$steps" == *,icount,* ]]; then
@@ -112,3 +134,7 @@ fi
 
 echo "load_after=$(loadavg)" >>"$out/meta.txt"
 python3 scripts/bench_report.py "$out" BENCHMARKS.md ${BENCH_NO_WRITE:+--print}
+if ((${#failures[@]})); then
+  echo "bench: failed steps: ${failures[*]}" >&2
+  exit 1
+fi
