@@ -48,7 +48,7 @@ else
   load_warmup=2
   startup_sizes="${BENCH_STARTUP_SIZES:-0,1000,10000}"
   sessions="${BENCH_SESSIONS:-100000,1000000}"
-  principals="${BENCH_PRINCIPALS:-10,100,1000,5000}"
+  principals="${BENCH_PRINCIPALS:-10,100,1000,4000}"
 fi
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }

@@ -10,6 +10,7 @@ $CARGO_TARGET_DIR/criterion/**/new/{benchmark,estimates}.json written
 during this run. The section between the two markers below is replaced
 (inserted before the first `## ` heading when absent); everything else in
 the file is left as it is. With --print the section is printed instead.
+A `note=` line in meta.txt is printed under the description of the run.
 """
 
 import glob
@@ -170,6 +171,9 @@ def section(out):
              f"Load average (1/5/15 min) {m.get('load_before', '?')} before the run and {m.get('load_after', '?')} after it: "
              "the machine is shared, so rates move from run to run; compare each load figure with the `/healthz` "
              "floor of the same run (the ratio column), and use the instruction counts to compare code.")
+    if m.get("note"):
+        L.append("")
+        L.append(m["note"])
     L.append("")
     L.append("```sh")
     L.append("export CARGO_TARGET_DIR=/root/.cache/stsd/target")
@@ -181,7 +185,7 @@ def section(out):
     L.append("")
     L.append("```sh")
     L.append(f"cargo bench --locked --bench policy -- {m.get('crit_args', '')}   # also sigv4, credential, oidc")
-    L.append(f"STSD_BENCH_PRINCIPALS=10,100,1000,5000 cargo bench --locked --bench authorize -- {m.get('crit_args', '')}")
+    L.append(f"STSD_BENCH_PRINCIPALS=10,100,1000,4000 cargo bench --locked --bench authorize -- {m.get('crit_args', '')}")
     L.append("STSD_BENCH_SECONDS=8 cargo bench --locked --bench load            # every workload, one daemon; 3 runs")
     L.append("STSD_BENCH_STARTUP=0,1000,10000 cargo bench --locked --bench load # start-up time against store size")
     L.append("STSD_BENCH_SESSIONS=100000,1000000 cargo bench --locked --bench session_memory")

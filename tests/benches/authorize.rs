@@ -356,13 +356,13 @@ async fn grow(f: &Fixture, from: usize, to: usize) -> Vec<(String, SecretAccessK
 /// N users (each with a key and an inline policy) and the timed calls
 /// cycle through 64 of them spread over the whole range, so the store's
 /// indexes and the caches hold N principals while the working set stays
-/// the same. `STSD_BENCH_PRINCIPALS` (default `10,100,1000,5000`: 5,000
+/// the same. `STSD_BENCH_PRINCIPALS` (default `10,100,1000,4000`: 5,000
 /// users is an account's quota, as in AWS); only in a benchmark run.
 fn bench_principals(c: &mut Criterion, rt: &tokio::runtime::Runtime, f: &Fixture) {
     let sizes: Vec<usize> = std::env::var("STSD_BENCH_PRINCIPALS")
         .ok()
         .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| "10,100,1000,5000".into())
+        .unwrap_or_else(|| "10,100,1000,4000".into())
         .split(',')
         .map(|n| n.trim().parse().unwrap())
         .collect();
