@@ -328,6 +328,7 @@ fn spawn_daemon(dir: &std::path::Path, master: &str, addr: SocketAddr) -> (Child
         std::thread::sleep(Duration::from_millis(2));
     }
     let _ = child.kill();
+    let _ = child.wait();
     panic!("{} did not become ready on {addr}", binary.display());
 }
 

@@ -17,6 +17,7 @@
 
 #![expect(
     clippy::expect_used,
+    clippy::panic,
     reason = "benchmark setup: a broken fixture must fail loudly"
 )]
 
