@@ -16,7 +16,7 @@
 //! per scope it signed for, at most [`MAX_SCOPES`]), so a session's keys
 //! live and die with its cache entry instead of taking entries of the
 //! shared signing-key cache (about 2 KiB per cached session before, about
-//! 1 KiB now: BENCHMARKS.md, `session_memory`). May import `domain`,
+//! 1.25 KiB now: BENCHMARKS.md, `session_memory`). May import `domain`,
 //! `service::error` and the parent.
 
 use std::sync::Arc;
