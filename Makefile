@@ -7,7 +7,7 @@ CARGO ?= cargo
 # The Python test virtualenv that scripts/install-test-deps.sh creates.
 VENV ?= $(HOME)/.cache/stsd/venv
 
-.PHONY: run test deps lint unit python bench bench-load fuzz timing fmt
+.PHONY: run test deps lint unit python bench bench-check bench-load fuzz timing fmt
 
 ## Build and start stsd on its embedded defaults (config/stsd.toml: the
 ## embedded store in ./stsd-data, listening on 127.0.0.1:8433).
@@ -39,9 +39,17 @@ python:
 	$(CARGO) build --bin stsd --locked
 	PYTHONDONTWRITEBYTECODE=1 STSD_BIN=$(CARGO_TARGET_DIR)/debug/stsd $(VENV)/bin/pytest tests/python -q
 
-## Criterion benchmarks; figures go to BENCHMARKS.md by hand for now.
-bench:
-	$(CARGO) bench --locked --bench policy
+## Every benchmark (criterion, load, start-up, session memory,
+## instruction counts); rewrites the generated section of BENCHMARKS.md.
+## BENCH_QUICK=1 for a smoke run (scripts/bench.sh lists the knobs).
+bench: deps
+	scripts/bench.sh
+
+## The callgrind instruction counts of the evaluator, SigV4 and Authorize
+## paths against tests/benches/icount-baseline.tsv (fails over +10 %).
+bench-check:
+	scripts/install-bench-deps.sh
+	scripts/bench-check.sh
 
 ## HTTP load generator: /healthz, GetCallerIdentity and AssumeRole against a
 ## release daemon it starts (STSD_BENCH_* in tests/benches/load.rs).

@@ -224,6 +224,19 @@ impl Authenticator {
         self
     }
 
+    /// Entries held by the session cache and the signing-key cache (for
+    /// benchmarks and metrics; moka's counts lag until its pending work
+    /// has run: see [`Authenticator::run_pending_cache_tasks`]).
+    pub fn cache_entries(&self) -> (u64, u64) {
+        (self.opened.entry_count(), self.keys.entry_count())
+    }
+
+    /// Runs the caches' pending maintenance (admissions, evictions) now.
+    pub fn run_pending_cache_tasks(&self) {
+        self.opened.run_pending_tasks();
+        self.keys.run_pending_tasks();
+    }
+
     /// Accepts session credentials (`ASIA…` + `X-Amz-Security-Token`)
     /// whose token opens with `ring`. Without it every session is refused.
     #[must_use]

@@ -19,6 +19,7 @@
 
 #![expect(
     clippy::unwrap_used,
+    clippy::panic,
     reason = "benchmark setup: a broken fixture must fail loudly"
 )]
 
@@ -26,7 +27,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::Criterion;
 use stsd::adapters::memory::MemoryStore;
 use stsd::domain::clock::{Clock, SystemClock};
 use stsd::domain::credential::{KeyRing, SealingKey, SealingKeyId};
@@ -60,6 +61,8 @@ const READ_PHOTOS: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Read",
 
 struct Fixture {
     authorizer: Authorizer,
+    /// Root of the account, to create more principals.
+    root: AuthzCaller,
     user: (String, SecretAccessKey),
     session: (String, SecretAccessKey, SessionToken),
 }
@@ -253,6 +256,7 @@ async fn fixture() -> Fixture {
     };
     Fixture {
         authorizer,
+        root,
         user: (key.record.id.to_string(), key.secret),
         session: (
             minted.session.access_key_id.to_string(),
@@ -316,6 +320,86 @@ fn request(
     }
 }
 
+/// Creates users `from..to` (`grow-<i>`), each with the reader's inline
+/// policy and an access key; returns their keys.
+async fn grow(f: &Fixture, from: usize, to: usize) -> Vec<(String, SecretAccessKey)> {
+    let iam = &f.authorizer.iam;
+    let mut keys = Vec::with_capacity(to.saturating_sub(from));
+    for i in from..to {
+        let user = create_user(
+            iam,
+            &f.root,
+            CreateUser {
+                name: format!("grow-{i}").parse().unwrap(),
+                path: None,
+                tags: vec![],
+                permissions_boundary: None,
+            },
+        )
+        .await
+        .unwrap();
+        put_policy(
+            iam,
+            &f.root,
+            Holder::User(user.name.clone()),
+            "read".parse().unwrap(),
+            READ_PHOTOS.into(),
+        )
+        .await
+        .unwrap();
+        let key = create_access_key(iam, &f.root, Some(user.name.clone()))
+            .await
+            .unwrap();
+        keys.push((key.record.id.to_string(), key.secret));
+    }
+    keys
+}
+
+/// Cost growth with the number of principals (issue 11): the store holds
+/// N users (each with a key and an inline policy) and the timed calls
+/// cycle through 64 of them spread over the whole range, so the store's
+/// indexes and the caches hold N principals while the working set stays
+/// the same. `STSD_BENCH_PRINCIPALS` (default `10,100,1000,4000`: 5,000
+/// users is an account's quota, as in AWS); only in a benchmark run.
+fn bench_principals(c: &mut Criterion, rt: &tokio::runtime::Runtime, f: &Fixture) {
+    let sizes: Vec<usize> = std::env::var("STSD_BENCH_PRINCIPALS")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "10,100,1000,4000".into())
+        .split(',')
+        .map(|n| n.trim().parse().unwrap())
+        .collect();
+    let mut keys: Vec<(String, SecretAccessKey)> = Vec::new();
+    let mut g = c.benchmark_group("authorize/principals");
+    for n in sizes {
+        let more = rt.block_on(grow(f, keys.len(), n));
+        keys.extend(more);
+        eprintln!("{n} principals in the store");
+        let step = (keys.len() / 64).max(1);
+        let inputs: Vec<AuthorizeInput> = keys
+            .iter()
+            .step_by(step)
+            .map(|(id, secret)| request(id, secret, None, "photos:GetAlbum"))
+            .collect();
+        for input in &inputs {
+            let answer = rt.block_on(f.authorizer.decide_unchecked(input)).unwrap();
+            assert_eq!(answer.decision, Decision::Allow, "{answer:?}");
+        }
+        let mut i = 0;
+        g.bench_function(n.to_string(), |b| {
+            b.iter(|| {
+                i = (i + 1) % inputs.len();
+                rt.block_on(
+                    f.authorizer
+                        .decide_unchecked(black_box(inputs.get(i).unwrap())),
+                )
+                .unwrap()
+            });
+        });
+    }
+    g.finish();
+}
+
 fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -353,7 +437,62 @@ fn bench(c: &mut Criterion) {
         b.iter(|| rt.block_on(a.decide_unchecked(black_box(&denied))).unwrap());
     });
     g.finish();
+    if std::env::args().any(|a| a == "--bench") {
+        bench_principals(c, &rt, &f);
+    }
 }
 
-criterion_group!(benches, bench);
-criterion_main!(benches);
+/// The fixed workload of `scripts/bench-check.sh` (callgrind counts this
+/// function's instructions only): `n` whole decisions of `input`.
+#[inline(never)]
+fn icount_authorize(
+    rt: &tokio::runtime::Runtime,
+    a: &Authorizer,
+    input: &AuthorizeInput,
+    n: usize,
+) -> usize {
+    (0..n)
+        .filter(|_| {
+            rt.block_on(a.decide_unchecked(black_box(input)))
+                .is_ok_and(|answer| answer.decision == Decision::Allow)
+        })
+        .count()
+}
+
+/// `STSD_ICOUNT=authorize_user_key:<n>` or `authorize_role_session:<n>`.
+fn icount(spec: &str) {
+    let (case, n) = spec.split_once(':').unwrap();
+    let n: usize = n.parse().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let f = rt.block_on(fixture());
+    let input = match case {
+        "authorize_user_key" => request(&f.user.0, &f.user.1, None, "photos:GetAlbum"),
+        "authorize_role_session" => request(
+            &f.session.0,
+            &f.session.1,
+            Some(&f.session.2),
+            "photos:GetAlbum",
+        ),
+        other => panic!("STSD_ICOUNT: unknown case {other}"),
+    };
+    // Warm the caches outside the counted function.
+    for _ in 0..2 {
+        let answer = rt.block_on(f.authorizer.decide_unchecked(&input)).unwrap();
+        assert_eq!(answer.decision, Decision::Allow);
+    }
+    assert_eq!(icount_authorize(&rt, &f.authorizer, &input, n), n);
+    println!("icount {case}: {n} iterations");
+}
+
+fn main() {
+    if let Ok(spec) = std::env::var("STSD_ICOUNT") {
+        icount(&spec);
+        return;
+    }
+    let mut c = Criterion::default().configure_from_args();
+    bench(&mut c);
+    c.final_summary();
+}

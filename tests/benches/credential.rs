@@ -30,6 +30,7 @@ use stsd::domain::secret::SigningKey;
 use stsd::domain::sigv4::{
     self, AmzDate, Payload, RequestView, SignatureLocation, SigningParams, VerifyPolicy,
 };
+use stsd::domain::totp;
 
 const BODY: &[u8] = b"Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A111122223333%3Arole%2Fbuild-runner&RoleSessionName=ci-7421";
 
@@ -165,6 +166,22 @@ fn bench(c: &mut Criterion) {
     });
     c.bench_function("credential/open_verify_cold_key", |b| {
         b.iter(|| open_verify(None))
+    });
+
+    // MFA: a TOTP code (RFC 6238, 6 digits, ±1 step) checked against a
+    // 20-byte seed, as AssumeRole and GetSessionToken do for `TokenCode`.
+    // The window is tried oldest first: the current step's code is found
+    // at the second HMAC, the previous step's (`totp_verify_previous`) at
+    // the first.
+    let seed = [0x3d_u8; 20];
+    let previous = totp::code(&seed, t0 - totp::STEP_SECS);
+    let current = totp::code(&seed, t0);
+    assert!(totp::verify(&seed, &current, t0).is_some());
+    c.bench_function("credential/totp_verify", |b| {
+        b.iter(|| totp::verify(black_box(&seed), black_box(&current), black_box(t0)).unwrap())
+    });
+    c.bench_function("credential/totp_verify_previous", |b| {
+        b.iter(|| totp::verify(black_box(&seed), black_box(&previous), black_box(t0)).unwrap())
     });
 }
 

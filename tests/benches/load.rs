@@ -16,7 +16,10 @@
 //! previous response has been read. Every STS request is freshly signed
 //! (new `X-Amz-Date`, new signature, a new session name per AssumeRole), as
 //! a client would. It prints requests/s, p50 and p99 latency and the errors
-//! per workload, and the ratio of each signed workload's rate to /healthz.
+//! per workload, the ratio of each signed workload's rate to /healthz, and
+//! (for a daemon or agent it started) the serving process's CPU seconds per
+//! 1,000 measured requests and its peak RSS, then the same as one
+//! `BENCH-LOAD` line per workload for `scripts/bench.sh`.
 //!
 //! Environment:
 //! - `STSD_BENCH_ENDPOINT` (`http://127.0.0.1:PORT`): use this daemon
@@ -38,6 +41,11 @@
 //!   `STSD_BENCH_DAEMON_CPUS` (a `taskset -c` CPU list for the daemon
 //!   this program starts; run the program itself under `taskset -c` with
 //!   the other CPUs to give each side its own cores),
+//!   `STSD_BENCH_DAEMON_WRAPPER` (a command the daemon runs under, such as
+//!   `valgrind --tool=callgrind`; the daemon is stopped with SIGTERM so a
+//!   profiler writes its output), `STSD_BENCH_STARTUP` (a comma list of
+//!   user counts: measure start-up time against the store's size instead
+//!   of the workloads; `STSD_BENCH_STARTUP_REPEATS` restarts each, default 5),
 //!   `STSD_BENCH_WORKLOADS` (a comma list of `healthz`,
 //!   `get-caller-identity`, `assume-role`, `assume-role-with-saml`,
 //!   `web-identity`, `authorize-grpc`, `authorize-grpc-h2`, `authorize-json`,
@@ -157,6 +165,16 @@ impl Settings {
     }
 }
 
+/// An integer from the environment, or `default`.
+fn num_env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map_or(default, |v| {
+            v.parse().unwrap_or_else(|_| panic!("{name}={v}"))
+        })
+}
+
 /// Long-term credentials that sign requests.
 #[derive(Clone)]
 struct Creds {
@@ -181,6 +199,18 @@ struct Spawned {
 
 impl Drop for Spawned {
     fn drop(&mut self) {
+        // SIGTERM first, so a daemon under a profiler (the wrapper below)
+        // shuts down and writes its profile; SIGKILL after 30 s.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -197,28 +227,28 @@ fn free_port() -> u16 {
 /// Starts the daemon; on the Redis store at `redis` when given.
 fn start_daemon(redis: Option<&str>) -> (SocketAddr, Spawned) {
     let dir = tempfile::tempdir().unwrap();
+    let master = master_key();
+    write_config(dir.path(), redis);
+    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let (child, _) = spawn_daemon(dir.path(), &master, addr);
+    println!("started {} on {addr}", daemon_binary().display());
+    (addr, Spawned { child, _dir: dir })
+}
+
+fn daemon_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_stsd"))
+}
+
+/// A fresh random master key, base64.
+fn master_key() -> String {
     let mut master = [0_u8; 32];
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut master).unwrap();
-    let master = data_encoding::BASE64.encode(&master);
-    let binary = PathBuf::from(env!("CARGO_BIN_EXE_stsd"));
-    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    // STSD_BENCH_DAEMON_CPUS pins the daemon (`taskset -c`), so that the
-    // generator, pinned by running the bench itself under `taskset`, does
-    // not take CPU time from it.
-    let mut cmd = match std::env::var("STSD_BENCH_DAEMON_CPUS") {
-        Ok(cpus) if !cpus.is_empty() => {
-            let mut c = Command::new("taskset");
-            c.args(["-c", &cpus]).arg(&binary);
-            c
-        }
-        _ => Command::new(&binary),
-    };
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("STSD_") {
-            cmd.env_remove(k);
-        }
-    }
-    let config = dir.path().join("stsd.toml");
+    data_encoding::BASE64.encode(&master)
+}
+
+/// Writes `<dir>/stsd.toml`: the bench's SAML and web-identity providers,
+/// the issued-session log mode, the Redis store when given.
+fn write_config(dir: &std::path::Path, redis: Option<&str>) {
     let mut text = saml::daemon_config() + &web_identity::daemon_config(ACCOUNT);
     // STSD_BENCH_ISSUED_LOG=durable: mints wait for their session's
     // record to be fsynced ([sessions] issued_log); default: the daemon's
@@ -233,23 +263,58 @@ fn start_daemon(redis: Option<&str>) -> (SocketAddr, Spawned) {
             "\n[store]\nbackend = \"redis\"\n[store.redis]\nurl = \"{url}\"\n"
         ));
     }
-    std::fs::write(&config, text).unwrap();
-    let child = cmd
+    std::fs::write(dir.join("stsd.toml"), text).unwrap();
+}
+
+/// Starts the daemon on the configuration and data of `dir` and waits
+/// until `/readyz` answers 200 (polled every 2 ms); returns the process
+/// and the time from spawning it to that answer.
+fn spawn_daemon(dir: &std::path::Path, master: &str, addr: SocketAddr) -> (Child, Duration) {
+    let binary = daemon_binary();
+    // STSD_BENCH_DAEMON_CPUS pins the daemon (`taskset -c`), so that the
+    // generator, pinned by running the bench itself under `taskset`, does
+    // not take CPU time from it.
+    // STSD_BENCH_DAEMON_WRAPPER: a command the daemon runs under (a
+    // profiler: `valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out`).
+    let mut prefix: Vec<String> = std::env::var("STSD_BENCH_DAEMON_WRAPPER")
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    if let Ok(cpus) = std::env::var("STSD_BENCH_DAEMON_CPUS")
+        && !cpus.is_empty()
+    {
+        prefix.splice(0..0, ["taskset".to_owned(), "-c".to_owned(), cpus]);
+    }
+    let mut cmd = match prefix.split_first() {
+        Some((program, args)) => {
+            let mut c = Command::new(program);
+            c.args(args).arg(&binary);
+            c
+        }
+        None => Command::new(&binary),
+    };
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("STSD_") {
+            cmd.env_remove(k);
+        }
+    }
+    let spawned_at = Instant::now();
+    let mut child = cmd
         .args(["serve", "--config"])
-        .arg(&config)
+        .arg(dir.join("stsd.toml"))
         .args(["--listen", &addr.to_string()])
-        .env("STSD_DATA_DIR", dir.path().join("data"))
+        .env("STSD_DATA_DIR", dir.join("data"))
         .env("STSD_MASTER_KEY", master)
         .env("STSD_ROOT_ACCESS_KEY_ID", ROOT_KEY_ID)
         .env("STSD_ROOT_SECRET_ACCESS_KEY", ROOT_SECRET)
-        .current_dir(dir.path())
+        .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
-    let spawned = Spawned { child, _dir: dir };
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
         if let Ok(mut s) = TcpStream::connect(addr) {
             use std::io::{Read as _, Write as _};
@@ -257,13 +322,131 @@ fn start_daemon(redis: Option<&str>) -> (SocketAddr, Spawned) {
             let mut out = String::new();
             let _ = s.read_to_string(&mut out);
             if out.starts_with("HTTP/1.1 200") {
-                println!("started {} on {addr}", binary.display());
-                return (addr, spawned);
+                return (child, spawned_at.elapsed());
             }
         }
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(2));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("{} did not become ready on {addr}", binary.display());
+}
+
+/// Stops a daemon the way an operator does (SIGTERM, then wait), so the
+/// next start opens a cleanly closed store.
+fn stop(mut child: Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+}
+
+/// Start-up time against the store's size: for each user count, a fresh
+/// embedded store is started (the first start creates it), filled with
+/// that many users (each with an inline policy and an access key) through
+/// the IAM API, stopped, and started again `repeats` times; prints the
+/// times from spawning to `/readyz` answering 200.
+fn startup(rt: &tokio::runtime::Runtime, sizes: &[usize], repeats: usize) {
+    println!(
+        "{:<10} {:>14} {:>16} {:>14} {:>12}",
+        "users", "first start", "restart median", "restart min", "data"
+    );
+    for &n in sizes {
+        let dir = tempfile::tempdir().unwrap();
+        let master = master_key();
+        write_config(dir.path(), None);
+        let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+        let (child, first) = spawn_daemon(dir.path(), &master, addr);
+        rt.block_on(fill_users(addr, n));
+        stop(child);
+        let mut times: Vec<Duration> = (0..repeats.max(1))
+            .map(|_| {
+                let (child, t) = spawn_daemon(dir.path(), &master, addr);
+                stop(child);
+                t
+            })
+            .collect();
+        times.sort_unstable();
+        let bytes = dir_bytes(&dir.path().join("data"));
+        println!(
+            "{n:<10} {:>14.1?} {:>16.1?} {:>14.1?} {:>10.1} MB",
+            first,
+            times[times.len() / 2],
+            times[0],
+            bytes as f64 / 1e6
+        );
+        println!(
+            "BENCH-STARTUP\tusers={n}\tfirst_ms={:.1}\trestart_median_ms={:.1}\trestart_min_ms={:.1}\tdata_bytes={bytes}",
+            first.as_secs_f64() * 1e3,
+            times[times.len() / 2].as_secs_f64() * 1e3,
+            times[0].as_secs_f64() * 1e3,
+        );
+    }
+}
+
+/// Bytes under `dir`, recursively.
+fn dir_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir).map_or(0, |entries| {
+        entries
+            .filter_map(Result::ok)
+            .map(|e| match e.metadata() {
+                Ok(m) if m.is_dir() => dir_bytes(&e.path()),
+                Ok(m) => m.len(),
+                Err(_) => 0,
+            })
+            .sum()
+    })
+}
+
+/// Creates `n` users, each with an inline policy and an access key, as
+/// root over 16 connections.
+async fn fill_users(addr: SocketAddr, n: usize) {
+    const LINES: usize = 16;
+    let next = Arc::new(AtomicU64::new(0));
+    let tasks: Vec<_> = (0..LINES)
+        .map(|_| {
+            let next = Arc::clone(&next);
+            tokio::spawn(async move {
+                let host = addr.to_string();
+                let admin = Creds::new(ROOT_KEY_ID, ROOT_SECRET);
+                let mut c = connect(addr).await;
+                let doc = enc(authorize::READ);
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n as u64 {
+                        break;
+                    }
+                    let user = format!("startup-{i}");
+                    iam(
+                        &mut c,
+                        &host,
+                        &admin,
+                        &format!("Action=CreateUser&UserName={user}"),
+                    )
+                    .await;
+                    iam(
+                        &mut c,
+                        &host,
+                        &admin,
+                        &format!(
+                            "Action=PutUserPolicy&UserName={user}&PolicyName=p&PolicyDocument={doc}"
+                        ),
+                    )
+                    .await;
+                    iam(
+                        &mut c,
+                        &host,
+                        &admin,
+                        &format!("Action=CreateAccessKey&UserName={user}"),
+                    )
+                    .await;
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
 }
 
 /// `text` form-encoded (RFC 3986 unreserved characters kept).
@@ -563,6 +746,9 @@ struct Target {
     /// The agent's endpoints, an IMDS token and the role's name, when an
     /// agent runs.
     agent: Option<Arc<AgentTarget>>,
+    /// The daemon's process id, when this program started it (CPU time
+    /// and peak RSS are read from /proc).
+    daemon_pid: Option<u32>,
 }
 
 struct AgentTarget {
@@ -570,6 +756,7 @@ struct AgentTarget {
     imds: SocketAddr,
     imds_token: String,
     role_name: String,
+    pid: Option<u32>,
 }
 
 impl Target {
@@ -752,9 +939,43 @@ struct Report {
     requests: u64,
     errors: u64,
     first_error: Option<String>,
+    /// CPU seconds the serving process used per 1,000 measured requests.
+    cpu_per_1k: Option<f64>,
+    /// The serving process's peak resident set (VmHWM) after the run, KiB.
+    peak_rss_kib: Option<u64>,
+}
+
+/// CPU seconds (user + system) `pid` has used so far, from
+/// `/proc/<pid>/stat` (clock ticks of 1/100 s, as on every Linux here).
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) in parentheses.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split(' ').collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+/// The peak resident set of `pid` (VmHWM), KiB.
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
 }
 
 async fn run(target: &Target, w: Workload, s: &Settings) -> Report {
+    // The process that serves the workload: the agent for its reads,
+    // the daemon for the rest (when this program started them).
+    let pid = match w {
+        Workload::AgentContainer | Workload::AgentImds => target.agent.as_ref().and_then(|a| a.pid),
+        _ => target.daemon_pid,
+    };
     let start = Instant::now() + s.warmup;
     let end = start + s.measure;
     let seq = Arc::new(AtomicU64::new(0));
@@ -765,6 +986,11 @@ async fn run(target: &Target, w: Workload, s: &Settings) -> Report {
             shared.push(Line::open(target, w).await);
         }
     }
+    // CPU time is read at the start and the end of the measured period.
+    let cpu_start = tokio::spawn(async move {
+        tokio::time::sleep_until(start.into()).await;
+        pid.and_then(cpu_seconds)
+    });
     let tasks: Vec<_> = (0..s.connections)
         .map(|i| {
             let (t, seq) = (target.clone(), Arc::clone(&seq));
@@ -792,6 +1018,11 @@ async fn run(target: &Target, w: Workload, s: &Settings) -> Report {
         all.first_error = all.first_error.or(o.first_error);
         all.latencies_us.extend(o.latencies_us);
     }
+    let cpu_end = pid.and_then(cpu_seconds);
+    let cpu_used = match (cpu_start.await.unwrap(), cpu_end) {
+        (Some(a), Some(b)) => Some(b - a),
+        _ => None,
+    };
     // The last requests may finish after `end`: count the time they took.
     all.elapsed = all.elapsed.max(start.elapsed());
     all.latencies_us.sort_unstable();
@@ -812,6 +1043,10 @@ async fn run(target: &Target, w: Workload, s: &Settings) -> Report {
         requests: all.requests,
         errors: all.errors,
         first_error: all.first_error,
+        cpu_per_1k: cpu_used
+            .filter(|_| all.requests > 0)
+            .map(|c| 1000.0 * c / all.requests as f64),
+        peak_rss_kib: pid.and_then(peak_rss_kib),
     }
 }
 
@@ -838,8 +1073,30 @@ fn main() {
             &var("STSD_BENCH_ACCESS_KEY_ID"),
             &var("STSD_BENCH_SECRET_ACCESS_KEY"),
         );
-        rt.block_on(bench(addr, &admin, false, None, &s));
+        rt.block_on(bench(addr, &admin, None, None, &s));
         return;
+    }
+    // STSD_BENCH_STARTUP (a comma list of user counts): start-up time
+    // against the store's size instead of the workloads; the smoke run
+    // does a small one too.
+    let sizes: Vec<usize> = match std::env::var("STSD_BENCH_STARTUP") {
+        Ok(v) if !v.is_empty() && !s.smoke => v
+            .split(',')
+            .map(|n| {
+                n.trim()
+                    .parse()
+                    .unwrap_or_else(|_| panic!("STSD_BENCH_STARTUP: {n}"))
+            })
+            .collect(),
+        _ if s.smoke => vec![0, 5],
+        _ => vec![],
+    };
+    if !sizes.is_empty() {
+        let repeats = num_env("STSD_BENCH_STARTUP_REPEATS", 5);
+        startup(&rt, &sizes, if s.smoke { 1 } else { repeats });
+        if !s.smoke {
+            return;
+        }
     }
     // STSD_BENCH_STORES: the stores to measure, one daemon each, in this
     // run (default `embedded`; `embedded,redis` for issue 7's comparison).
@@ -851,10 +1108,12 @@ fn main() {
             other => panic!("STSD_BENCH_STORES: unknown store {other} (embedded, redis)"),
         };
         let url = server.as_ref().map(redis::Server::url);
-        let (addr, _daemon) = start_daemon(url.as_deref());
+        let (addr, daemon) = start_daemon(url.as_deref());
         println!("store: {store}");
         let admin = Creds::new(ROOT_KEY_ID, ROOT_SECRET);
-        rt.block_on(bench(addr, &admin, true, server.as_ref(), &s));
+        let pid = Some(daemon.child.id());
+        rt.block_on(bench(addr, &admin, pid, server.as_ref(), &s));
+        drop(daemon);
     }
 }
 
@@ -863,10 +1122,11 @@ fn main() {
 async fn bench(
     addr: SocketAddr,
     admin: &Creds,
-    spawned: bool,
+    daemon_pid: Option<u32>,
     redis: Option<&redis::Server>,
     s: &Settings,
 ) {
+    let spawned = daemon_pid.is_some();
     {
         let (creds, role_arn) = setup(addr, admin).await;
         let web = if spawned {
@@ -887,6 +1147,7 @@ async fn bench(
                 imds: a.imds,
                 imds_token: agent::imds_token(a),
                 role_name: role_arn.rsplit('/').next().unwrap().to_owned(),
+                pid: Some(a.pid()),
             })
         });
         let target = Target {
@@ -898,6 +1159,7 @@ async fn bench(
             saml: saml::setup(addr, admin, s.smoke).await,
             web,
             authorize: Arc::new(setup_authorize(addr, admin).await),
+            daemon_pid,
         };
         println!(
             "{} connections, {:.1} s warm-up + {:.1} s measured per workload, {} client thread(s){}",
@@ -949,19 +1211,44 @@ async fn bench(
             .find(|r| r.workload == Workload::Healthz)
             .map_or(f64::NAN, |r| r.rate);
         println!(
-            "{:<28} {:>10} {:>9} {:>9} {:>10} {:>7} {:>9}",
-            "workload", "req/s", "p50", "p99", "requests", "errors", "/healthz"
+            "{:<28} {:>10} {:>9} {:>9} {:>10} {:>7} {:>9} {:>9} {:>9}",
+            "workload",
+            "req/s",
+            "p50",
+            "p99",
+            "requests",
+            "errors",
+            "/healthz",
+            "CPU s/1k",
+            "peak RSS"
         );
         for r in &reports {
             println!(
-                "{:<28} {:>10.0} {:>9.3?} {:>9.3?} {:>10} {:>7} {:>8.1}%",
+                "{:<28} {:>10.0} {:>9.3?} {:>9.3?} {:>10} {:>7} {:>8.1}% {:>9} {:>9}",
                 r.workload.name(),
                 r.rate,
                 r.p50,
                 r.p99,
                 r.requests,
                 r.errors,
-                100.0 * r.rate / base
+                100.0 * r.rate / base,
+                r.cpu_per_1k.map_or("-".into(), |c| format!("{c:.3}")),
+                r.peak_rss_kib
+                    .map_or("-".into(), |k| format!("{:.1}M", k as f64 / 1024.0)),
+            );
+        }
+        // One machine-readable line per workload, for scripts/bench.sh.
+        for r in &reports {
+            println!(
+                "BENCH-LOAD\tstore={store}\tworkload={}\trate={:.0}\tp50_us={}\tp99_us={}\tratio={:.1}\tcpu_per_1k={}\tpeak_rss_kib={}",
+                r.workload.key(),
+                r.rate,
+                r.p50.as_micros(),
+                r.p99.as_micros(),
+                100.0 * r.rate / base,
+                r.cpu_per_1k.map_or("".into(), |c| format!("{c:.4}")),
+                r.peak_rss_kib.map_or("".into(), |k| k.to_string()),
+                store = if redis.is_some() { "redis" } else { "embedded" },
             );
         }
         if let Some(a) = &agent_process {

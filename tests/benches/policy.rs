@@ -17,6 +17,7 @@
 
 #![expect(
     clippy::expect_used,
+    clippy::panic,
     reason = "benchmark setup: a broken fixture must fail loudly"
 )]
 
@@ -1139,7 +1140,60 @@ fn report_ratio(sc: &Scenario) {
     }
 }
 
+/// The fixed workload of `scripts/bench-check.sh`, which counts with
+/// callgrind the instructions of this function only: `n` decisions of the
+/// realistic principal, allowed and denied alternately, each with its
+/// `Request::new`.
+#[inline(never)]
+fn icount_evaluator_realistic(sc: &Scenario, ctx: &Context, n: usize) -> usize {
+    (0..n)
+        .filter(|i| {
+            let (action, resource) = if i % 2 == 0 { ALLOWED } else { DENIED };
+            let req = Request::new(&sc.principal, black_box(action), black_box(resource), ctx);
+            evaluate(&sc.set, ResourceSide::default(), &req).outcome == Outcome::Allowed
+        })
+        .count()
+}
+
+/// As [`icount_evaluator_realistic`] for the one-statement user.
+#[inline(never)]
+fn icount_evaluator_1x1(sc: &Scenario, ctx: &Context, n: usize) -> usize {
+    (0..n)
+        .filter(|_| {
+            let req = Request::new(&sc.principal, black_box(ONE.0), black_box(ONE.1), ctx);
+            evaluate(&sc.set, ResourceSide::default(), &req).outcome == Outcome::Allowed
+        })
+        .count()
+}
+
+/// `STSD_ICOUNT=<case>:<iterations>` (`scripts/bench-check.sh`): runs one
+/// fixed workload and nothing else.
+fn icount(spec: &str) {
+    let (case, n) = spec
+        .split_once(':')
+        .expect("STSD_ICOUNT=<case>:<iterations>");
+    let n: usize = n.parse().expect("STSD_ICOUNT iterations");
+    let allowed = match case {
+        "evaluator_realistic" => {
+            let sc = realistic(10);
+            sc.check_benchmarked(ALLOWED, Some(DENIED), &stsd_context(CORP_ENV));
+            icount_evaluator_realistic(&sc, &stsd_context(CORP_ENV), n)
+        }
+        "evaluator_1x1" => {
+            let sc = one_by_one();
+            icount_evaluator_1x1(&sc, &Context::new(), n)
+        }
+        other => panic!("STSD_ICOUNT: unknown case {other}"),
+    };
+    assert!(allowed > 0 || n == 0, "the workload must allow");
+    println!("icount {case}: {n} iterations");
+}
+
 fn main() {
+    if let Ok(spec) = std::env::var("STSD_ICOUNT") {
+        icount(&spec);
+        return;
+    }
     let mut c = Criterion::default().configure_from_args();
     let sc = realistic(10);
     sc.check(&probes(), stsd_context, cedar_context);

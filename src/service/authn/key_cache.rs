@@ -7,9 +7,9 @@
 //! active (or its session token opened, matched and found unexpired), so
 //! the cache never outlives a deleted or deactivated key's refusal; a
 //! long-term access key id names one secret for its whole life (ids are
-//! never reused), so the scope is a complete cache key. Session key ids
-//! are unique only with their token, so the session branch passes the id
-//! joined with a fingerprint of the secret. Bounded (moka, size from
+//! never reused), so the scope is a complete cache key. Sessions do not
+//! use it: their keys are kept with the opened token (`session.rs`), as
+//! `ASIA…` ids are unique only with their token. Bounded (moka, size from
 //! `[caches] signing_keys`): the least useful scopes are evicted (entries
 //! are cheap to rebuild, and the day's scope changes daily anyway). May
 //! import `domain`.
@@ -55,6 +55,16 @@ impl SigningKeyCache {
         let key = SigningKey::derive(secret, scope.date, scope.region, scope.service);
         self.keys.insert(k, key.clone());
         key
+    }
+
+    /// Scopes held (moka's count, which lags until pending work has run).
+    pub(crate) fn entry_count(&self) -> u64 {
+        self.keys.entry_count()
+    }
+
+    /// Runs moka's pending maintenance now.
+    pub(crate) fn run_pending_tasks(&self) {
+        self.keys.run_pending_tasks();
     }
 
     /// Scopes held.

@@ -119,6 +119,13 @@ fn get(addr: SocketAddr, path: &str) -> String {
     out
 }
 
+impl Agent {
+    /// The agent's process id (its CPU time and peak RSS are read from /proc).
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 /// Broker calls the agent has made since it started (its health JSON).
 pub(crate) fn broker_calls(agent: &Agent) -> u64 {
     let out = get(agent.health, "/healthz");

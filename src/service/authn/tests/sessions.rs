@@ -339,3 +339,29 @@ async fn a_revoked_session_is_refused_on_its_next_call_as_an_unknown_token() {
     );
     run(&a, &h2, &q2, "sts").await.unwrap();
 }
+
+#[test]
+fn an_opened_token_keeps_the_signing_keys_of_its_latest_scopes() {
+    use crate::domain::secret::SigningKey;
+    use crate::domain::sigv4::CredentialScope;
+
+    let session = role_session(3);
+    let opened = super::super::session::Opened::for_tests(session.clone());
+    let services = ["sts", "iam", "s3", "sqs", "sns", "sts"];
+    for service in services {
+        let scope = CredentialScope {
+            date: "20250301",
+            region: "us-east-1",
+            service,
+            terminator: "aws4_request",
+        };
+        // Derived from this session's secret for this very scope, whether
+        // kept or derived again after older scopes were dropped.
+        assert_eq!(
+            opened.signing_key(&scope),
+            SigningKey::derive(&session.secret, "20250301", "us-east-1", service)
+        );
+        assert!(opened.kept_scopes() <= super::super::session::MAX_SCOPES);
+    }
+    assert_eq!(opened.kept_scopes(), super::super::session::MAX_SCOPES);
+}
