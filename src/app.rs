@@ -271,6 +271,7 @@ pub async fn run(
         iam,
         clock,
         Arc::clone(&state.audit),
+        state.limits.clone(),
     )?;
     let state = Arc::new(state);
     let hangup = tokio::spawn(reload::on_hangup(Arc::clone(&reloader)));

@@ -50,6 +50,9 @@ pub struct WebState {
     pub body_limit: usize,
     /// The audit trail (`ConsoleLogin` and `SwitchRole` records).
     pub audit: Arc<crate::service::audit::Audit>,
+    /// The rate limits of failed authentication (a wrong password counts
+    /// as one, per source address and per `account:user`).
+    pub limiter: Option<Arc<crate::service::limits::Limiter>>,
 }
 
 /// The routes of the pages.

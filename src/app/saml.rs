@@ -48,8 +48,15 @@ pub(super) fn build(config: &Config, local: SocketAddr, tls: bool) -> Result<Sam
             DecryptionKey::from_pem(pem.as_bytes()).map_err(|m| ConfigError::secret(path, m))?;
         decryption_keys.insert(p.arn.to_string(), Arc::new(key));
     }
+    // The sign-in pages' SP entity ID is an audience, whatever it is set to.
+    let mut audiences = saml.audiences.clone();
+    if let Some(entity) = &config.web.sp_entity_id
+        && !audiences.contains(entity)
+    {
+        audiences.push(entity.clone());
+    }
     Ok(Saml::new(SamlSettings {
-        audiences: saml.audiences.clone(),
+        audiences,
         recipients,
         reject_replay: saml.reject_replay,
         decryption_keys,

@@ -48,6 +48,7 @@ pub(super) fn build(
     iam: Arc<Iam>,
     clock: Arc<dyn Clock>,
     audit: Arc<crate::service::audit::Audit>,
+    limiter: Option<Arc<crate::service::limits::Limiter>>,
 ) -> Result<WebState, AppError> {
     let w = &config.web;
     let mut oidc = Vec::with_capacity(w.oidc.len());
@@ -113,11 +114,15 @@ pub(super) fn build(
         iam,
         rp: Arc::new(rp),
     };
+    // Secure cookies whenever browsers reach the broker over TLS, also
+    // through a TLS-terminating proxy.
+    let secure = tls || sso.settings.public_url.starts_with("https://");
     Ok(WebState {
         sso: Arc::new(sso),
-        secure: tls,
+        secure,
         region: config.region.clone(),
         body_limit: config.server.body_limit,
         audit,
+        limiter,
     })
 }

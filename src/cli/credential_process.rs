@@ -351,6 +351,9 @@ fn cache_base() -> Result<PathBuf, String> {
         .ok_or_else(|| "no cache directory: set --cache-dir, XDG_CACHE_HOME or HOME".to_owned())
 }
 
+/// Credentials of `stsd login` with less than this left are not served.
+const LOGIN_REFRESH_MARGIN_SECS: i64 = 600;
+
 /// The credentials `stsd login` kept for `profile`, while they last.
 fn login_credentials(
     args: &CredentialProcessArgs,
@@ -361,9 +364,11 @@ fn login_credentials(
     let cached = read_cache(&path).ok_or_else(|| {
         format!("no credentials for profile {profile}: run `stsd login --profile {profile}`")
     })?;
-    if cached.expiration <= now {
+    // The SDKs refuse credentials in their last minutes (botocore: 10);
+    // past that point, sign in again.
+    if cached.expiration - now <= LOGIN_REFRESH_MARGIN_SECS {
         return Err(format!(
-            "the credentials of profile {profile} have expired: run `stsd login --profile {profile}`"
+            "the credentials of profile {profile} have expired or expire within 10 minutes: run `stsd login --profile {profile}`"
         ));
     }
     serde_json::to_vec(&cached.output).map_err(|e| e.to_string())

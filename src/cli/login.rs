@@ -133,6 +133,9 @@ async fn login(args: &LoginArgs) -> Result<String, String> {
     )
     .await?;
     let expiration = parse_time(&answer.expiration)?;
+    // The profile name is checked the same way for both destinations
+    // (no `]`, newline or path separator can reach the INI or the path).
+    login_cache_file(args.cache_dir.as_deref(), &args.profile)?;
     if args.write_credentials {
         let path = write_shared_credentials(&args.profile, &answer)?;
         Ok(format!(
@@ -342,7 +345,11 @@ fn write_shared_credentials(profile: &str, answer: &Answer) -> Result<PathBuf, S
             .map(|h| PathBuf::from(h).join(".aws").join("credentials"))
             .ok_or("no home directory: set AWS_SHARED_CREDENTIALS_FILE")?,
     };
-    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    let old = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(format!("{}: {e} (left unchanged)", path.display())),
+    };
     let section = format!(
         "[{profile}]\naws_access_key_id = {}\naws_secret_access_key = {}\naws_session_token = {}\n",
         answer.access_key_id, answer.secret_access_key, answer.session_token

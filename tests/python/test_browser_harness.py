@@ -518,6 +518,10 @@ def stsd(pki, op, saml_idp, acs, sp_keys):
     taking assertions for the test's ACS URLs, decrypting with ENC_SP's key."""
     _, (ca, _, _) = pki
     extra = f"""
+[federation]
+# The test IdPs listen on 127.0.0.1 (the SSRF guard refuses loopback otherwise).
+allow_private_addresses = true
+
 [federation.saml]
 recipients = ["{acs.url('/saml/acs')}", "{acs.url('/saml/acs-enc')}"]
 

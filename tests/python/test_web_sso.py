@@ -137,6 +137,10 @@ def saml_idp(pki):
 def web_config(op: OidcLoginOp, saml_idp: SamlLoginIdp, secret_file: Path, capture_acs: str,
                login_ttl: int = 600) -> str:
     return f"""
+[federation]
+# The test IdPs listen on 127.0.0.1 (the SSRF guard refuses loopback otherwise).
+allow_private_addresses = true
+
 [federation.saml]
 recipients = ["{capture_acs}"]
 
@@ -432,6 +436,35 @@ def test_iam_user_signs_in_with_password_and_mfa(stsd, pki, browser_for):
         iam.delete_account_alias(AccountAlias=alias)
 
 
+def test_password_guessing_is_throttled(pki, op, saml_idp, capture, browser_for):
+    """Wrong passwords count as failed authentications of the source
+    address: past the allowance, even the right one is refused."""
+    d, (ca, _, _) = pki
+    daemon = Daemon(extra_config="[limits]\nauth_failures_per_source_ip = { burst = 3, period_ms = 600000 }\n").start()
+    try:
+        iam = daemon.client("iam")
+        user = uniq("web-guess")
+        iam.create_user(UserName=user)
+        iam.create_login_profile(UserName=user, Password="Str0ng-Passw0rd!")
+        b = browser_for()
+        b.goto(f"{daemon.endpoint}/web")
+        for i in range(3):
+            b.fill("Account ID or alias", ACCOUNT)
+            b.fill("User name", user)
+            b.fill("Password", f"guess-{i}-Passw0rd!")
+            b.click("Sign in")
+            assert "is not correct" in b.text("#error")
+        b.fill("Account ID or alias", ACCOUNT)
+        b.fill("User name", user)
+        b.fill("Password", "Str0ng-Passw0rd!")
+        b.click("Sign in")
+        b.screenshot("sign-in-throttled")
+        assert "too many failed authentications" in b.text("#error"), b.text("#error")
+        assert "/web/credentials" not in b.url
+    finally:
+        daemon.close()
+
+
 def test_sign_out_ends_the_browser_session(stsd, pki, browser_for):
     iam = stsd.client("iam")
     user = uniq("web-out")
@@ -516,7 +549,12 @@ def test_stsd_login_with_a_role_then_credential_process(stsd, pki, browser_for, 
         b.screenshot("cli-sign-in-page")
         b.click("Sign in with Corp OIDC")
         idp_sign_in(b, "bob", ACCOUNTS["bob"]["password"], "cli-idp-form")
-        # The role was named and bob may assume it: no picker, straight back.
+        # The picker asks for consent, the role named by the command chosen.
+        b.wait_for_url(f"{stsd.endpoint}/web/roles")
+        b.screenshot("cli-consent")
+        assert "stsd login" in b.text("#cli-request")
+        assert b.eval(f"document.querySelector(\"input[value='{role_arn(ROLES['dev'])}']\").checked") is True
+        b.click("Continue")
         b.wait_for_url(re.compile(r"http://127\.0\.0\.1:\d+/callback\?.*"))
         b.screenshot("cli-callback")
         assert "Signed in" in b.text("#result")
@@ -580,6 +618,8 @@ def test_the_one_time_code_needs_its_verifier_and_works_once(stsd, pki, browser_
         b.goto(start)
         b.click("Sign in with Corp OIDC")
         idp_sign_in(b, "alice", ACCOUNTS["alice"]["password"], "cli-code-idp-form")
+        b.wait_for_url(f"{stsd.endpoint}/web/roles")
+        b.click("Continue")
         got = cli.wait("/cb")
         assert got.query["state"] == "st-1"
         code = got.query["code"]
@@ -596,6 +636,8 @@ def test_the_one_time_code_needs_its_verifier_and_works_once(stsd, pki, browser_
         b.goto(start.replace(re.search(r"code_challenge=([^&]+)", start).group(1), pkce.challenge))
         b.click("Sign in with Corp OIDC")
         idp_sign_in(b, "alice", ACCOUNTS["alice"]["password"], "cli-code-idp-form-2")
+        b.wait_for_url(f"{stsd.endpoint}/web/roles")
+        b.click("Continue")
         code = cli.wait("/cb").query["code"]
         form = {"code": code, "code_verifier": pkce.verifier, "redirect_uri": redirect}
         status, _, body, _ = fetch(token, "POST", form)

@@ -169,7 +169,20 @@ pub(super) async fn sign_in(
     };
     let mfa_used = form.mfa_code.is_some();
     let rid = request_id.to_string();
+    let principal = format!(
+        "web:{}:{}",
+        account.trim().to_ascii_lowercase(),
+        user_name.trim().to_ascii_lowercase()
+    );
+    if let Some(limiter) = &s.limiter
+        && let Err(e) = limiter.check_authentication(source, || Some(principal.clone()))
+    {
+        return refused(&SsoError::Refused(e), false);
+    }
     let outcome = user::sign_in(&s.sso, form, &rid).await;
+    if let (Some(limiter), Err(SsoError::BadCredentials)) = (&s.limiter, &outcome) {
+        limiter.authentication_failed(source, Some(&principal));
+    }
     let (person, issued, failure) = match &outcome {
         Ok((person, issued)) => (Some(person), Some(issued), None),
         Err(e) => (None, None, Some(e.to_string())),
@@ -222,17 +235,23 @@ fn continue_signed_in(
         Err(e) => return error_page(&e),
     };
     let mut waiting = cli;
+    let mut keep_person = true;
     let next = match (issued, waiting.take()) {
-        // Minted already and an `stsd login` waits: straight back to it.
-        (Some(issued), Some(request)) => match cli::grant(&s.sso, request, issued) {
-            Ok(url) => redirect(&url),
-            Err(e) => error_page(&e),
-        },
+        // An IAM user's sign-in (a password POST: the consent) while an
+        // `stsd login` waits: the credentials go straight back to it, and
+        // this browser is left signed out.
+        (Some(issued), Some(request)) => {
+            keep_person = false;
+            match cli::grant(&s.sso, request, issued) {
+                Ok(url) => redirect(&url),
+                Err(e) => error_page(&e),
+            }
+        }
         (Some(issued), None) => {
             fresh.lock().issued = Some(issued);
             redirect("/web/credentials")
         }
-        // The picker next; the waiting `stsd login` stays with the session.
+        // The picker next (for an `stsd login` too: picking is consenting).
         (None, request) => {
             waiting = request;
             redirect("/web/roles")
@@ -240,7 +259,9 @@ fn continue_signed_in(
     };
     {
         let mut guard = fresh.lock();
-        guard.person = Some(Arc::new(person));
+        if keep_person {
+            guard.person = Some(Arc::new(person));
+        }
         guard.cli = waiting;
     }
     with_cookie(next, &s.set_cookie(&id))
@@ -273,7 +294,6 @@ pub(super) struct Callback {
     code: Option<String>,
     state: Option<String>,
     error: Option<String>,
-    error_description: Option<String>,
 }
 
 /// `GET /web/oidc/{name}/callback`.
@@ -289,9 +309,33 @@ pub(super) async fn oidc_callback(
         return error_page(&SsoError::LoginExpired);
     };
     if let Some(error) = q.error {
+        // Only the provider's answer to this browser's own login ends it.
+        let ours = {
+            let guard = session.lock();
+            guard
+                .login
+                .as_ref()
+                .zip(q.state.as_deref())
+                .is_some_and(|(l, st)| {
+                    subtle::ConstantTimeEq::ct_eq(
+                        l.start.state.expose_secret().as_bytes(),
+                        st.as_bytes(),
+                    )
+                    .into()
+                })
+        };
+        if !ours {
+            return error_page(&SsoError::LoginExpired);
+        }
         session.lock().login = None;
-        let why = q.error_description.unwrap_or(error);
-        return error_page(&SsoError::Idp(why.chars().take(200).collect()));
+        let code: String = error
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .take(64)
+            .collect();
+        return error_page(&SsoError::Idp(format!(
+            "the sign-in was not completed ({code})"
+        )));
     }
     let (Some(code), Some(state)) = (q.code, q.state) else {
         return error_page(&SsoError::BadRequest(
@@ -306,43 +350,18 @@ pub(super) async fn oidc_callback(
         Ok(person) => {
             let cli = session.lock().cli.take();
             s.sso.sessions.remove(&id);
-            after_federated(&s, cli, person, &t, &rid).await
+            after_federated(&s, cli, person)
         }
         Err(e) => error_page(&e),
     }
 }
 
-/// Where a federated sign-in goes: straight back to a waiting `stsd
-/// login` when it named a role this person is offered, else the picker.
-async fn after_federated(
-    s: &WebState,
-    cli: Option<CliRequest>,
-    person: Person,
-    t: &crate::service::authz::Transport,
-    request_id: &str,
-) -> Response<Body> {
-    let wanted = cli
-        .as_ref()
-        .and_then(|c| c.role_arn.clone())
-        .filter(|r| person.roles.contains(r));
-    let Some(role) = wanted else {
-        return continue_signed_in(s, cli, person, None);
-    };
-    let picked = pick::pick(&s.sso, &person, &role, t, request_id).await;
-    let failure = picked.as_ref().err().map(ToString::to_string);
-    super::audit::role_picked(
-        s,
-        request_id,
-        t.source_ip,
-        &person,
-        &role,
-        failure.as_deref(),
-    )
-    .await;
-    match picked {
-        Ok(issued) => continue_signed_in(s, cli, person, Some(issued)),
-        Err(e) => error_page(&e),
-    }
+/// Where a federated sign-in goes: the picker, also for a waiting `stsd
+/// login` (whose role, when offered, is chosen in advance): the picker's
+/// CSRF-protected POST is the person's consent, so no page of another
+/// site can have credentials sent to a loopback port unseen.
+fn after_federated(s: &WebState, cli: Option<CliRequest>, person: Person) -> Response<Body> {
+    continue_signed_in(s, cli, person, None)
 }
 
 /// Records a federated sign-in's outcome.
@@ -430,7 +449,7 @@ pub(super) async fn saml_acs(
                 s.sso.sessions.remove_digest(&p.session);
                 cli
             });
-            after_federated(&s, cli, person, &t, &rid).await
+            after_federated(&s, cli, person)
         }
         Err(e) => error_page(&e),
     }
@@ -471,7 +490,12 @@ pub(super) async fn roles(State(s): Web, headers: HeaderMap) -> Response<Body> {
     ) {
         return redirect("/web/credentials");
     }
-    let page = pages::roles(&person, guard.csrf.expose_secret(), None);
+    let page = pages::roles(
+        &person,
+        guard.csrf.expose_secret(),
+        None,
+        guard.cli.as_ref(),
+    );
     respond(
         StatusCode::OK,
         HTML,

@@ -9,7 +9,7 @@
 
 use std::fmt::Write as _;
 
-use crate::service::sso::sessions::{Issued, Person};
+use crate::service::sso::sessions::{CliRequest, Issued, Person};
 use crate::service::sso::{OidcLogin, SamlLogin};
 
 /// `s` escaped for HTML text and attribute values.
@@ -132,8 +132,20 @@ pub(super) fn sign_in(
 }
 
 /// The role picker.
-pub(super) fn roles(person: &Person, csrf: &str, error: Option<&str>) -> String {
+pub(super) fn roles(
+    person: &Person,
+    csrf: &str,
+    error: Option<&str>,
+    cli: Option<&CliRequest>,
+) -> String {
     let mut body = alert(error);
+    if let Some(cli) = cli {
+        let _ = write!(
+            body,
+            "<p class=\"alert\" id=\"cli-request\">A command line (<code>stsd login</code>) waiting at <code>{}</code> asks for credentials. Continue only if you started it: the credentials of the role you choose go to it.</p>",
+            esc(&cli.redirect_uri)
+        );
+    }
     let _ = write!(
         body,
         "<p>Signed in as <strong id=\"person\">{}</strong> through {}.</p>",
@@ -148,10 +160,17 @@ pub(super) fn roles(person: &Person, csrf: &str, error: Option<&str>) -> String 
             "<form method=\"post\" action=\"/web/roles\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><fieldset><legend>Choose a role</legend>",
             esc(csrf)
         );
+        let wanted = cli
+            .and_then(|c| c.role_arn.as_ref())
+            .filter(|r| person.roles.contains(r));
         for (i, role) in person.roles.iter().enumerate() {
             let arn = role.as_str();
             let name = arn.rsplit('/').next().unwrap_or(arn);
-            let checked = if i == 0 { " checked" } else { "" };
+            let checked = match wanted {
+                Some(w) if w == role => " checked",
+                None if i == 0 => " checked",
+                _ => "",
+            };
             let _ = write!(
                 body,
                 "<div class=\"role\"><input type=\"radio\" id=\"role-{i}\" name=\"role_arn\" value=\"{arn}\"{checked}><label for=\"role-{i}\">{name} <span class=\"arn\">{arn}</span></label></div>",

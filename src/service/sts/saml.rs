@@ -171,6 +171,9 @@ pub struct LoginAssertion {
     pub roles: Vec<Arn>,
     /// The AuthnRequest ID it answers (`None` when IdP-initiated).
     pub in_response_to: Option<String>,
+    /// `SessionNotOnOrAfter`: no session is minted from it after this
+    /// time, and none lasts past it (checked again at every pick).
+    pub session_end: Option<i64>,
 }
 
 // === impl Saml ===
@@ -229,12 +232,14 @@ impl Saml {
         }
         let aws = AwsAttributes::read_any(&claims.attributes)?;
         let in_response_to = claims.in_response_to.clone();
+        let session_end = claims.session_not_on_or_after;
         let accepted = self.finish(sts, &provider, claims, aws).await?;
         Ok(LoginAssertion {
             provider_arn: provider_arn.clone(),
             accepted,
             roles,
             in_response_to,
+            session_end,
         })
     }
 
@@ -381,17 +386,7 @@ pub async fn assume_role_from_login(
     role_arn: &Arn,
     request_id: String,
 ) -> Result<Minted, ServiceError> {
-    if !login.roles.contains(role_arn) {
-        return Err(SamlError::RoleNotInAssertion.into());
-    }
-    let request = federated_request(
-        login.accepted.clone(),
-        role_arn.clone(),
-        login.provider_arn.clone(),
-        None,
-        SessionPolicies::default(),
-        request_id,
-    );
+    let request = login_request(sts, login, role_arn, request_id)?;
     assume_role_federated(sts, transport, request).await
 }
 
@@ -408,17 +403,7 @@ pub async fn check_login_role(
     login: &LoginAssertion,
     role_arn: &Arn,
 ) -> Result<(), ServiceError> {
-    if !login.roles.contains(role_arn) {
-        return Err(SamlError::RoleNotInAssertion.into());
-    }
-    let request = federated_request(
-        login.accepted.clone(),
-        role_arn.clone(),
-        login.provider_arn.clone(),
-        None,
-        SessionPolicies::default(),
-        String::new(),
-    );
+    let request = login_request(sts, login, role_arn, String::new())?;
     check_federated(sts, transport, request).await
 }
 
@@ -433,6 +418,37 @@ pub fn response_issuer(response: &SamlAssertion) -> Option<String> {
             .and_then(|a| a.child(xml::SAML, "Issuer"))
     })?;
     Some(issuer.text().trim().to_owned())
+}
+
+/// A login's request for `role_arn`: the role must be offered, and the
+/// assertion's `SessionNotOnOrAfter` is checked against now — a pick after
+/// it is refused as expired, and the session is capped to what is left.
+fn login_request(
+    sts: &Sts,
+    login: &LoginAssertion,
+    role_arn: &Arn,
+    request_id: String,
+) -> Result<FederatedRequest, ServiceError> {
+    if !login.roles.contains(role_arn) {
+        return Err(SamlError::RoleNotInAssertion.into());
+    }
+    let mut accepted = login.accepted.clone();
+    if let Some(end) = login.session_end {
+        let left = end - now(sts);
+        if left <= 0 {
+            return Err(SamlError::Expired.into());
+        }
+        let left = u32::try_from(left).unwrap_or(u32::MAX);
+        accepted.max_duration = Some(accepted.max_duration.map_or(left, |m| m.min(left)));
+    }
+    Ok(federated_request(
+        accepted,
+        role_arn.clone(),
+        login.provider_arn.clone(),
+        None,
+        SessionPolicies::default(),
+        request_id,
+    ))
 }
 
 /// What the federation core needs from an accepted assertion.
