@@ -11,7 +11,8 @@
 //! expiry against the injected clock, and the nonce. Its HTTP calls go
 //! through hyper + rustls (ring), the same stack as the server, trusting
 //! the system roots plus `[federation] ca_file`; plain `http://` only to
-//! loopback with `allow_insecure_loopback`; no redirects are followed,
+//! loopback with `allow_insecure_loopback`; the token endpoint and the
+//! JWKS must be on the issuer's host; no redirects are followed,
 //! bodies are bounded, each call has a deadline. Imports `service::sso`,
 //! `domain` and the sibling `jwks::tls`.
 
@@ -135,6 +136,25 @@ impl OpenIdRp {
         let discovered = CoreProviderMetadata::discover_async(url, &http)
             .await
             .map_err(|e| SsoError::Idp(format!("discovery of {issuer}: {}", chain(&e))))?;
+        // The code and client secret go to the token endpoint, and keys come
+        // from the JWKS: both must be on the issuer's own host.
+        let host = |u: &str| {
+            u.parse::<http::Uri>()
+                .ok()
+                .and_then(|u| u.host().map(str::to_ascii_lowercase))
+        };
+        let issuer_host = host(issuer);
+        let endpoints = [
+            Some(discovered.jwks_uri().url().as_str()),
+            discovered.token_endpoint().map(|t| t.url().as_str()),
+        ];
+        for url in endpoints.into_iter().flatten() {
+            if host(url) != issuer_host {
+                return Err(SsoError::Idp(format!(
+                    "discovery of {issuer}: {url} is not on the issuer's host"
+                )));
+            }
+        }
         let discovered = Arc::new(discovered);
         self.metadata
             .insert(issuer.to_owned(), Arc::clone(&discovered))
