@@ -32,6 +32,7 @@ use openidconnect::{
     PkceCodeVerifier, RedirectUrl, Scope, TokenResponse as _,
 };
 
+use super::jwks::fetch::chain;
 use crate::domain::clock::Clock;
 use crate::domain::oidc::WebIdentityToken;
 use crate::service::sso::{OidcLogin, OidcStart, RelyingParty, SsoError, VerifiedIdToken};
@@ -283,16 +284,4 @@ fn is_loopback(host: Option<&str>) -> bool {
             .is_ok_and(|ip| ip.is_loopback()),
         None => false,
     }
-}
-
-/// `e` and its sources, joined.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }

@@ -92,6 +92,15 @@ impl WebState {
         )
     }
 
+    /// `response`, setting the cookie of session `id` when it is new.
+    fn cookie_if_new(&self, response: Response<Body>, id: &SessionId, new: bool) -> Response<Body> {
+        if new {
+            with_cookie(response, &self.set_cookie(id))
+        } else {
+            response
+        }
+    }
+
     /// The `Set-Cookie` value that clears the session cookie.
     fn clear_cookie(&self) -> String {
         set_cookie_value(self.secure, "", 0)

@@ -345,7 +345,7 @@ fn refused_by_guard(e: &(dyn std::error::Error + 'static)) -> bool {
 }
 
 /// An error and its sources, on one line.
-fn chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

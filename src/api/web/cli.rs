@@ -18,7 +18,7 @@ use axum::extract::{Query, State};
 use http::{HeaderMap, Response, StatusCode};
 
 use super::handlers::error_page;
-use super::{WebState, redirect, respond, with_cookie};
+use super::{WebState, redirect, respond};
 use crate::domain::secret::BearerToken;
 use crate::service::sso::cli;
 
@@ -61,11 +61,7 @@ pub(super) async fn start(
         guard.cli = Some(request);
     }
     let response = redirect("/web");
-    if fresh {
-        with_cookie(response, &s.set_cookie(&id))
-    } else {
-        response
-    }
+    s.cookie_if_new(response, &id, fresh)
 }
 
 /// `POST /web/cli/token`.

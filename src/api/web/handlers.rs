@@ -95,11 +95,7 @@ pub(super) async fn home(State(s): Web, headers: HeaderMap) -> Response<Body> {
         )
     };
     drop(guard);
-    if fresh {
-        with_cookie(response, &s.set_cookie(&id))
-    } else {
-        response
-    }
+    s.cookie_if_new(response, &id, fresh)
 }
 
 /// `POST /web/signin`: an IAM user's password (and MFA code).
@@ -281,11 +277,7 @@ pub(super) async fn oidc_start(
         Ok(url) => redirect(&url),
         Err(e) => error_page(&e),
     };
-    if fresh {
-        with_cookie(response, &s.set_cookie(&id))
-    } else {
-        response
-    }
+    s.cookie_if_new(response, &id, fresh)
 }
 
 /// The query of an OIDC callback.
@@ -408,11 +400,7 @@ pub(super) async fn saml_start(
         Ok(url) => redirect(&url),
         Err(e) => error_page(&e),
     };
-    if fresh {
-        with_cookie(response, &s.set_cookie(&id))
-    } else {
-        response
-    }
+    s.cookie_if_new(response, &id, fresh)
 }
 
 /// `POST /saml`: the assertion consumer service.
