@@ -396,6 +396,7 @@ fn build_state(
                 ..RecorderSettings::default()
             },
         ),
+        audit: Some(Arc::clone(&audit)),
     });
     let usage: Arc<dyn crate::service::store::UsageLog> = store.clone();
     let authenticator = Arc::new(

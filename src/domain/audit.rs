@@ -46,6 +46,9 @@ pub enum EventType {
     /// A sign-in to the web pages.
     #[serde(rename = "AwsConsoleSignIn")]
     ConsoleSignIn,
+    /// Something the broker did by itself (an MFA device locked).
+    #[serde(rename = "AwsServiceEvent")]
+    ServiceEvent,
 }
 
 /// `userIdentity.type`.

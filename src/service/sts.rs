@@ -86,6 +86,9 @@ pub struct Sts {
     /// Records every minted session (group commit) before it is handed
     /// out.
     pub recorder: crate::service::sessions::SessionRecorder,
+    /// The audit trail of what STS does by itself (an MFA device locked);
+    /// `None` in tests.
+    pub audit: Option<Arc<crate::service::audit::Audit>>,
 }
 
 /// The choices the reference leaves to the deployment.

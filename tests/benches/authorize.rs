@@ -179,6 +179,7 @@ async fn fixture() -> Fixture {
         federation: Default::default(),
         identities: Arc::clone(&identities),
         recorder: SessionRecorder::spawn(store.clone(), RecorderSettings::default()),
+        audit: None,
     };
     // Root cannot assume roles: the user does (its policy is widened for it).
     let assume_doc = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}}"#;

@@ -5,6 +5,7 @@ Each test starts a daemon with tiny windows of its own."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -121,6 +122,16 @@ mfa_lockout_secs = 2
         log = d.stderr()
         assert "stsd::audit_hint" in log and "MfaDeviceLocked" in log, d.logs()
         assert m.serial in log
+        # …and a record of the audit trail (an AwsServiceEvent of stsd).
+        deadline = time.monotonic() + 10
+        locks = []
+        while not locks and time.monotonic() < deadline:
+            lines = [l for f in sorted(d.audit_dir.glob("audit-*.jsonl")) for l in f.read_text().splitlines()]
+            locks = [json.loads(l) for l in lines if '"MfaDeviceLocked"' in l]
+            time.sleep(0.2)
+        assert len(locks) == 1, locks
+        assert locks[0]["eventType"] == "AwsServiceEvent" and locks[0]["eventSource"] == "stsd"
+        assert locks[0]["requestParameters"]["serialNumber"] == m.serial
         time.sleep(2.2)
         code = totp(m.seed, max(current_step(), m.step))
         r = sts.get_session_token(SerialNumber=m.serial, TokenCode=code)

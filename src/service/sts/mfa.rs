@@ -66,6 +66,40 @@ pub fn on_device_locked(account: AccountId, serial: &SerialNumber, until: u64) {
     );
 }
 
+/// The audit record of a device lock (`MfaDeviceLocked`, an
+/// `AwsServiceEvent` of `stsd`).
+async fn audit_lock(
+    audit: &crate::service::audit::Audit,
+    account: AccountId,
+    serial: &SerialNumber,
+    until: u64,
+) {
+    use crate::domain::audit::{EventSource, EventType, UserIdentity};
+    let mut identity = UserIdentity::unknown();
+    identity.account_id = Some(account.to_string());
+    let event = crate::service::audit::Event {
+        source: EventSource::Stsd,
+        name: "MfaDeviceLocked".into(),
+        kind: EventType::ServiceEvent,
+        identity,
+        source_ip: None,
+        user_agent: None,
+        request_id: String::new(),
+        request_parameters: Some(serde_json::json!({
+            "serialNumber": serial.as_str(),
+            "lockedUntil": until,
+        })),
+        response_elements: None,
+        error: None,
+        read_only: false,
+        account: Some(account.to_string()),
+        additional: serde_json::Map::new(),
+    };
+    if let Err(e) = audit.record(event).await {
+        tracing::warn!(error = %e.message(), "the MFA device lock was not recorded in the audit trail");
+    }
+}
+
 /// Whether `err` is a refusal of an MFA code (wrong, reused, foreign or
 /// half-given), which counts as a failed authentication of its source.
 pub fn is_code_refusal(err: &ServiceError) -> bool {
@@ -209,6 +243,9 @@ async fn count_attempt(
     let (updated, locks_until) = updated;
     if let Some(until) = locks_until {
         on_device_locked(account, serial, until);
+        if let Some(audit) = &sts.audit {
+            audit_lock(audit, account, serial, until).await;
+        }
     }
     Ok(updated)
 }

@@ -85,6 +85,7 @@ impl Env {
                 Arc::clone(&iam.store) as _,
                 Default::default(),
             ),
+            audit: None,
         };
         Self { iam, sts, clock }
     }
