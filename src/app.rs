@@ -447,6 +447,7 @@ fn build_state(
             entropy: Arc::clone(&iam.entropy),
         }),
         audit: Arc::clone(&audit),
+        limits: Some(Arc::clone(&swaps.limiter)),
     };
     let http = HttpState {
         dispatcher,

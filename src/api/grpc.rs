@@ -62,6 +62,8 @@ pub struct GrpcState {
     pub sessions: Arc<crate::service::sessions::Sessions>,
     /// The audit trail.
     pub audit: Arc<crate::service::audit::Audit>,
+    /// The rate limits (`AssumeRole*` per principal); `None`: none.
+    pub limits: Option<Arc<crate::service::limits::Limiter>>,
 }
 
 /// The gRPC services as routes (`/stsd.v1.<Service>/<Method>`), behind

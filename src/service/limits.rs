@@ -212,6 +212,20 @@ impl Limiter {
     }
 }
 
+/// The key an `AssumeRole*` call is limited under: the signing principal
+/// (`account:userid`), else — for the unsigned web-identity and SAML
+/// exchanges — the source address.
+pub fn assume_role_key(
+    caller: Option<&crate::service::authn::Caller>,
+    source: Option<IpAddr>,
+) -> Option<String> {
+    match (caller, source) {
+        (Some(c), _) => Some(format!("{}:{}", c.account, c.user_id())),
+        (None, Some(ip)) => Some(format!("ip:{ip}")),
+        (None, None) => None,
+    }
+}
+
 /// The `Throttling` error of `limit`, counted.
 pub fn throttled(limit: Limit) -> ServiceError {
     metrics().rate_limited(limit);

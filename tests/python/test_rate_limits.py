@@ -151,3 +151,38 @@ def test_limits_are_validated_with_the_key_named(tmp_path):
     assert r.returncode == 1
     assert "period_ms" in r.stderr or "limits" in r.stderr, r.stderr
     assert "must be an integer from 1" in r.stderr, r.stderr
+
+
+def test_assume_role_over_grpc_is_limited_like_the_query_api(tmp_path):
+    """The per-principal AssumeRole allowance is one: the Query API and
+    gRPC spend from it alike, and gRPC answers RESOURCE_EXHAUSTED with
+    Throttling."""
+    import grpc
+
+    from grpc_support import generate
+    from test_grpc import Signed
+
+    d = limited("""
+[limits]
+assume_role_per_principal = { burst = 2, period_ms = 600000 }
+""")
+    try:
+        msgs, svc, _, _ = generate(tmp_path, "sts_pb2", "sts_pb2_grpc", "authorizer_pb2_grpc", "sessions_pb2_grpc")
+        iam = d.client("iam")
+        user = assumer(iam, d, prefix="grpc")
+        role = make_role(iam)
+        as_user = Signed(d, (msgs, svc), user.key_id, user.secret)
+        request = msgs.AssumeRoleRequest(role_arn=role["Arn"], role_session_name="g")
+        # One over the Query API, one over gRPC: the allowance is spent.
+        assume(user.client(), role)
+        out, _ = as_user("AssumeRole", request)
+        assert out.credentials.access_key_id.startswith("ASIA")
+        with pytest.raises(grpc.RpcError) as refused:
+            as_user("AssumeRole", request)
+        e = refused.value
+        md = dict(e.trailing_metadata() or ())
+        md.update(dict(e.initial_metadata() or ()))
+        assert e.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, e
+        assert md.get("x-amzn-errortype") == "Throttling" and "assume_role_per_principal" in e.details()
+    finally:
+        d.close()

@@ -136,6 +136,18 @@ impl StsService {
     }
 
     /// The caller with its policies loaded.
+    /// Spends one `AssumeRole*` call of the caller (or source address)
+    /// from `[limits] assume_role_per_principal`, as the Query API does.
+    fn assume_limit(&self, cx: &Context) -> Result<(), ServiceError> {
+        let Some(limits) = &self.state.limits else {
+            return Ok(());
+        };
+        match crate::service::limits::assume_role_key(cx.caller().ok(), cx.transport.source_ip) {
+            Some(key) => limits.assume_role(&key),
+            None => Ok(()),
+        }
+    }
+
     async fn authz(&self, cx: &Context) -> Result<AuthzCaller, ServiceError> {
         let sts = &self.state.sts;
         AuthzCaller::load_cached(
@@ -162,6 +174,7 @@ impl SecurityTokenService for StsService {
         self.run(&cx, "AssumeRole", &form.clone(), async {
             let params = form.params(&state.query_limits)?;
             let input = decode::assume_role(&params.root(), cx.id.as_str())?;
+            self.assume_limit(&cx)?;
             let authz = self.authz(&cx).await?;
             let minted = assume_role(&state.sts, cx.caller()?, &authz, input).await?;
             Ok(pb::AssumeRoleResponse {
@@ -184,6 +197,7 @@ impl SecurityTokenService for StsService {
         self.run(&cx, "AssumeRoleWithWebIdentity", &form.clone(), async {
             let params = form.params(&state.query_limits)?;
             let input = decode::web_identity(&params.root(), cx.id.as_str())?;
+            self.assume_limit(&cx)?;
             let out =
                 assume_role_with_web_identity(&state.sts, &state.web, &cx.transport, input).await?;
             Ok(pb::AssumeRoleWithWebIdentityResponse {
@@ -209,6 +223,7 @@ impl SecurityTokenService for StsService {
         self.run(&cx, "AssumeRoleWithSAML", &form.clone(), async {
             let params = form.params(&state.query_limits)?;
             let input = saml::decode_input(&params.root(), cx.id.as_str())?;
+            self.assume_limit(&cx)?;
             let (minted, subject) =
                 assume_role_with_saml(&state.sts, &state.saml, &cx.transport, input).await?;
             Ok(pb::AssumeRoleWithSamlResponse {

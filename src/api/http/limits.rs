@@ -49,12 +49,10 @@ pub(super) fn before_call(
     if !action.starts_with("AssumeRole") {
         return Ok(());
     }
-    let key = match (caller, source) {
-        (Some(c), _) => format!("{}:{}", c.account, c.user_id()),
-        (None, Some(ip)) => format!("ip:{ip}"),
-        (None, None) => return Ok(()),
-    };
-    limits.assume_role(&key)
+    match crate::service::limits::assume_role_key(caller, source) {
+        Some(key) => limits.assume_role(&key),
+        None => Ok(()),
+    }
 }
 
 /// Counts a refused MFA code against the source and the key that signed.
