@@ -172,7 +172,7 @@ assume_role_per_principal = { burst = 2, period_ms = 600000 }
         user = assumer(iam, d, prefix="grpc")
         role = make_role(iam)
         as_user = Signed(d, (msgs, svc), user.key_id, user.secret)
-        request = msgs.AssumeRoleRequest(role_arn=role["Arn"], role_session_name="g")
+        request = msgs.AssumeRoleRequest(role_arn=role["Arn"], role_session_name="grpc-limited")
         # One over the Query API, one over gRPC: the allowance is spent.
         assume(user.client(), role)
         out, _ = as_user("AssumeRole", request)
