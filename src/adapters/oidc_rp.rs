@@ -32,7 +32,7 @@ use openidconnect::{
     PkceCodeVerifier, RedirectUrl, Scope, TokenResponse as _,
 };
 
-use super::jwks::fetch::chain;
+use super::jwks::fetch::{chain, is_loopback};
 use crate::domain::clock::Clock;
 use crate::domain::oidc::WebIdentityToken;
 use crate::service::sso::{OidcLogin, OidcStart, RelyingParty, SsoError, VerifiedIdToken};
@@ -271,17 +271,4 @@ impl<'c> openidconnect::AsyncHttpClient<'c> for Http {
 fn redirect(uri: &str) -> Result<RedirectUrl, SsoError> {
     RedirectUrl::new(uri.to_owned())
         .map_err(|e| SsoError::Internal(format!("redirect URI {uri:?}: {e}")))
-}
-
-/// Whether `host` is a loopback name or address.
-fn is_loopback(host: Option<&str>) -> bool {
-    match host {
-        Some("localhost") => true,
-        Some(h) => h
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback()),
-        None => false,
-    }
 }

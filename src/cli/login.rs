@@ -25,6 +25,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use super::credential_process::{Cached, login_cache_file, write_private};
 use crate::domain::secret::BearerToken;
+use crate::domain::sigv4::{percent_decode, percent_encode};
 use crate::service::sso::oidc::pkce_challenge;
 
 #[derive(Debug, Args)]
@@ -407,34 +408,13 @@ fn parse_time(s: &str) -> Result<i64, String> {
 
 /// Percent-encoding for query and form values.
 fn pct(s: &str) -> String {
-    crate::domain::saml::authn_request::percent_encode(s)
+    percent_encode(s.as_bytes())
 }
 
-/// Percent-decoding (`+` as space) of a query value.
+/// Percent-decoding of a query value, `+` as a space (HTML forms); bytes
+/// that are not UTF-8 are replaced.
 fn unpct(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = bytes
-                    .get(i + 1..i + 3)
-                    .and_then(|h| std::str::from_utf8(h).ok());
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(v) => {
-                        out.push(v);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8_lossy(&percent_decode(&s.replace('+', "%20"))).into_owned()
 }
 
 #[cfg(test)]

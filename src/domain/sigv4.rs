@@ -39,6 +39,12 @@ mod verify;
 pub use auth::{AuthKind, CredentialScope, ParsedAuth, parse};
 pub use client::{SignatureLocation, SignedRequest, SigningParams, sign_request};
 pub use date::{AmzDate, BasicFormat};
+/// RFC 3986 percent-encoding (upper-case hex, nothing kept but the
+/// unreserved set) and lenient decoding — SigV4's, and also what the TOTP
+/// provisioning URI, the SAML redirect binding and `stsd login` use.
+pub(crate) use encoding::{
+    decode as percent_decode, encode as percent_encode, encode_into as percent_encode_into,
+};
 pub use error::{ECHO_LIMIT, Sigv4Error};
 pub use presigned::MAX_EXPIRES;
 pub use request::{Payload, RequestView, UNSIGNED_PAYLOAD};

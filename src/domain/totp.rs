@@ -9,13 +9,16 @@
 //! `otpauth://` URI an authenticator app reads ([`provisioning_uri`]).
 //! Codes are compared in constant time. Which steps were already used is
 //! the service's business (`ReplayGuard`, the device's
-//! `last_accepted_step`). Pure: std, ring's HMAC, subtle and zeroize.
+//! `last_accepted_step`). Pure: std, ring's HMAC, subtle, zeroize and
+//! SigV4's percent-encoding.
 //! Spec: reference section 10; RFC 6238, RFC 4226; the Key URI format of
 //! Google Authenticator (`otpauth://totp/LABEL?secret=…&issuer=…`).
 
 use ring::hmac;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
+
+use crate::domain::sigv4::percent_encode_into;
 
 /// Seconds per time step.
 pub const STEP_SECS: u64 = 30;
@@ -180,32 +183,16 @@ pub fn provisioning_uri(
         64 + 6 * (issuer.len() + device.len() + account.len()) + seed_base32.len(),
     ));
     uri.push_str("otpauth://totp/");
-    percent_encode(&mut uri, issuer);
+    percent_encode_into(&mut uri, issuer.as_bytes(), false);
     uri.push(':');
-    percent_encode(&mut uri, device);
+    percent_encode_into(&mut uri, device.as_bytes(), false);
     uri.push('@');
-    percent_encode(&mut uri, account);
+    percent_encode_into(&mut uri, account.as_bytes(), false);
     uri.push_str("?secret=");
-    percent_encode(&mut uri, seed_base32);
+    percent_encode_into(&mut uri, seed_base32.as_bytes(), false);
     uri.push_str("&issuer=");
-    percent_encode(&mut uri, issuer);
+    percent_encode_into(&mut uri, issuer.as_bytes(), false);
     uri
-}
-
-/// Appends `text` with every byte outside RFC 3986's unreserved set
-/// written as `%XX`.
-fn percent_encode(out: &mut String, text: &str) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            for nibble in [b >> 4, b & 0x0f] {
-                out.push(HEX.get(usize::from(nibble)).map_or('0', |h| char::from(*h)));
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -37,9 +37,6 @@ pub mod saml;
 pub mod sessions;
 pub mod user;
 
-/// RFC 3986 percent-encoding (the redirect URLs of sign-in).
-pub(crate) use crate::domain::saml::authn_request::percent_encode;
-
 use std::sync::Arc;
 
 use async_trait::async_trait;

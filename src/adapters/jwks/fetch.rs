@@ -303,7 +303,7 @@ pub fn is_public(ip: IpAddr) -> bool {
 }
 
 /// Whether `host` is `localhost` or a loopback address.
-fn is_loopback(host: Option<&str>) -> bool {
+pub(crate) fn is_loopback(host: Option<&str>) -> bool {
     let Some(host) = host else {
         return false;
     };

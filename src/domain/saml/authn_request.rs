@@ -7,13 +7,14 @@
 //! and `RelayState` appended to the IdP's SSO URL). The request is not
 //! signed: it asks for nothing but a sign-in, and the response is what is
 //! verified — its `InResponseTo` must answer an ID the broker issued.
-//! Pure: std, flate2, data-encoding and the sibling date type.
+//! Pure: std, flate2, data-encoding and SigV4's date type and
+//! percent-encoding.
 
 use std::io::Write as _;
 
 use data_encoding::BASE64;
 
-use crate::domain::sigv4::AmzDate;
+use crate::domain::sigv4::{AmzDate, percent_encode};
 
 /// The HTTP-POST binding, asked for the response.
 pub const HTTP_POST: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
@@ -52,11 +53,11 @@ pub fn redirect_url(sso_url: &str, request: &str, relay_state: &str) -> String {
     let separator = if sso_url.contains('?') { '&' } else { '?' };
     let mut url = format!(
         "{sso_url}{separator}SAMLRequest={}",
-        percent_encode(&BASE64.encode(&compressed))
+        percent_encode(BASE64.encode(&compressed).as_bytes())
     );
     if !relay_state.is_empty() {
         url.push_str("&RelayState=");
-        url.push_str(&percent_encode(relay_state));
+        url.push_str(&percent_encode(relay_state.as_bytes()));
     }
     url
 }
@@ -88,19 +89,6 @@ fn escape(s: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
             c => out.push(c),
-        }
-    }
-    out
-}
-
-/// RFC 3986 percent-encoding of everything but the unreserved set.
-pub fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
         }
     }
     out

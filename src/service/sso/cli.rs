@@ -13,11 +13,11 @@
 use subtle::ConstantTimeEq as _;
 
 use super::oidc::pkce_challenge;
-use super::percent_encode as percent;
 use super::sessions::{CliGrant, CliRequest, Issued};
 use super::{Sso, SsoError};
 use crate::domain::ids::Arn;
 use crate::domain::secret::BearerToken;
+use crate::domain::sigv4::percent_encode;
 
 /// Longest `state` accepted.
 const MAX_STATE: usize = 512;
@@ -82,8 +82,8 @@ pub fn grant(sso: &Sso, request: CliRequest, issued: Issued) -> Result<String, S
     let url = format!(
         "{}{separator}code={}&state={}",
         request.redirect_uri,
-        percent(code.expose_secret()),
-        percent(&request.state)
+        percent_encode(code.expose_secret().as_bytes()),
+        percent_encode(request.state.as_bytes())
     );
     sso.sessions.grant(
         &code,
