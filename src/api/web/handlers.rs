@@ -308,13 +308,7 @@ pub(super) async fn oidc_callback(
                 .login
                 .as_ref()
                 .zip(q.state.as_deref())
-                .is_some_and(|(l, st)| {
-                    subtle::ConstantTimeEq::ct_eq(
-                        l.start.state.expose_secret().as_bytes(),
-                        st.as_bytes(),
-                    )
-                    .into()
-                })
+                .is_some_and(|(login, state)| login.answers(state))
         };
         if !ours {
             return error_page(&SsoError::LoginExpired);

@@ -14,7 +14,6 @@
 //! modules and `service::sts`, `service::iam::scan`.
 
 use parking_lot::Mutex;
-use subtle::ConstantTimeEq as _;
 
 use super::sessions::{Evidence, PendingOidc, Person, WebSession};
 use super::{OidcLogin, OidcStart, Sso, SsoError, VerifiedIdToken};
@@ -74,14 +73,7 @@ pub async fn finish(
     transport: &Transport,
 ) -> Result<Person, SsoError> {
     let pending = session.lock().login.take().ok_or(SsoError::LoginExpired)?;
-    let state_matches: bool = pending
-        .start
-        .state
-        .expose_secret()
-        .as_bytes()
-        .ct_eq(state.as_bytes())
-        .into();
-    if pending.provider != name || !state_matches {
+    if pending.provider != name || !pending.answers(state) {
         return Err(SsoError::LoginExpired);
     }
     if !sso.sessions.login_in_time(pending.started_at, sso.now()) {

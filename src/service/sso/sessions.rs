@@ -61,6 +61,17 @@ pub struct PendingOidc {
     pub started_at: u64,
 }
 
+impl PendingOidc {
+    /// Whether a callback's `state` is this login's (constant time).
+    pub fn answers(&self, state: &str) -> bool {
+        subtle::ConstantTimeEq::ct_eq(
+            self.start.state.expose_secret().as_bytes(),
+            state.as_bytes(),
+        )
+        .into()
+    }
+}
+
 /// An SP-initiated SAML login waiting for its response.
 #[derive(Debug, Clone)]
 pub struct PendingSaml {
