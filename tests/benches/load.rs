@@ -41,6 +41,8 @@
 //!   `STSD_BENCH_DAEMON_CPUS` (a `taskset -c` CPU list for the daemon
 //!   this program starts; run the program itself under `taskset -c` with
 //!   the other CPUs to give each side its own cores),
+//!   `STSD_BENCH_DAEMON_BIN` (the stsd binary to start instead of this
+//!   build's `release/stsd`),
 //!   `STSD_BENCH_DAEMON_WRAPPER` (a command the daemon runs under, such as
 //!   `valgrind --tool=callgrind`; the daemon is stopped with SIGTERM so a
 //!   profiler writes its output), `STSD_BENCH_STARTUP` (a comma list of
@@ -235,8 +237,14 @@ fn start_daemon(redis: Option<&str>) -> (SocketAddr, Spawned) {
     (addr, Spawned { child, _dir: dir })
 }
 
+/// The daemon to start: `STSD_BENCH_DAEMON_BIN` when set (a copy of a
+/// build, since every clone sharing `$CARGO_TARGET_DIR` overwrites the
+/// uplifted `release/stsd`), else this build's.
 fn daemon_binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_stsd"))
+    match std::env::var_os("STSD_BENCH_DAEMON_BIN") {
+        Some(bin) if !bin.is_empty() => PathBuf::from(bin),
+        _ => PathBuf::from(env!("CARGO_BIN_EXE_stsd")),
+    }
 }
 
 /// A fresh random master key, base64.

@@ -6,7 +6,6 @@
 //! it made, which the run reports.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -70,7 +69,7 @@ level = "warn"
         ),
     )
     .unwrap();
-    let binary = PathBuf::from(env!("CARGO_BIN_EXE_stsd"));
+    let binary = super::daemon_binary();
     let mut cmd = match std::env::var("STSD_BENCH_DAEMON_CPUS") {
         Ok(cpus) if !cpus.is_empty() => {
             let mut c = Command::new("taskset");
