@@ -17,7 +17,9 @@
 //! listings may read many pages, so those run on tokio's blocking pool
 //! through `spawn_blocking`. Point reads (an entity, an access key, a last
 //! use) are MVCC snapshots that never wait for the writer and run inline;
-//! the decoded records are kept until the next commit (`cache`).
+//! the decoded records are kept until the next commit (`cache`). A relaxed
+//! append to the issued-session log (one `write` to the page cache) runs
+//! inline too; a durable one, or one that closes a segment, does not.
 
 mod cache;
 mod issued;
@@ -117,8 +119,9 @@ impl EmbeddedStore {
         });
     }
 
-    /// Appends `batch` to the issued-session log on the blocking pool
-    /// (a durable append waits for `fdatasync`).
+    /// Appends `batch` to the issued-session log: on the blocking pool
+    /// when durable (it waits for `fdatasync`) or when a segment is to be
+    /// closed, else inline (one `write`).
     async fn append_sessions(
         &self,
         batch: &[IssuedSession],
@@ -127,8 +130,13 @@ impl EmbeddedStore {
         if batch.is_empty() {
             return Ok(());
         }
-        let (log, batch) = (Arc::clone(&self.issued), batch.to_vec());
         let now = Timestamp::now(self.clock.as_ref()).as_unix_secs();
+        // A relaxed append is one write to the page cache: inline, unless
+        // it would close (and so fsync) a segment.
+        if !durable && self.issued.record_relaxed_inline(batch, now)? {
+            return Ok(());
+        }
+        let (log, batch) = (Arc::clone(&self.issued), batch.to_vec());
         self.run(move |_| log.record(batch, now, durable)).await
     }
 
@@ -263,7 +271,13 @@ impl ReplayGuard for EmbeddedStore {
 #[async_trait]
 impl UsageLog for EmbeddedStore {
     async fn record_use(&self, key: &Key, used: LastUsed) -> Result<bool, StoreError> {
-        if self.get(key).await?.is_none() {
+        // The record only has to exist: asked of the cache first, which
+        // does not copy it (a use is recorded on every signed request).
+        let exists = match self.records.exists(key) {
+            Some(exists) => exists,
+            None => self.get(key).await?.is_some(),
+        };
+        if !exists {
             return Ok(false);
         }
         if let Some(batch) = self.usage.record(key.clone(), used, self.clock.now()) {

@@ -189,7 +189,7 @@ impl MapBuilder<'_> {
 
 /// Writes the success envelope of `action` in namespace `ns`.
 pub fn render_success(action: &str, ns: &str, result: &XmlResponse, request_id: &str) -> String {
-    let mut out = String::with_capacity(256 + result.events.len() * 48);
+    let mut out = String::with_capacity(256 + result.size_hint());
     out.push('<');
     out.push_str(action);
     out.push_str("Response xmlns=\"");
@@ -227,6 +227,29 @@ pub fn render_error(ns: &str, fault: &str, code: &str, message: &str, request_id
     out
 }
 
+impl XmlResponse {
+    /// About the bytes the events take rendered (unescaped): the buffer
+    /// is sized once instead of growing through a session token.
+    fn size_hint(&self) -> usize {
+        let value = |v: &Value| match v {
+            Value::Str(s) => s.len(),
+            Value::Int(_) | Value::Time(_) => 20,
+            Value::Bool(_) => 5,
+        };
+        self.events
+            .iter()
+            .map(|event| match event {
+                Event::Leaf(name, v) => 2 * name.len() + 5 + value(v),
+                Event::Open(name) | Event::ListOpen(name) | Event::MapOpen(name) => name.len() + 2,
+                Event::Close(name) | Event::ListClose(name) | Event::MapClose(name) => {
+                    name.len() + 3
+                }
+                Event::Entry(key, v) => 48 + key.len() + value(v),
+            })
+            .sum()
+    }
+}
+
 fn write_event(out: &mut String, event: &Event) {
     match event {
         Event::Leaf(name, value) => {
@@ -253,7 +276,7 @@ fn write_value(out: &mut String, value: &Value) {
             let _ = write!(out, "{n}");
         }
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Time(secs) => out.push_str(&format_timestamp(*secs)),
+        Value::Time(secs) => write_timestamp(out, *secs),
     }
 }
 
@@ -301,15 +324,45 @@ pub fn escape_into(out: &mut String, text: &str) {
 /// `secs` after the epoch as `YYYY-MM-DDTHH:MM:SSZ` (proleptic Gregorian,
 /// UTC).
 pub fn format_timestamp(secs: i64) -> String {
+    let mut out = String::with_capacity(20);
+    write_timestamp(&mut out, secs);
+    out
+}
+
+/// Appends `secs` as [`format_timestamp`] writes it.
+fn write_timestamp(out: &mut String, secs: i64) {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    if (0..=9999).contains(&y) {
+        // Digits by hand: two timestamps in every credentials response.
+        let mut buf = *b"0000-00-00T00:00:00Z";
+        let fields = [
+            (0, y, 4),
+            (5, m, 2),
+            (8, d, 2),
+            (11, rem / 3600, 2),
+            (14, rem % 3600 / 60, 2),
+            (17, rem % 60, 2),
+        ];
+        for (at, mut n, width) in fields {
+            for i in (at..at + width).rev() {
+                if let (Some(slot), Ok(digit)) = (buf.get_mut(i), u8::try_from(n % 10)) {
+                    *slot = b'0' + digit;
+                }
+                n /= 10;
+            }
+        }
+        out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
+    } else {
+        let _ = write!(
+            out,
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+            rem / 3600,
+            rem % 3600 / 60,
+            rem % 60
+        );
+    }
 }
 
 /// Howard Hinnant's `civil_from_days`: days since 1970-01-01 to a date.

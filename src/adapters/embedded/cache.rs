@@ -45,6 +45,12 @@ impl RecordCache {
         self.entries.lock().by_key.get(key).cloned()
     }
 
+    /// Whether a record is under `key`, if the cache knows, without
+    /// copying it.
+    pub(super) fn exists(&self, key: &Key) -> Option<bool> {
+        self.entries.lock().by_key.get(key).map(Option::is_some)
+    }
+
     pub(super) fn get_key_id(&self, id: &AccessKeyId) -> Option<Found> {
         self.entries.lock().by_key_id.get(id).cloned()
     }

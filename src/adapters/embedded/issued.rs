@@ -151,6 +151,35 @@ impl SessionLog {
         Ok(())
     }
 
+    /// Appends `batch` without waiting for the disk, unless that would
+    /// block: when the active segment is due to be closed (closing makes
+    /// it durable first) or missing, nothing is done and `Ok(false)`
+    /// returned, for the caller to [`record`](Self::record) on the
+    /// blocking pool. Otherwise one `write` to the page cache, then the
+    /// index, under the same lock as [`record`](Self::record): cheap
+    /// enough to run on an async worker, which saves a hop to the
+    /// blocking pool (and a thread wake-up) per batch.
+    pub(super) fn record_relaxed_inline(
+        &self,
+        batch: &[IssuedSession],
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        if batch.is_empty() {
+            return Ok(true);
+        }
+        let mut writer = self.writer();
+        if writer.rotation_due(now) {
+            return Ok(false);
+        }
+        writer.append(&self.dir, batch, now, false)?;
+        let mut index = self.index_mut();
+        index.purge(now, PURGE_WITH_RECORD);
+        for record in batch {
+            index.insert(record.clone());
+        }
+        Ok(true)
+    }
+
     /// Makes every record appended before the call durable: the active
     /// segment if it is dirty, and any segment a failed write or sync
     /// left behind. The `fdatasync`s run outside the writer lock, so
@@ -285,14 +314,18 @@ impl Writer {
         Ok(active.seq)
     }
 
+    /// Whether the next append starts a new segment: none is open, or
+    /// the open one is full or old.
+    fn rotation_due(&self, now: u64) -> bool {
+        self.active
+            .as_ref()
+            .is_none_or(|a| a.len >= ROLL_BYTES || now >= a.opened_at.saturating_add(ROLL_SECS))
+    }
+
     /// The segment to append to: the current one, or a new one when it is
     /// missing, full or old (the old one made durable first).
     fn active(&mut self, dir: &Path, now: u64) -> Result<&mut Active, StoreError> {
-        let due = self
-            .active
-            .as_ref()
-            .is_none_or(|a| a.len >= ROLL_BYTES || now >= a.opened_at.saturating_add(ROLL_SECS));
-        if due {
+        if self.rotation_due(now) {
             if let Some(old) = self.active.take().filter(|a| a.dirty)
                 && let Err(e) = old.file.sync_data()
             {

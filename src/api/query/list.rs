@@ -6,6 +6,7 @@
 //! that indexes are canonical decimal numbers from 1 without gaps.
 
 use std::collections::BTreeMap;
+use std::ops::Bound;
 
 use super::Scope;
 use crate::service::error::ServiceError;
@@ -75,19 +76,21 @@ impl<'a> Scope<'a> {
 
     /// The elements of list `name` by index, checked to run 1, 2, … n.
     fn items(&self, name: &str) -> Result<BTreeMap<usize, Rest<'a>>, ServiceError> {
-        let base = self.key(name);
-        if let Some(v) = self.entries.get(&base).filter(|v| !v.is_empty()) {
+        // One key buffer, `<scope><name>.`; the list's own key is it
+        // without the dot.
+        let prefix = format!("{}{name}.", self.prefix);
+        let base = prefix.strip_suffix('.').unwrap_or_default();
+        if let Some(v) = self.entries.get(base).filter(|v| !v.is_empty()) {
             return Err(self.invalid(
                 name,
                 v,
                 &format!("Member must be a list sent as {name}.member.N"),
             ));
         }
-        let prefix = format!("{base}.");
         let mut items: BTreeMap<usize, Rest<'a>> = BTreeMap::new();
         for (key, value) in self
             .entries
-            .range(prefix.clone()..)
+            .range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded))
             .take_while(|(k, _)| k.starts_with(&prefix))
         {
             let tail = key.strip_prefix(&prefix).unwrap_or_default();

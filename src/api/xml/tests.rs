@@ -121,6 +121,24 @@ fn timestamps() {
     assert_eq!(format_timestamp(1_740_824_100), "2025-03-01T10:15:00Z");
     assert_eq!(format_timestamp(4_102_444_799), "2099-12-31T23:59:59Z");
     assert_eq!(format_timestamp(-1), "1969-12-31T23:59:59Z");
+    // Outside years 0..=9999 the digits are formatted, not written by hand.
+    assert_eq!(format_timestamp(253_402_300_800), "10000-01-01T00:00:00Z");
+    assert_eq!(format_timestamp(-62_167_219_201), "-001-12-31T23:59:59Z");
+    // The hand-written digits agree with `format!` across the range.
+    let mut secs = -62_167_219_200_i64;
+    while secs < 253_402_300_800 {
+        let days = secs.div_euclid(86_400);
+        let rem = secs.rem_euclid(86_400);
+        let (y, m, d) = super::civil_from_days(days);
+        let expected = format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+            rem / 3600,
+            rem % 3600 / 60,
+            rem % 60
+        );
+        assert_eq!(format_timestamp(secs), expected, "{secs}");
+        secs += 7_777_777;
+    }
 }
 
 #[test]

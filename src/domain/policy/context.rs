@@ -125,7 +125,7 @@ impl Context {
 
     /// Sets `key` (any case) to `value`, replacing an earlier value.
     pub fn insert(&mut self, key: &str, value: impl Into<ContextValue>) {
-        let key = key.to_lowercase();
+        let key = fold_key(key);
         let value = value.into();
         match self.find(&key) {
             Ok(i) => {
@@ -140,7 +140,7 @@ impl Context {
     /// Adds `value` to `key` (any case): a new key is single-valued, a
     /// second value makes it multivalued.
     pub fn append(&mut self, key: &str, value: &str) {
-        let key = key.to_lowercase();
+        let key = fold_key(key);
         self.own(&key);
         match self.find(&key) {
             Ok(i) => {
@@ -164,7 +164,7 @@ impl Context {
 
     /// Removes `key` (any case).
     pub fn remove(&mut self, key: &str) {
-        let key = key.to_lowercase();
+        let key = fold_key(key);
         self.own(&key);
         if let Ok(i) = self.find(&key) {
             self.entries.remove(i);
@@ -235,6 +235,17 @@ where
                 self.own.next()
             }
         }
+    }
+}
+
+/// `key` in lower case, as keys are kept: ASCII keys (nearly all) by the
+/// cheap ASCII mapping, others by Unicode's, which gives the same result
+/// on ASCII.
+fn fold_key(key: &str) -> String {
+    if key.is_ascii() {
+        key.to_ascii_lowercase()
+    } else {
+        key.to_lowercase()
     }
 }
 
