@@ -188,3 +188,34 @@ fn a_whole_frame_that_is_no_record_stops_the_open() {
         "nothing is cut"
     );
 }
+
+#[test]
+fn relaxed_appends_run_inline_only_into_an_open_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = account(13);
+    let records: Vec<_> = (0..3).map(|n| issued(a, n, "app", T + 100)).collect();
+    let log = SessionLog::open(dir.path(), T).unwrap();
+    assert!(
+        !log.record_relaxed_inline(records.get(..1).unwrap(), T)
+            .unwrap(),
+        "no segment is open yet: opening one is left to the blocking pool"
+    );
+    assert!(all(&log, a, T).is_empty(), "declined means nothing recorded");
+    log.record(records.get(..1).unwrap().to_vec(), T, false)
+        .unwrap();
+    assert!(
+        log.record_relaxed_inline(records.get(1..).unwrap(), T + 1)
+            .unwrap(),
+        "into the open segment"
+    );
+    assert_eq!(all(&log, a, T + 1), records, "indexed at once");
+    assert!(
+        !log.record_relaxed_inline(records.get(..1).unwrap(), T + ROLL_SECS)
+            .unwrap(),
+        "a segment due to close (and be synced) is declined"
+    );
+    log.sync().unwrap();
+    drop(log);
+    let log = SessionLog::open(dir.path(), T + 2).unwrap();
+    assert_eq!(all(&log, a, T + 2), records, "and on disk");
+}
