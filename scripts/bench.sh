@@ -46,9 +46,9 @@ else
   load_runs="${BENCH_LOAD_RUNS:-3}"
   load_secs="${BENCH_LOAD_SECONDS:-8}"
   load_warmup=2
-  startup_sizes="${BENCH_STARTUP_SIZES:-0,1000,10000}"
+  startup_sizes="${BENCH_STARTUP_SIZES:-0,1000,4000}"
   sessions="${BENCH_SESSIONS:-100000,1000000}"
-  principals="${BENCH_PRINCIPALS:-10,100,1000,4000}"
+  principals="${BENCH_PRINCIPALS:-10,100,1000,10000,100000,1000000}"
 fi
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
@@ -90,6 +90,11 @@ bench_bin() {
 for b in policy sigv4 credential oidc authorize load session_memory; do
   [[ -x "$(bench_bin "$b")" ]] || { echo "bench: no binary for $b (does it build?)" >&2; exit 1; }
 done
+# The daemon the load runs start: a copy of this build's, taken now,
+# since every clone sharing $CARGO_TARGET_DIR rebuilds release/stsd.
+daemon="$(grep -o '"executable":"[^"]*/release/stsd"' <<<"$json" | head -1 | cut -d'"' -f4)"
+cp "${daemon:-$CARGO_TARGET_DIR/release/stsd}" "$out/stsd"
+export STSD_BENCH_DAEMON_BIN="$out/stsd"
 
 started="$(date +%s)"
 echo "started=$started" >>"$out/meta.txt"
@@ -133,6 +138,7 @@ if [[ "$steps" == *,icount,* ]]; then
 fi
 
 echo "load_after=$(loadavg)" >>"$out/meta.txt"
+rm -f "$out/stsd"
 python3 scripts/bench_report.py "$out" BENCHMARKS.md ${BENCH_NO_WRITE:+--print}
 if ((${#failures[@]})); then
   echo "bench: failed steps: ${failures[*]}" >&2

@@ -185,7 +185,7 @@ def section(out):
     L.append("")
     L.append("```sh")
     L.append(f"cargo bench --locked --bench policy -- {m.get('crit_args', '')}   # also sigv4, credential, oidc")
-    L.append(f"STSD_BENCH_PRINCIPALS=10,100,1000,4000 cargo bench --locked --bench authorize -- {m.get('crit_args', '')}")
+    L.append(f"STSD_BENCH_PRINCIPALS=10,100,1000,10000,100000,1000000 cargo bench --locked --bench authorize -- {m.get('crit_args', '')}")
     L.append("STSD_BENCH_SECONDS=8 cargo bench --locked --bench load            # every workload, one daemon; 3 runs")
     L.append("STSD_BENCH_STARTUP=0,1000,10000 cargo bench --locked --bench load # start-up time against store size")
     L.append("STSD_BENCH_SESSIONS=100000,1000000 cargo bench --locked --bench session_memory")
@@ -259,7 +259,8 @@ def section(out):
         if grow or princ:
             L.append("Cost growth: the evaluator against statements per principal (`stsd/statements/N`: one "
                      "policy of N statements, the granting one last) and Authorize against the number of "
-                     "principals in the store (`authorize/principals/N`: N users with a key and an inline policy; "
+                     "principals in the store (`authorize/principals/N`: N users with a key and an inline policy, "
+                     "100 to an account; "
                      "the timed calls cycle through 64 of them):")
             L.append("")
             L.append("| N | evaluator, N statements | Authorize, N principals |")

@@ -274,6 +274,17 @@ fn request(
     token: Option<&SessionToken>,
     action: &str,
 ) -> AuthorizeInput {
+    request_in(ACCOUNT, id, secret, token, action)
+}
+
+/// [`request`] for a resource of `account`.
+fn request_in(
+    account: &str,
+    id: &str,
+    secret: &SecretAccessKey,
+    token: Option<&SessionToken>,
+    action: &str,
+) -> AuthorizeInput {
     let host = "photos.example.com";
     let headers = [("host", host), ("accept", "application/json")];
     let view = RequestView {
@@ -316,20 +327,51 @@ fn request(
         },
         source_ip: Some("10.1.2.3".parse().unwrap()),
         action: action.into(),
-        resource: format!("arn:aws:photos:us-east-1:{ACCOUNT}:album/summer"),
+        resource: format!("arn:aws:photos:us-east-1:{account}:album/summer"),
         ..AuthorizeInput::default()
     }
 }
 
+/// Users per account the growth bench creates: under an account's quota
+/// of 5,000 (the fixture's own users included).
+const USERS_PER_ACCOUNT: usize = 100;
+
+/// One principal the growth bench created: its account and its key.
+struct Grown {
+    account: String,
+    key_id: String,
+    secret: SecretAccessKey,
+}
+
 /// Creates users `from..to` (`grow-<i>`), each with the reader's inline
-/// policy and an access key; returns their keys.
-async fn grow(f: &Fixture, from: usize, to: usize) -> Vec<(String, SecretAccessKey)> {
+/// policy (its resources in the user's account) and an access key;
+/// [`USERS_PER_ACCOUNT`] to an account, the first being the fixture's
+/// and the others (`1000000000NN`) made as needed, as an account's user
+/// quota is 5,000.
+async fn grow(
+    f: &Fixture,
+    roots: &mut Vec<(String, AuthzCaller)>,
+    from: usize,
+    to: usize,
+) -> Vec<Grown> {
     let iam = &f.authorizer.iam;
-    let mut keys = Vec::with_capacity(to.saturating_sub(from));
+    let mut grown = Vec::with_capacity(to.saturating_sub(from));
     for i in from..to {
+        let slot = i / USERS_PER_ACCOUNT;
+        while roots.len() <= slot {
+            if roots.is_empty() {
+                roots.push((ACCOUNT.to_owned(), f.root.clone()));
+            } else {
+                let account = format!("{:012}", 100_000_000_000_u64 + roots.len() as u64);
+                let root = account_root(iam, &account).await;
+                roots.push((account, root));
+            }
+        }
+        let (account, root) = roots.get(slot).unwrap();
+        let account = account.clone();
         let user = create_user(
             iam,
-            &f.root,
+            root,
             CreateUser {
                 name: format!("grow-{i}").parse().unwrap(),
                 path: None,
@@ -341,46 +383,88 @@ async fn grow(f: &Fixture, from: usize, to: usize) -> Vec<(String, SecretAccessK
         .unwrap();
         put_policy(
             iam,
-            &f.root,
+            root,
             Holder::User(user.name.clone()),
             "read".parse().unwrap(),
-            READ_PHOTOS.into(),
+            READ_PHOTOS.replace(ACCOUNT, &account),
         )
         .await
         .unwrap();
-        let key = create_access_key(iam, &f.root, Some(user.name.clone()))
+        let key = create_access_key(iam, root, Some(user.name.clone()))
             .await
             .unwrap();
-        keys.push((key.record.id.to_string(), key.secret));
+        grown.push(Grown {
+            account,
+            key_id: key.record.id.to_string(),
+            secret: key.secret,
+        });
     }
-    keys
+    grown
+}
+
+/// The root caller of `account`, created in the store if new.
+async fn account_root(iam: &Iam, account: &str) -> AuthzCaller {
+    let id: AccountId = account.parse().unwrap();
+    iam.store
+        .ensure_account(AccountRecord {
+            id,
+            alias: None,
+            root_access_keys: vec![],
+            root_mfa_devices: vec![],
+            create_date: Timestamp::from_unix_secs(1),
+        })
+        .await
+        .unwrap();
+    let caller = Caller {
+        account: id,
+        identity: Identity::Root,
+        access_key_id: None,
+        region: None,
+    };
+    AuthzCaller::load(
+        &*iam.store,
+        &*iam.clock,
+        &iam.partition,
+        &caller,
+        &Transport::default(),
+    )
+    .await
+    .unwrap()
 }
 
 /// Cost growth with the number of principals (issue 11): the store holds
-/// N users (each with a key and an inline policy) and the timed calls
-/// cycle through 64 of them spread over the whole range, so the store's
-/// indexes and the caches hold N principals while the working set stays
-/// the same. `STSD_BENCH_PRINCIPALS` (default `10,100,1000,4000`: 5,000
-/// users is an account's quota, as in AWS); only in a benchmark run.
+/// N users (each with a key and an inline policy; 4,000 to an account,
+/// so 1,000,000 users are in 250 accounts) and the timed calls cycle
+/// through 64 of them spread over the whole range, so the store's indexes
+/// and the caches hold N principals while the working set stays the same.
+/// `STSD_BENCH_PRINCIPALS` (default `10,100,1000,10000`; `make bench`
+/// goes to 1,000,000); only in a benchmark run.
 fn bench_principals(c: &mut Criterion, rt: &tokio::runtime::Runtime, f: &Fixture) {
     let sizes: Vec<usize> = std::env::var("STSD_BENCH_PRINCIPALS")
         .ok()
         .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| "10,100,1000,4000".into())
+        .unwrap_or_else(|| "10,100,1000,10000".into())
         .split(',')
         .map(|n| n.trim().parse().unwrap())
         .collect();
-    let mut keys: Vec<(String, SecretAccessKey)> = Vec::new();
+    let mut grown: Vec<Grown> = Vec::new();
+    let mut roots: Vec<(String, AuthzCaller)> = Vec::new();
     let mut g = c.benchmark_group("authorize/principals");
     for n in sizes {
-        let more = rt.block_on(grow(f, keys.len(), n));
-        keys.extend(more);
-        eprintln!("{n} principals in the store");
-        let step = (keys.len() / 64).max(1);
-        let inputs: Vec<AuthorizeInput> = keys
+        let (started, before) = (SystemClock.now(), grown.len());
+        let more = rt.block_on(grow(f, &mut roots, before, n));
+        grown.extend(more);
+        eprintln!(
+            "{n} principals in the store ({} accounts; {:.1} s to create the last {})",
+            roots.len(),
+            SystemClock.now().saturating_sub(started).as_secs_f64(),
+            n.saturating_sub(before),
+        );
+        let step = (grown.len() / 64).max(1);
+        let inputs: Vec<AuthorizeInput> = grown
             .iter()
             .step_by(step)
-            .map(|(id, secret)| request(id, secret, None, "photos:GetAlbum"))
+            .map(|p| request_in(&p.account, &p.key_id, &p.secret, None, "photos:GetAlbum"))
             .collect();
         for input in &inputs {
             let answer = rt.block_on(f.authorizer.decide_unchecked(input)).unwrap();

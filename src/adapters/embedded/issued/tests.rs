@@ -200,7 +200,10 @@ fn relaxed_appends_run_inline_only_into_an_open_segment() {
             .unwrap(),
         "no segment is open yet: opening one is left to the blocking pool"
     );
-    assert!(all(&log, a, T).is_empty(), "declined means nothing recorded");
+    assert!(
+        all(&log, a, T).is_empty(),
+        "declined means nothing recorded"
+    );
     log.record(records.get(..1).unwrap().to_vec(), T, false)
         .unwrap();
     assert!(
