@@ -187,7 +187,7 @@ def section(out):
     L.append(f"cargo bench --locked --bench policy -- {m.get('crit_args', '')}   # also sigv4, credential, oidc")
     L.append(f"STSD_BENCH_PRINCIPALS=10,100,1000,10000,100000,1000000 cargo bench --locked --bench authorize -- {m.get('crit_args', '')}")
     L.append("STSD_BENCH_SECONDS=8 cargo bench --locked --bench load            # every workload, one daemon; 3 runs")
-    L.append("STSD_BENCH_STARTUP=0,1000,10000 cargo bench --locked --bench load # start-up time against store size")
+    L.append("STSD_BENCH_STARTUP=0,1000,4000 cargo bench --locked --bench load # start-up time against store size")
     L.append("STSD_BENCH_SESSIONS=100000,1000000 cargo bench --locked --bench session_memory")
     L.append("scripts/bench-check.sh")
     L.append("```")
