@@ -10,7 +10,10 @@
 //! closes, every connection is asked to finish its in-flight requests and
 //! close, and the drain waits at most the grace period. A client silent
 //! from the start is dropped at the header deadline (`server/first_byte.rs`).
+//! An HTTP/2 connection sends each round of finished responses with one
+//! write (`server/coalesce.rs`).
 
+mod coalesce;
 mod first_byte;
 
 use std::future::Future;
@@ -127,6 +130,7 @@ pub async fn serve(
                     client: None,
                 };
                 let stream = first_byte::FirstByte::new(stream, handshake_timeout);
+                let stream = coalesce::Coalesce::new(stream);
                 connection(&builder, stream, with_info(info), watcher).await;
                 return;
             };
@@ -141,6 +145,7 @@ pub async fn serve(
                         client,
                     };
                     let tls = first_byte::FirstByte::new(tls, handshake_timeout);
+                    let tls = coalesce::Coalesce::new(tls);
                     connection(&builder, tls, with_info(info), watcher).await;
                 }
                 Ok(Err(e)) => tracing::debug!(error = %e, "tls handshake failed"),
