@@ -54,6 +54,9 @@ const SHARD_MIN: u64 = 4_096;
 /// A token's SHA-256.
 type TokenDigest = [u8; 32];
 
+/// A session's signing keys by `date/region/service`, oldest first.
+type ScopedKeys = Box<[(Box<str>, SigningKey)]>;
+
 /// Opened session tokens by the token's SHA-256.
 pub(crate) struct SessionCache {
     shards: Box<[Mutex<Shard>]>,
@@ -84,8 +87,8 @@ struct Shard {
 struct Slot {
     digest: TokenDigest,
     session: Arc<Session>,
-    /// `date/region/service` and its key, oldest first.
-    keys: Box<[(Box<str>, SigningKey)]>,
+    /// The signing keys derived for it.
+    keys: ScopedKeys,
     /// Used since the CLOCK hand last passed.
     referenced: bool,
 }
@@ -368,7 +371,7 @@ impl Shard {
         digest: &TokenDigest,
         scope: &CredentialScope<'_>,
         key: &SigningKey,
-    ) -> Option<Box<[(Box<str>, SigningKey)]>> {
+    ) -> Option<ScopedKeys> {
         let slot = self.find_mut(digest)?;
         if slot.keys.iter().any(|(kept, _)| same_scope(kept, scope)) {
             // A concurrent request of the same session kept it first.
@@ -379,7 +382,7 @@ impl Shard {
         // they drop instead of being moved and left behind.
         let skip = (slot.keys.len() + 1).saturating_sub(MAX_SCOPES);
         let name = format!("{}/{}/{}", scope.date, scope.region, scope.service);
-        let keys: Box<[_]> = slot
+        let keys: ScopedKeys = slot
             .keys
             .get(skip..)
             .unwrap_or_default()
