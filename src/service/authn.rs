@@ -38,6 +38,7 @@ mod certificate;
 mod key_cache;
 mod lookup;
 mod session;
+mod session_cache;
 
 pub use certificate::{StoreUsers, UserLookup, missing_authentication};
 pub use lookup::{Chain, StaticCredentials, StoreCredentials};
@@ -138,7 +139,7 @@ pub struct Authenticator {
     revocations: Option<Arc<Revocations>>,
     users: Option<Arc<dyn UserLookup>>,
     keys: key_cache::SigningKeyCache,
-    opened: session::SessionCache,
+    opened: session_cache::SessionCache,
 }
 
 /// Sizes of the authenticator's caches (`[caches]`).
@@ -153,7 +154,7 @@ pub struct CacheSizes {
 impl Default for CacheSizes {
     fn default() -> Self {
         Self {
-            sessions: session::DEFAULT_CAPACITY,
+            sessions: session_cache::DEFAULT_CAPACITY,
             signing_keys: key_cache::DEFAULT_CAPACITY,
         }
     }
@@ -212,7 +213,7 @@ impl Authenticator {
             revocations: None,
             users: None,
             keys: key_cache::SigningKeyCache::default(),
-            opened: session::SessionCache::default(),
+            opened: session_cache::SessionCache::default(),
         }
     }
 
@@ -220,7 +221,7 @@ impl Authenticator {
     #[must_use]
     pub fn with_cache_sizes(mut self, sizes: CacheSizes) -> Self {
         self.keys = key_cache::SigningKeyCache::with_capacity(sizes.signing_keys);
-        self.opened = session::SessionCache::with_capacity(sizes.sessions);
+        self.opened = session_cache::SessionCache::with_capacity(sizes.sessions);
         self
     }
 

@@ -11,7 +11,7 @@
 //! session cache's entries and the shared signing-key cache's, which
 //! sessions no longer use). The resident
 //! set (`/proc/self/statm`) is read after a warm-up request and again after
-//! 100,000 and 1,000,000 sessions (moka's pending work run first); the
+//! 100,000 and 1,000,000 sessions (the caches' pending work run first); the
 //! difference divided by the count is the figure. The bench allocates with
 //! mimalloc, as the daemon does.
 //!

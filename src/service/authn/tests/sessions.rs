@@ -10,6 +10,7 @@ use crate::domain::secret::{SecretAccessKey, SessionToken};
 use crate::domain::sigv4::{
     AmzDate, Payload, RequestView, SignatureLocation, SigningParams, sign_request,
 };
+use crate::service::authn::session_cache::{MAX_SCOPES, SessionCache};
 use crate::service::authn::{Authenticator, Identity, KeyStatus};
 use crate::service::error::ErrorCode;
 use std::sync::Arc;
@@ -346,7 +347,9 @@ fn an_opened_token_keeps_the_signing_keys_of_its_latest_scopes() {
     use crate::domain::sigv4::CredentialScope;
 
     let session = role_session(3);
-    let opened = super::super::session::Opened::for_tests(session.clone());
+    let cache = SessionCache::with_capacity(8);
+    let digest = [3; 32];
+    cache.insert_for_tests(digest, session.clone());
     let services = ["sts", "iam", "s3", "sqs", "sns", "sts"];
     for service in services {
         let scope = CredentialScope {
@@ -355,13 +358,73 @@ fn an_opened_token_keeps_the_signing_keys_of_its_latest_scopes() {
             service,
             terminator: "aws4_request",
         };
+        let opened = cache.get_for_tests(&digest, &scope).unwrap();
         // Derived from this session's secret for this very scope, whether
         // kept or derived again after older scopes were dropped.
         assert_eq!(
-            opened.signing_key(&scope),
+            cache.signing_key(opened, &scope),
             SigningKey::derive(&session.secret, "20250301", "us-east-1", service)
         );
-        assert!(opened.kept_scopes() <= super::super::session::MAX_SCOPES);
+        // Kept: the next request of this scope finds it.
+        assert!(cache.get_for_tests(&digest, &scope).unwrap().has_key());
+        assert!(cache.kept_scopes(&digest).unwrap() <= MAX_SCOPES);
     }
-    assert_eq!(opened.kept_scopes(), super::super::session::MAX_SCOPES);
+    assert_eq!(cache.kept_scopes(&digest), Some(MAX_SCOPES));
+}
+
+fn scope() -> crate::domain::sigv4::CredentialScope<'static> {
+    crate::domain::sigv4::CredentialScope {
+        date: "20250301",
+        region: "us-east-1",
+        service: "sts",
+        terminator: "aws4_request",
+    }
+}
+
+#[test]
+fn a_full_session_cache_keeps_its_bound_and_the_sessions_in_use() {
+    let cache = SessionCache::with_capacity(4);
+    assert_eq!(cache.shard_count(), 1);
+    for i in 0..4 {
+        cache.insert_for_tests([i; 32], role_session(i));
+    }
+    // The first is used again; the next insertion evicts the second (the
+    // oldest unused), not the first.
+    assert!(cache.get_for_tests(&[0; 32], &scope()).is_some());
+    cache.insert_for_tests([4; 32], role_session(4));
+    assert_eq!(cache.entry_count(), 4);
+    assert!(cache.get_for_tests(&[0; 32], &scope()).is_some());
+    assert!(cache.get_for_tests(&[1; 32], &scope()).is_none());
+    for i in [2, 3, 4] {
+        let hit = cache.get_for_tests(&[i; 32], &scope()).unwrap();
+        assert_eq!(hit.session.access_key_id, role_session(i).access_key_id);
+    }
+    // Many more: never above the bound, and every entry is its own.
+    for i in 5..200 {
+        cache.insert_for_tests([i; 32], role_session(i));
+        assert!(cache.entry_count() <= 4);
+        let hit = cache.get_for_tests(&[i; 32], &scope()).unwrap();
+        assert_eq!(hit.session.access_key_id, role_session(i).access_key_id);
+    }
+    cache.clear();
+    assert_eq!(cache.entry_count(), 0);
+    assert!(cache.get_for_tests(&[199; 32], &scope()).is_none());
+}
+
+#[test]
+fn a_large_session_cache_is_sharded_within_its_bound() {
+    let cache = SessionCache::with_capacity(100_000);
+    assert_eq!(cache.shard_count(), 16);
+    let small = SessionCache::with_capacity(10);
+    let session = role_session(1);
+    // Digests spread over every shard (the last byte picks it).
+    for i in 0..1_000u32 {
+        let mut digest = [0; 32];
+        digest[..4].copy_from_slice(&i.to_le_bytes());
+        digest[31] = u8::try_from(i % 256).unwrap();
+        small.insert_for_tests(digest, session.clone());
+        cache.insert_for_tests(digest, session.clone());
+    }
+    assert_eq!(small.entry_count(), 10);
+    assert_eq!(cache.entry_count(), 1_000);
 }
