@@ -1,10 +1,12 @@
 //! Web-identity token verification (issue 5): the cost of
 //! `domain::oidc::peek` + `domain::oidc::verify` — header and issuer,
-//! key selection, the signature through jsonwebtoken on stsd's ring
-//! backend (`domain::oidc::ring_provider`), the claim checks — for a
-//! typical Kubernetes-style token, RS256 (2048-bit key) and ES256; and
-//! ring's bare RSA verification of the same signature, to show what the
-//! JWT layer adds. Keys: tests/fixtures/oidc (RSA), generated (EC).
+//! key selection, the signature checked by ring
+//! (`domain::oidc::public_key`), the claim checks — for a typical
+//! Kubernetes-style token, RS256 (2048-bit key) and ES256; and ring's
+//! bare RSA verification of the same signature, from the modulus and
+//! exponent (what stsd keeps per key) and from the key's DER (ring's
+//! `UnparsedPublicKey`), to show what the JWT layer adds and which key
+//! form is cheaper. Keys: tests/fixtures/oidc (RSA), generated (EC).
 
 #![expect(
     clippy::unwrap_used,
@@ -104,6 +106,14 @@ fn bench(c: &mut Criterion) {
                 black_box(&signature),
             )
             .unwrap();
+        });
+    });
+    let der = rsa.public().as_ref().to_vec();
+    g.bench_function("ring_rsa_pkcs1_sha256_der", |b| {
+        b.iter(|| {
+            sig::UnparsedPublicKey::new(&sig::RSA_PKCS1_2048_8192_SHA256, black_box(&der))
+                .verify(black_box(&message), black_box(&signature))
+                .unwrap();
         });
     });
     g.finish();

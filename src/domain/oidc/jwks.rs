@@ -10,12 +10,14 @@
 //! errors, so one odd key does not take a provider down. A key that
 //! declares its `alg` is used with that algorithm only.
 //!
-//! Pure: serde_json and jsonwebtoken's key types. Spec: reference 9 step 3.
+//! Pure: serde_json and jsonwebtoken's key types (each key is decoded
+//! once, here, into a [`PublicKey`]). Spec: reference 9 step 3.
 
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey};
 
 use super::error::shorten;
+use super::public_key::PublicKey;
 
 /// At most this many keys of a set are used.
 pub const MAX_KEYS: usize = 100;
@@ -38,8 +40,8 @@ struct VerificationKey {
     kind: KeyKind,
     /// The `alg` the key declares, if any.
     alg: Option<Algorithm>,
-    /// The key in jsonwebtoken's form.
-    key: DecodingKey,
+    /// The key in ring's form, extracted once when the set is parsed.
+    key: PublicKey,
 }
 
 /// The kinds of key kept.
@@ -66,7 +68,7 @@ pub enum JwksError {
 #[derive(Debug, Clone)]
 pub enum Selection<'a> {
     /// The key to verify with.
-    Found(&'a DecodingKey),
+    Found(&'a PublicKey),
     /// No key has the token's `kid` (or, without a `kid`, not exactly one
     /// key fits the algorithm). A refetch of the key set may help.
     Unknown(String),
@@ -161,7 +163,7 @@ impl VerificationKey {
             None => None,
             Some(declared) => Some(signature_algorithm(declared)?),
         };
-        let key = DecodingKey::from_jwk(jwk).ok()?;
+        let key = PublicKey::from_decoding_key(&DecodingKey::from_jwk(jwk).ok()?);
         let candidate = Self {
             kid: jwk.common.key_id.clone(),
             kind,

@@ -200,6 +200,46 @@ fn garbage_is_malformed() {
 }
 
 #[test]
+fn header_quirks_are_refused_in_peek() {
+    let payload = B64.encode(claims().to_string().as_bytes());
+    for header in [
+        // An array would fill a struct positionally.
+        r#"["RS256","a",null]"#,
+        // A critical extension is refused even when null.
+        r#"{"alg":"RS256","kid":"a","crit":null}"#,
+        r#"{"alg":"RS256","kid":null}"#,
+        r#"{"alg":"RS256","kid":7}"#,
+        r#"{"kid":"a"}"#,
+    ] {
+        let t = WebIdentityToken::new(format!("{}.{payload}.c2ln", B64.encode(header.as_bytes())));
+        assert!(
+            matches!(peek(&t).unwrap_err(), TokenError::Malformed { .. }),
+            "{header}"
+        );
+    }
+}
+
+#[test]
+fn a_header_peeked_from_another_token_is_refused() {
+    let a = Signer::rsa(RSA_A);
+    let keys = keyset(&[a.jwk("a"), a.jwk("b")]);
+    let good = token(&a, "RS256", "a", &claims());
+    let other = token(&a, "RS256", "b", &claims());
+    let e = verify(
+        &good,
+        &peek(&other).unwrap(),
+        &keys,
+        &["sts.amazonaws.com".to_owned()],
+        NOW,
+        LIMITS,
+    )
+    .unwrap_err();
+    assert!(matches!(e, TokenError::Malformed { .. }), "{e:?}");
+    assert!(run(&good, &keys).is_ok());
+    assert!(run(&other, &keys).is_ok());
+}
+
+#[test]
 fn times_are_checked_against_now_with_the_skew() {
     let a = Signer::rsa(RSA_A);
     let keys = keyset(&[a.jwk("a")]);

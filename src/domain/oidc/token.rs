@@ -51,6 +51,9 @@ pub struct Unverified {
     pub kid: Option<String>,
     /// The payload's `iss`, as written.
     pub issuer: String,
+    /// The header segment as sent: [`super::verify`] checks that the token
+    /// it verifies has this header, so `alg` and `kid` are the token's.
+    pub(super) header: String,
 }
 
 // === impl WebIdentityToken ===
@@ -99,17 +102,18 @@ pub fn peek(token: &WebIdentityToken) -> Result<Unverified, TokenError> {
     else {
         return Err(malformed("it does not have three segments"));
     };
-    let header = json_segment(header, "the header is not base64url-encoded json")?;
-    let alg = match header.get("alg") {
-        Some(serde_json::Value::String(alg)) => allowed(alg)?,
+    let segment = header;
+    let header: Header = json_object(header, "the header is not base64url-encoded json")?;
+    let alg = match header.alg {
+        Some(serde_json::Value::String(alg)) => allowed(&alg)?,
         _ => return Err(malformed("the header has no alg")),
     };
-    if header.contains_key("crit") {
+    if header.crit.is_some() {
         return Err(malformed("the header has critical extensions"));
     }
-    let kid = match header.get("kid") {
+    let kid = match header.kid {
         None => None,
-        Some(serde_json::Value::String(kid)) => Some(kid.clone()),
+        Some(serde_json::Value::String(kid)) => Some(kid),
         Some(_) => return Err(malformed("the header's kid is not a string")),
     };
     if signature.is_empty() {
@@ -121,11 +125,7 @@ pub fn peek(token: &WebIdentityToken) -> Result<Unverified, TokenError> {
     struct Issuer {
         iss: Option<serde_json::Value>,
     }
-    let payload: Issuer = BASE64URL_NOPAD
-        .decode(payload.as_bytes())
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or_else(|| malformed("the payload is not base64url-encoded json"))?;
+    let payload: Issuer = json_object(payload, "the payload is not base64url-encoded json")?;
     let issuer = match payload.iss {
         Some(serde_json::Value::String(iss)) => iss,
         Some(_) => {
@@ -136,7 +136,28 @@ pub fn peek(token: &WebIdentityToken) -> Result<Unverified, TokenError> {
         }
         None => return Err(TokenError::MissingClaim { claim: "iss" }),
     };
-    Ok(Unverified { alg, kid, issuer })
+    Ok(Unverified {
+        alg,
+        kid,
+        issuer,
+        header: segment.to_owned(),
+    })
+}
+
+/// The header members [`peek`] reads; the others are skipped. A member
+/// that is present is `Some`, even when it is `null`.
+#[derive(serde::Deserialize)]
+struct Header {
+    #[serde(default, deserialize_with = "present")]
+    alg: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "present")]
+    kid: Option<serde_json::Value>,
+    #[serde(default, deserialize_with = "present")]
+    crit: Option<serde_json::Value>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<serde_json::Value>, D::Error> {
+    serde::Deserialize::deserialize(d).map(Some)
 }
 
 /// `alg` when it is on the allow-list.
@@ -147,14 +168,19 @@ fn allowed(alg: &str) -> Result<Algorithm, TokenError> {
         .ok_or_else(|| TokenError::AlgorithmNotAllowed { alg: shorten(alg) })
 }
 
-/// A base64url segment holding a JSON object.
-fn json_segment(
+/// A base64url segment holding a JSON object, read as `T` (a struct of
+/// the members wanted; serde would also take an array for a struct, so the
+/// object is checked first).
+fn json_object<T: serde::de::DeserializeOwned>(
     segment: &str,
     what: &'static str,
-) -> Result<serde_json::Map<String, serde_json::Value>, TokenError> {
+) -> Result<T, TokenError> {
     let bytes = BASE64URL_NOPAD
         .decode(segment.as_bytes())
         .map_err(|_| malformed(what))?;
+    if bytes.trim_ascii_start().first() != Some(&b'{') {
+        return Err(malformed(what));
+    }
     serde_json::from_slice(&bytes).map_err(|_| malformed(what))
 }
 
