@@ -2,7 +2,8 @@
 //!
 //! Owns: [`SessionRecorder`]. Every mint hands its record to one writer
 //! task through a bounded queue and waits; the writer takes everything
-//! queued (up to [`RecorderSettings::max_batch`]) and records it with one
+//! queued (up to [`RecorderSettings::max_batch`]; having yielded once, so
+//! the requests already running join) and records it with one
 //! [`IssuedSessionLog::record_sessions`] call — one durable transaction
 //! in the embedded store — then answers every waiter. While a batch
 //! commits the next one gathers, so one fsync serves many mints under
@@ -138,6 +139,18 @@ async fn write(
                     syncing = Some(tokio::spawn(sync(Arc::clone(&log))));
                 }
                 continue;
+            }
+        }
+        if pending.len() < max {
+            // Let the requests already running on this worker reach the
+            // queue first: one write then serves them too (a write is a
+            // system call; under load most batches would be one or two).
+            tokio::task::yield_now().await;
+            while pending.len() < max {
+                match rx.try_recv() {
+                    Ok(p) => pending.push(p),
+                    Err(_) => break,
+                }
             }
         }
         records.clear();
