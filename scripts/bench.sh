@@ -92,8 +92,9 @@ for b in policy sigv4 credential oidc authorize load session_memory; do
 done
 # The daemon the load runs start: a copy of this build's, taken now,
 # since every clone sharing $CARGO_TARGET_DIR rebuilds release/stsd.
-daemon="$(grep -o '"executable":"[^"]*/release/stsd"' <<<"$json" | head -1 | cut -d'"' -f4)"
+daemon="$(grep -o '"executable":"[^"]*/release/stsd"' <<<"$json" | head -1 | cut -d'"' -f4 || true)"
 cp "${daemon:-$CARGO_TARGET_DIR/release/stsd}" "$out/stsd"
+trap 'rm -f "$out/stsd"' EXIT
 export STSD_BENCH_DAEMON_BIN="$out/stsd"
 
 started="$(date +%s)"

@@ -433,8 +433,8 @@ async fn account_root(iam: &Iam, account: &str) -> AuthzCaller {
 }
 
 /// Cost growth with the number of principals (issue 11): the store holds
-/// N users (each with a key and an inline policy; 4,000 to an account,
-/// so 1,000,000 users are in 250 accounts) and the timed calls cycle
+/// N users (each with a key and an inline policy; 100 to an account,
+/// so 1,000,000 users are in 10,000 accounts) and the timed calls cycle
 /// through 64 of them spread over the whole range, so the store's indexes
 /// and the caches hold N principals while the working set stays the same.
 /// `STSD_BENCH_PRINCIPALS` (default `10,100,1000,10000`; `make bench`

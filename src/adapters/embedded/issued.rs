@@ -153,7 +153,8 @@ impl SessionLog {
 
     /// Appends `batch` without waiting for the disk, unless that would
     /// block: when the active segment is due to be closed (closing makes
-    /// it durable first) or missing, nothing is done and `Ok(false)`
+    /// it durable first) or missing, or the log's locks are held (by the
+    /// maintenance purge, a listing), nothing is done and `Ok(false)`
     /// returned, for the caller to [`record`](Self::record) on the
     /// blocking pool. Otherwise one `write` to the page cache, then the
     /// index, under the same lock as [`record`](Self::record): cheap
@@ -167,12 +168,20 @@ impl SessionLog {
         if batch.is_empty() {
             return Ok(true);
         }
-        let mut writer = self.writer();
+        // Never wait on an async worker: the maintenance purge holds
+        // these locks while it deletes segments and drops index entries.
+        let Some(mut writer) = self.writer.try_lock() else {
+            return Ok(false);
+        };
         if writer.rotation_due(now) {
             return Ok(false);
         }
+        // Taken before the write (same order as `record`: writer, then
+        // index), so a batch once written is always indexed.
+        let Some(mut index) = self.index.try_write() else {
+            return Ok(false);
+        };
         writer.append(&self.dir, batch, now, false)?;
-        let mut index = self.index_mut();
         index.purge(now, PURGE_WITH_RECORD);
         for record in batch {
             index.insert(record.clone());

@@ -20,7 +20,8 @@
 //! opened (sealed by this daemon, with a random nonce) are inserted, so
 //! nobody chooses where they land. Sharded (up to 16 mutexes, by another
 //! digest byte) so concurrent requests rarely wait; nothing is pending in
-//! the background. May import `domain` and the parent's error helpers.
+//! the background. May import `domain`, the parent's error helpers, the
+//! session keys (`service::session_keys`) and the metrics.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -282,13 +283,7 @@ impl Opened {
     }
 }
 
-// === impl Shard ===
-
-impl Default for Shard {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+// === impl Slot ===
 
 impl Slot {
     fn new(digest: TokenDigest, session: Arc<Session>) -> Self {
@@ -298,6 +293,14 @@ impl Slot {
             keys: Box::default(),
             referenced: false,
         }
+    }
+}
+
+// === impl Shard ===
+
+impl Default for Shard {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

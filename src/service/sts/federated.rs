@@ -59,7 +59,7 @@ pub struct FederatedIdentity {
     /// (`token.example.com:sub`, `saml:aud`), each with its values.
     pub keys: Vec<(String, Vec<String>)>,
     /// Every claim (OIDC) or attribute (SAML) by name, for the claim
-    /// mapping (web identity leaves it empty when the provider has none).
+    /// mapping.
     pub claims: Vec<(String, Vec<String>)>,
     /// Session tags the identity carries (the AWS tags claim, or
     /// `PrincipalTag:*` attributes).

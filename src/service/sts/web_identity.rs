@@ -102,7 +102,7 @@ pub async fn assume_role_with_web_identity(
     let header = peek(&request.token).map_err(token_error)?;
     let provider = find_provider(sts, &request.role_arn, &header.issuer).await?;
     let claims = verify(sts, web, &provider, &request.token, &header).await?;
-    let identity = identity(sts, &provider, &claims)?;
+    let identity = identity(&provider, &claims)?;
     let minted = assume_role_federated(
         sts,
         transport,
@@ -142,7 +142,7 @@ pub async fn check_web_identity(
     let header = peek(&request.token).map_err(token_error)?;
     let provider = find_provider(sts, &request.role_arn, &header.issuer).await?;
     let claims = verify(sts, web, &provider, &request.token, &header).await?;
-    let identity = identity(sts, &provider, &claims)?;
+    let identity = identity(&provider, &claims)?;
     check_federated(
         sts,
         transport,
@@ -220,32 +220,22 @@ async fn verify(
     }
 }
 
-/// The verified token as the federation core sees it. Every claim is
-/// flattened for the claim mapping only when the deployment maps this
-/// provider's claims (the core reads them for nothing else).
+/// The verified token as the federation core sees it, every claim
+/// flattened for a claim mapping. (Flattened whether or not this
+/// provider is mapped now: the core reads the mappings again, and a
+/// reload in between must not find them empty.)
 fn identity(
-    sts: &Sts,
     provider: &OidcProviderRecord,
     claims: &VerifiedClaims,
 ) -> Result<FederatedIdentity, ServiceError> {
     let prefix = provider.url.host_and_path().to_owned();
-    let mapped = sts
-        .federation
-        .get()
-        .mappings
-        .iter()
-        .any(|(arn, _)| *arn == provider.arn);
     let tags = claims::aws_tags(claims).map_err(token_error)?;
     let source_identity = claims::source_identity(claims).map_err(token_error)?;
     Ok(FederatedIdentity {
         kind: FederatedKind::WebIdentity,
         provider_arn: provider.arn.clone(),
         keys: claims::condition_keys(&prefix, claims),
-        claims: if mapped {
-            claims::flattened(claims)
-        } else {
-            Vec::new()
-        },
+        claims: claims::flattened(claims),
         key_prefix: prefix,
         tags: tags.tags,
         transitive_tag_keys: tags.transitive_keys,

@@ -212,6 +212,22 @@ fn relaxed_appends_run_inline_only_into_an_open_segment() {
         "into the open segment"
     );
     assert_eq!(all(&log, a, T + 1), records, "indexed at once");
+    {
+        let _purging = log.writer.lock();
+        assert!(
+            !log.record_relaxed_inline(records.get(..1).unwrap(), T + 1)
+                .unwrap(),
+            "a held writer lock is not waited for on an async worker"
+        );
+    }
+    {
+        let _listing = log.index.read();
+        assert!(
+            !log.record_relaxed_inline(records.get(..1).unwrap(), T + 1)
+                .unwrap(),
+            "nor a held index lock (checked before anything is written)"
+        );
+    }
     assert!(
         !log.record_relaxed_inline(records.get(..1).unwrap(), T + ROLL_SECS)
             .unwrap(),

@@ -27,6 +27,10 @@ const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0";
 /// Bytes held before a write waits for the socket (backpressure).
 const HIGH_WATER: usize = 64 * 1024;
 
+/// Buffer capacity an idle connection keeps once drained; a larger one
+/// (a burst's) is freed, so idle connections hold little.
+const KEEP: usize = 8 * 1024;
+
 /// `io`, whose HTTP/2 writes are gathered until the flush after a yield.
 pub(super) struct Coalesce<I> {
     io: I,
@@ -171,7 +175,7 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for Coalesce<I> {
                 return Poll::Pending;
             }
             ready!(this.poll_drain(cx))?;
-            if this.out.capacity() > HIGH_WATER {
+            if this.out.capacity() > KEEP {
                 // A burst's buffer is not kept by an idle connection.
                 this.out = Vec::new();
             }
