@@ -99,24 +99,8 @@ pub async fn assume_role_with_web_identity(
     transport: &Transport,
     request: WebIdentityRequest,
 ) -> Result<WebIdentitySession, ServiceError> {
-    let header = peek(&request.token).map_err(token_error)?;
-    let provider = find_provider(sts, &request.role_arn, &header.issuer).await?;
-    let claims = verify(sts, web, &provider, &request.token, &header).await?;
-    let identity = identity(&provider, &claims)?;
-    let minted = assume_role_federated(
-        sts,
-        transport,
-        FederatedRequest {
-            role_arn: request.role_arn,
-            session_name: request.session_name,
-            duration: request.duration,
-            max_duration: None,
-            policies: request.policies,
-            identity,
-            request_id: request.request_id,
-        },
-    )
-    .await?;
+    let (federated, claims) = federated_request(sts, web, request).await?;
+    let minted = assume_role_federated(sts, transport, federated).await?;
     Ok(WebIdentitySession {
         minted,
         subject: claims.subject,
@@ -139,24 +123,31 @@ pub async fn check_web_identity(
     transport: &Transport,
     request: WebIdentityRequest,
 ) -> Result<(), ServiceError> {
+    let (federated, _) = federated_request(sts, web, request).await?;
+    check_federated(sts, transport, federated).await
+}
+
+/// `request` as the federation core takes it, with the token's verified
+/// claims: the token peeked, its provider found, then verified.
+async fn federated_request(
+    sts: &Sts,
+    web: &WebIdentity,
+    request: WebIdentityRequest,
+) -> Result<(FederatedRequest, VerifiedClaims), ServiceError> {
     let header = peek(&request.token).map_err(token_error)?;
     let provider = find_provider(sts, &request.role_arn, &header.issuer).await?;
     let claims = verify(sts, web, &provider, &request.token, &header).await?;
     let identity = identity(&provider, &claims)?;
-    check_federated(
-        sts,
-        transport,
-        FederatedRequest {
-            role_arn: request.role_arn,
-            session_name: request.session_name,
-            duration: request.duration,
-            max_duration: None,
-            policies: request.policies,
-            identity,
-            request_id: request.request_id,
-        },
-    )
-    .await
+    let federated = FederatedRequest {
+        role_arn: request.role_arn,
+        session_name: request.session_name,
+        duration: request.duration,
+        max_duration: None,
+        policies: request.policies,
+        identity,
+        request_id: request.request_id,
+    };
+    Ok((federated, claims))
 }
 
 /// The OIDC provider of the role's account whose URL is `issuer` exactly.
