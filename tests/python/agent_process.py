@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from jwcrypto import jwk, jwt
 
-from support import ACCOUNT, READY_TIMEOUT, free_port, stsd_bin, terminate
+from support import ACCOUNT, READY_TIMEOUT, free_ports, stsd_bin, terminate
 
 ISSUER = "https://cluster.example.test/oidc"
 PROVIDER_ARN = f"arn:aws:iam::{ACCOUNT}:oidc-provider/cluster.example.test/oidc"
@@ -106,7 +106,7 @@ class Agent:
     def __init__(self, broker_endpoint: str, sections: str, env: dict | None = None):
         self.tmp = tempfile.TemporaryDirectory(prefix="stsd-agent-")
         self.dir = Path(self.tmp.name)
-        self.ports = {k: free_port() for k in ("container", "imds", "health")}
+        self.ports = dict(zip(("container", "imds", "health"), free_ports(3)))
         self.config_path = self.dir / "agent.toml"
         self.config_path.write_text(
             f'[broker]\nendpoint = "{broker_endpoint}"\ntimeout_ms = 2000\n\n'

@@ -5,7 +5,7 @@
 //! agent's memory; the agent's health endpoint says how many broker calls
 //! it made, which the run reports.
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -13,7 +13,7 @@ use http::Request;
 use http_body_util::Full;
 use hyper::body::Bytes;
 
-use super::{Creds, free_port};
+use super::Creds;
 
 /// The container endpoint's authorization token in the bench.
 const AUTH: &str = "bench-agent-token";
@@ -38,8 +38,13 @@ impl Drop for Agent {
 /// at `broker`; waits until it serves credentials.
 pub(crate) fn start(broker: SocketAddr, creds: &Creds, role_arn: &str) -> Agent {
     let dir = tempfile::tempdir().unwrap();
-    let port = |_| -> SocketAddr { format!("127.0.0.1:{}", free_port()).parse().unwrap() };
-    let (container, imds, health) = (port(0), port(1), port(2));
+    // Held together until all three are chosen, so no two are the same port.
+    let held: Vec<TcpListener> = (0..3)
+        .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    let addr = |i: usize| -> SocketAddr { held[i].local_addr().unwrap() };
+    let (container, imds, health) = (addr(0), addr(1), addr(2));
+    drop(held);
     let config = dir.path().join("agent.toml");
     std::fs::write(
         &config,
