@@ -9,6 +9,7 @@ pub mod audit;
 pub mod authn;
 pub mod authorize;
 pub mod authz;
+pub mod entropy;
 pub mod error;
 pub mod get_caller_identity;
 pub mod iam;

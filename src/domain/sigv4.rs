@@ -37,7 +37,9 @@ mod string_to_sign;
 mod verify;
 
 pub use auth::{AuthKind, CredentialScope, ParsedAuth, parse};
-pub use client::{SignatureLocation, SignedRequest, SigningParams, sign_request};
+pub use client::{
+    SignatureLocation, SignedRequest, SigningParams, sign_request, sign_request_with_key,
+};
 pub use date::{AmzDate, BasicFormat};
 /// RFC 3986 percent-encoding (upper-case hex, nothing kept but the
 /// unreserved set) and lenient decoding — SigV4's, and also what the TOTP

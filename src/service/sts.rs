@@ -176,10 +176,10 @@ impl Sts {
         &self,
         make: impl FnOnce(&mut Rng<'_>) -> T,
     ) -> Result<T, ServiceError> {
-        // One read of the system CSPRNG serves a whole mint (key id 5
-        // bytes, secret 30, nonce 12): each read is a system call, and the
-        // kernel's cost grows with the bytes asked for, so the pool is one
-        // ChaCha block. The pool is wiped as it is used and when dropped.
+        // One read of the entropy source serves a whole mint (key id 5
+        // bytes, secret 30, nonce 12), one ChaCha block; the daemon's
+        // source (`entropy::Pooled`) reads the system CSPRNG 64 blocks at
+        // a time. The pool is wiped as it is used and when dropped.
         const POOL: usize = 64;
         let mut failure = None;
         let entropy = &self.entropy;

@@ -10,12 +10,13 @@
 //! itself on a free loopback port with a fresh data directory and the
 //! default configuration (logging at `info`, JSON, to /dev/null), creates a
 //! user allowed `sts:AssumeRole` and a role trusting the account through the
-//! IAM API (requests signed with `stsd::domain::sigv4::sign_request`), then
+//! IAM API (requests signed with `stsd::domain::sigv4::sign_request_with_key`), then
 //! runs each workload for a warm-up and a measured period with N
 //! connections, each connection one task sending its next request when the
 //! previous response has been read. Every STS request is freshly signed
 //! (new `X-Amz-Date`, new signature, a new session name per AssumeRole), as
-//! a client would. It prints requests/s, p50 and p99 latency and the errors
+//! a client would; the signing key is derived once a day per service, as the
+//! AWS SDKs for Go and Java keep it. It prints requests/s, p50 and p99 latency and the errors
 //! per workload, the ratio of each signed workload's rate to /healthz, and
 //! (for a daemon or agent it started) the serving process's CPU seconds per
 //! 1,000 measured requests and its peak RSS, then the same as one
@@ -75,8 +76,8 @@
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use http::{Request, Response, StatusCode};
@@ -85,9 +86,9 @@ use hyper::body::{Bytes, Incoming};
 use hyper::client::conn::http1::{SendRequest, handshake};
 use hyper_util::rt::TokioIo;
 use stsd::domain::clock::{Clock, SystemClock};
-use stsd::domain::secret::SecretAccessKey;
+use stsd::domain::secret::{SecretAccessKey, SigningKey};
 use stsd::domain::sigv4::{
-    AmzDate, Payload, RequestView, SignatureLocation, SigningParams, sign_request,
+    AmzDate, Payload, RequestView, SignatureLocation, SigningParams, sign_request_with_key,
 };
 
 #[path = "load/agent.rs"]
@@ -182,6 +183,9 @@ fn num_env(name: &str, default: usize) -> usize {
 struct Creds {
     key_id: String,
     secret: Arc<SecretAccessKey>,
+    /// Signing keys derived so far, by (date, service): kept for the day,
+    /// as the AWS SDKs for Go and Java keep them.
+    keys: Arc<Mutex<Vec<(String, String, SigningKey)>>>,
 }
 
 impl Creds {
@@ -189,7 +193,20 @@ impl Creds {
         Self {
             key_id: key_id.to_owned(),
             secret: Arc::new(secret.parse().unwrap()),
+            keys: Arc::default(),
         }
+    }
+
+    /// The signing key of `date` (`YYYYMMDD`) and `service` in us-east-1.
+    fn signing_key(&self, date: &str, service: &str) -> SigningKey {
+        let mut keys = self.keys.lock().unwrap();
+        if let Some((_, _, key)) = keys.iter().find(|(d, s, _)| d == date && s == service) {
+            return key.clone();
+        }
+        let key = SigningKey::derive(&self.secret, date, "us-east-1", service);
+        keys.retain(|(d, _, _)| d == date);
+        keys.push((date.to_owned(), service.to_owned(), key.clone()));
+        key
     }
 }
 
@@ -491,7 +508,8 @@ fn signed_post(host: &str, creds: &Creds, service: &str, body: String) -> Reques
         location: SignatureLocation::Headers,
         normalize_path: true,
     };
-    let signed = sign_request(&view, &params).unwrap();
+    let key = creds.signing_key(params.timestamp.basic().date(), service);
+    let signed = sign_request_with_key(&view, &params, &key).unwrap();
     let mut req = Request::post("/")
         .header("host", host)
         .header("content-type", FORM);
@@ -744,7 +762,8 @@ struct Target {
     addr: SocketAddr,
     host: Arc<str>,
     creds: Creds,
-    role_arn: Arc<str>,
+    /// The role's ARN, form-encoded once.
+    role_arn_form: Arc<str>,
     saml: Arc<saml::Pool>,
     /// AssumeRoleWithWebIdentity's role and token, when the daemon serves
     /// the bench's keys.
@@ -783,7 +802,7 @@ impl Target {
                 "sts",
                 format!(
                     "Action=AssumeRole&Version=2011-06-15&RoleArn={}&RoleSessionName=bench-{n}&DurationSeconds=900",
-                    enc(&self.role_arn)
+                    self.role_arn_form
                 ),
             ),
             Workload::AssumeRoleWithSaml => saml::request(&self.host, &self.saml, n),
@@ -1162,7 +1181,7 @@ async fn bench(
             addr,
             host: addr.to_string().into(),
             creds,
-            role_arn: role_arn.into(),
+            role_arn_form: enc(&role_arn).into(),
             agent,
             saml: saml::setup(addr, admin, s.smoke).await,
             web,

@@ -76,6 +76,18 @@ impl<'a> Scope<'a> {
 
     /// The elements of list `name` by index, checked to run 1, 2, … n.
     fn items(&self, name: &str) -> Result<BTreeMap<usize, Rest<'a>>, ServiceError> {
+        // Absent, the common case at the top level: no parameter sorts at
+        // or after `name` with it as a prefix. Answered without building
+        // a key.
+        if self.prefix.is_empty()
+            && self
+                .entries
+                .range::<str, _>((Bound::Included(name), Bound::Unbounded))
+                .next()
+                .is_none_or(|(k, _)| !k.starts_with(name))
+        {
+            return Ok(BTreeMap::new());
+        }
         // One key buffer, `<scope><name>.`; the list's own key is it
         // without the dot.
         let prefix = format!("{}{name}.", self.prefix);

@@ -161,6 +161,15 @@ fn lists_of_scalars() {
     assert_eq!(r.list("F").unwrap(), ["x"]);
     assert!(r.list("E").unwrap().is_empty());
     assert!(r.list("Absent").unwrap().is_empty());
+    // Absent beside parameters that share its name as a prefix or sort
+    // right after it.
+    let p = params("KA=1&K0=2&J.member.1=x&L=3");
+    for name in ["K", "J.m", "KB", "Z", ""] {
+        assert!(p.root().list(name).unwrap().is_empty(), "{name}");
+        assert!(p.root().struct_list(name).unwrap().is_empty(), "{name}");
+    }
+    let e = params("K=x&KA=1").root().list("K").unwrap_err();
+    assert_eq!(e.code(), ErrorCode::ValidationError);
 
     let p = params(
         &(1..=11)

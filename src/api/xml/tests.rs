@@ -163,3 +163,33 @@ fn text_without_special_characters_is_copied_and_the_rest_still_escaped() {
         assert_eq!(out, want);
     }
 }
+
+#[test]
+fn a_special_character_is_found_at_every_position_of_a_long_value() {
+    // The scan goes 32 bytes a step: every offset of a step and of the
+    // tail must still be seen.
+    let plain = "A".repeat(100);
+    for (special, escaped) in [
+        ("&", "&amp;"),
+        ("<", "&lt;"),
+        (">", "&gt;"),
+        ("\"", "&quot;"),
+        ("'", "&apos;"),
+        ("\u{1}", "\u{FFFD}"),
+        ("\u{FFFF}", "\u{FFFD}"),
+    ] {
+        for at in 0..=plain.len() {
+            let (before, after) = plain.split_at(at);
+            let mut out = String::new();
+            escape_into(&mut out, &format!("{before}{special}{after}"));
+            assert_eq!(
+                out,
+                format!("{before}{escaped}{after}"),
+                "{special:?} at {at}"
+            );
+        }
+    }
+    let mut out = String::new();
+    escape_into(&mut out, &plain);
+    assert_eq!(out, plain);
+}

@@ -93,6 +93,24 @@ pub fn sign_request(
     view: &RequestView<'_>,
     params: &SigningParams<'_>,
 ) -> Result<SignedRequest, Sigv4Error> {
+    let key = SigningKey::derive(
+        params.secret,
+        params.timestamp.basic().date(),
+        params.region,
+        params.service,
+    );
+    sign_request_with_key(view, params, &key)
+}
+
+/// Signs `view` as `params` say with `key`, the signing key already
+/// derived from `params`' secret, date, region and service (a client that
+/// signs many requests keeps it for the day, as the AWS SDKs for Go and
+/// Java do: deriving it is four HMACs). `params.secret` is not read.
+pub fn sign_request_with_key(
+    view: &RequestView<'_>,
+    params: &SigningParams<'_>,
+    key: &SigningKey,
+) -> Result<SignedRequest, Sigv4Error> {
     let timestamp = params.timestamp.basic();
     let scope = [timestamp.date(), params.region, params.service, TERMINATOR].join("/");
     let credential = format!("{}/{scope}", params.access_key_id);
@@ -140,13 +158,7 @@ pub fn sign_request(
         &[],
     )?;
     let string_to_sign = string_to_sign(params.timestamp, &scope, &canonical_request);
-    let key = SigningKey::derive(
-        params.secret,
-        timestamp.date(),
-        params.region,
-        params.service,
-    );
-    let signature = sign(&key, &string_to_sign);
+    let signature = sign(key, &string_to_sign);
 
     let mut added = Vec::new();
     match params.location {
