@@ -185,10 +185,7 @@ pub async fn run(
         store: Arc::clone(&store),
         clock: Arc::clone(&clock),
         partition: config.partition.clone(),
-        // The mint path reads 64 bytes a mint: one system read per 64.
-        entropy: Arc::new(crate::service::entropy::Pooled::new(
-            ring::rand::SystemRandom::new(),
-        )),
+        entropy: Arc::new(ring::rand::SystemRandom::new()),
         master_key: Arc::clone(&master_key),
         identities: Arc::new(IdentityCache::new(config.caches.identities)),
     });
@@ -374,14 +371,19 @@ fn build_state(
         max_presigned_lifetime: config.signature.presign_max,
     };
     let sessions = swaps.session_keys;
-    // The STS operations, beside IAM's: the same store, clock, CSPRNG and
-    // master key, the session key ring, and the master key again (under
-    // its own seal purpose) for the records of AccessDenied messages.
+    // The STS operations, beside IAM's: the same store, clock and master
+    // key, the session key ring, and the master key again (under its own
+    // seal purpose) for the records of AccessDenied messages. Mints read
+    // the system CSPRNG through a pool of their own (one `getrandom` per
+    // 64 mints); IAM's long-term secrets, MFA seeds and SSO tokens never
+    // pass through it, so no future long-term secret waits in memory.
     let sts_service = Arc::new(Sts {
         store: Arc::clone(&iam.store),
         clock: Arc::clone(&iam.clock),
         partition: iam.partition.clone(),
-        entropy: Arc::clone(&iam.entropy),
+        entropy: Arc::new(crate::service::entropy::Pooled::new(
+            ring::rand::SystemRandom::new(),
+        )),
         master_key: Arc::clone(&master_key),
         keys: Arc::clone(&sessions),
         decode_key: Arc::clone(&master_key),
