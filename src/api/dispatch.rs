@@ -36,6 +36,9 @@ use crate::service::authn::Caller;
 use crate::service::authz::Transport;
 use crate::service::error::{ErrorCode, ServiceError};
 
+/// The route tables' hasher: their keys are fixed at start-up.
+type Fold = foldhash::fast::RandomState;
+
 /// A boxed, sendable future: what a [`Handler`] returns.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -95,7 +98,7 @@ pub struct Route {
 /// The action table.
 #[derive(Default, Clone)]
 pub struct Dispatcher {
-    routes: HashMap<Service, HashMap<&'static str, Route>>,
+    routes: HashMap<Service, HashMap<&'static str, Route, Fold>, Fold>,
 }
 
 // === impl Service ===

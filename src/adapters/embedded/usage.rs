@@ -28,7 +28,7 @@ pub(in crate::adapters) struct UsageBuffer {
 
 #[derive(Debug)]
 struct State {
-    pending: HashMap<Key, LastUsed>,
+    pending: HashMap<Key, LastUsed, foldhash::fast::RandomState>,
     /// Clock time of the last write.
     last_flush: Duration,
 }
@@ -38,7 +38,7 @@ impl UsageBuffer {
     pub(in crate::adapters) fn new(now: Duration) -> Self {
         Self {
             state: Mutex::new(State {
-                pending: HashMap::new(),
+                pending: HashMap::default(),
                 last_flush: now,
             }),
         }

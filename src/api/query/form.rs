@@ -7,6 +7,7 @@
 //! character could change what a signature or policy sees.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
 use super::{Limits, echo};
 use crate::service::error::{ErrorCode, ServiceError};
@@ -29,13 +30,17 @@ pub(super) fn decode(
                 ),
             ));
         }
-        if out.contains_key(&name) {
-            return Err(ServiceError::new(
-                ErrorCode::ValidationError,
-                format!("The parameter '{name}' appears more than once."),
-            ));
+        match out.entry(name) {
+            Entry::Occupied(taken) => {
+                return Err(ServiceError::new(
+                    ErrorCode::ValidationError,
+                    format!("The parameter '{}' appears more than once.", taken.key()),
+                ));
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(value);
+            }
         }
-        out.insert(name, value);
     }
     Ok(out)
 }
@@ -92,19 +97,25 @@ fn pair(segment: &[u8], limits: &Limits) -> Result<(String, String), ServiceErro
 
 /// One name or value: `+` is a space, `%XX` a byte; the result must be UTF-8.
 fn component(raw: &[u8]) -> Option<String> {
+    // Runs between escapes are copied whole.
     let mut bytes = Vec::with_capacity(raw.len());
-    let mut it = raw.iter();
-    while let Some(&b) = it.next() {
-        match b {
-            b'+' => bytes.push(b' '),
-            b'%' => {
-                let hi = hex(*it.next()?)?;
-                let lo = hex(*it.next()?)?;
-                bytes.push(hi << 4 | lo);
+    let mut rest = raw;
+    while let Some(at) = rest.iter().position(|&b| b == b'+' || b == b'%') {
+        let (plain, escape) = rest.split_at(at);
+        bytes.extend_from_slice(plain);
+        rest = match escape {
+            [b'+', tail @ ..] => {
+                bytes.push(b' ');
+                tail
             }
-            _ => bytes.push(b),
-        }
+            [b'%', hi, lo, tail @ ..] => {
+                bytes.push(hex(*hi)? << 4 | hex(*lo)?);
+                tail
+            }
+            _ => return None,
+        };
     }
+    bytes.extend_from_slice(rest);
     String::from_utf8(bytes).ok()
 }
 

@@ -33,6 +33,12 @@ fn percent_and_plus_decoding() {
     assert_eq!(r.optional("Empty"), Some(""));
     assert_eq!(r.optional("Bare"), Some(""));
     assert_eq!(params("V=%C3%A9").root().optional("V"), Some("é"));
+    // Escapes back to back, at the ends, and between plain runs.
+    assert_eq!(
+        params("V=%41%42C+%2B+").root().optional("V"),
+        Some("ABC + ")
+    );
+    assert_eq!(params("V=++x%7e").root().optional("V"), Some("  x~"));
 }
 
 #[test]
@@ -40,6 +46,8 @@ fn malformed_encoding_is_refused_cleanly() {
     for (body, needle) in [
         (&b"Action=%zz"[..], "'Action'"),
         (b"Action=%4", "'Action'"),
+        (b"Action=abc%", "'Action'"),
+        (b"Action=a%g1", "'Action'"),
         (b"RoleName=%FF%FE", "'RoleName'"),
         (b"RoleName=\xff", "'RoleName'"),
         (b"%C3=1", "name"),

@@ -107,12 +107,12 @@ string_newtype! {
 }
 
 /// The five fields after `arn:`, borrowed from a valid ARN.
-struct Fields<'a> {
-    partition: &'a str,
-    service: &'a str,
-    region: &'a str,
-    account: &'a str,
-    resource: &'a str,
+pub(super) struct Fields<'a> {
+    pub(super) partition: &'a str,
+    pub(super) service: &'a str,
+    pub(super) region: &'a str,
+    pub(super) account: &'a str,
+    pub(super) resource: &'a str,
 }
 
 // === impl Arn ===
@@ -150,7 +150,7 @@ impl Arn {
         }
     }
 
-    fn fields(&self) -> Fields<'_> {
+    pub(super) fn fields(&self) -> Fields<'_> {
         // INVARIANT: a valid ARN always has six fields; the fallback is unreachable.
         let [_, partition, service, region, account, resource] = split(&self.0).unwrap_or_default();
         Fields {

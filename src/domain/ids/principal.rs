@@ -3,6 +3,7 @@
 //! Owns: [`PrincipalKind`] and [`Arn::principal_kind`], the inverse of the
 //! principal constructors on [`Arn`]. Pure.
 
+use super::AccountId;
 use super::arn::Arn;
 use super::iam_name::{IamPath, RoleName, UserName};
 use super::sts_param::{FederatedUserName, RoleSessionName};
@@ -55,12 +56,14 @@ impl Arn {
     }
 
     fn classify(&self) -> Option<PrincipalKind> {
-        if !self.region().is_empty() {
+        // One split of the ARN for all four fields.
+        let fields = self.fields();
+        if !fields.region.is_empty() {
             return None;
         }
-        self.account_id()?;
-        let resource = self.resource();
-        match self.service() {
+        fields.account.parse::<AccountId>().ok()?;
+        let resource = fields.resource;
+        match fields.service {
             "iam" if resource == "root" => Some(PrincipalKind::Root),
             "iam" => {
                 if let Some(rest) = resource.strip_prefix("user/") {
