@@ -93,7 +93,54 @@ pub fn router(state: Arc<GrpcState>) -> Router {
         ))
 }
 
+/// Every method path the gRPC services serve (`/package.Service/Method`),
+/// as `proto/stsd/v1` declares them: the only gRPC paths that get their
+/// own metrics series, so requests to made-up paths cannot grow the
+/// series without bound. A test checks it against the proto files.
+pub(crate) const METHODS: [&str; 12] = [
+    "/stsd.v1.SecurityTokenService/AssumeRole",
+    "/stsd.v1.SecurityTokenService/AssumeRoleWithWebIdentity",
+    "/stsd.v1.SecurityTokenService/AssumeRoleWithSAML",
+    "/stsd.v1.SecurityTokenService/GetSessionToken",
+    "/stsd.v1.SecurityTokenService/GetFederationToken",
+    "/stsd.v1.SecurityTokenService/GetCallerIdentity",
+    "/stsd.v1.SecurityTokenService/GetAccessKeyInfo",
+    "/stsd.v1.SecurityTokenService/DecodeAuthorizationMessage",
+    "/stsd.v1.Authorizer/Authorize",
+    "/stsd.v1.Authorizer/Simulate",
+    "/stsd.v1.Sessions/Revoke",
+    "/stsd.v1.Sessions/List",
+];
+
 /// The route of every method of `S`.
 fn path_of<S: NamedService>(_: &S) -> String {
     format!("/{}/{{*method}}", S::NAME)
+}
+
+#[cfg(test)]
+mod method_list_tests {
+    use super::METHODS;
+
+    /// `METHODS` is exactly the `rpc`s of the proto files.
+    #[test]
+    fn the_method_list_matches_the_proto_files() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("proto/stsd/v1");
+        let mut declared = Vec::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            let mut service = None;
+            for line in text.lines().map(str::trim) {
+                if let Some(rest) = line.strip_prefix("service ") {
+                    service = rest.split_whitespace().next().map(str::to_owned);
+                } else if let Some(rest) = line.strip_prefix("rpc ") {
+                    let method = rest.split('(').next().unwrap().trim();
+                    declared.push(format!("/stsd.v1.{}/{method}", service.clone().unwrap()));
+                }
+            }
+        }
+        declared.sort();
+        let mut listed: Vec<String> = METHODS.iter().map(|m| (*m).to_owned()).collect();
+        listed.sort();
+        assert_eq!(listed, declared);
+    }
 }

@@ -246,7 +246,7 @@ impl<const N: usize> Counters<N> {
 /// The registry.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    actions: RwLock<HashMap<Box<str>, Arc<ActionSeries>, foldhash::fast::RandomState>>,
+    actions: RwLock<HashMap<Box<str>, Arc<ActionSeries>>>,
     credentials: Counters<{ CredentialKind::COUNT }>,
     decisions: Counters<{ Decision::COUNT }>,
     cache_hits: Counters<{ Cache::COUNT }>,

@@ -226,7 +226,10 @@ fn record_metrics(
             .is_none_or(|v| v.as_bytes() != b"12");
     let label = match action {
         Some(a) => a,
-        None if served_grpc => path.trim_start_matches('/'),
+        None if served_grpc => crate::api::grpc::METHODS
+            .iter()
+            .find(|m| **m == path)
+            .map_or("other", |m| m.trim_start_matches('/')),
         None => LABELLED_PATHS
             .iter()
             .find(|p| **p == path)
@@ -256,7 +259,28 @@ fn record_metrics(
 mod tests {
     use std::collections::HashSet;
 
-    use super::RequestId;
+    use super::{RequestId, record_metrics};
+
+    /// A gRPC request to a path no service declares (refused before any
+    /// service, so not `UNIMPLEMENTED`) counts under `other`, not under
+    /// its own series: made-up paths cannot grow the series.
+    #[test]
+    fn grpc_paths_outside_the_services_are_labelled_other() {
+        let refused = || {
+            axum::response::Response::builder()
+                .status(200)
+                .header("grpc-status", "16")
+                .body(axum::body::Body::empty())
+                .unwrap()
+        };
+        let made_up = "/stsd.v1.Sessions/MadeUpMethodForTheMetricsTest";
+        record_metrics(&refused(), None, made_up, true, None, Default::default());
+        let known = "/stsd.v1.Sessions/List";
+        record_metrics(&refused(), None, known, true, None, Default::default());
+        let text = crate::telemetry::metrics::render();
+        assert!(!text.contains("MadeUpMethodForTheMetricsTest"), "{text}");
+        assert!(text.contains("stsd.v1.Sessions/List"), "{text}");
+    }
 
     #[test]
     fn request_ids_are_distinct_version_4_uuids() {

@@ -150,6 +150,7 @@ impl Arn {
         }
     }
 
+    /// All five fields, from one split (for callers that need several).
     pub(super) fn fields(&self) -> Fields<'_> {
         // INVARIANT: a valid ARN always has six fields; the fallback is unreachable.
         let [_, partition, service, region, account, resource] = split(&self.0).unwrap_or_default();
