@@ -31,7 +31,7 @@ use criterion::Criterion;
 use stsd::adapters::memory::MemoryStore;
 use stsd::domain::clock::{Clock, SystemClock};
 use stsd::domain::credential::{KeyRing, SealingKey, SealingKeyId};
-use stsd::domain::ids::AccountId;
+use stsd::domain::ids::{AccessKeyId, AccountId};
 use stsd::domain::seal::{MasterKey, SealKeyId};
 use stsd::domain::secret::{SecretAccessKey, SessionToken};
 use stsd::domain::sigv4::{
@@ -69,18 +69,7 @@ struct Fixture {
 
 async fn fixture() -> Fixture {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let account: AccountId = ACCOUNT.parse().unwrap();
     let store: Arc<dyn IamStore> = Arc::new(MemoryStore::new(Arc::clone(&clock)));
-    store
-        .ensure_account(AccountRecord {
-            id: account,
-            alias: None,
-            root_access_keys: vec![],
-            root_mfa_devices: vec![],
-            create_date: Timestamp::from_unix_secs(1),
-        })
-        .await
-        .unwrap();
     let master = Arc::new(MasterKey::from_bytes(
         SealKeyId::new("k1").unwrap(),
         [7; 32],
@@ -94,21 +83,8 @@ async fn fixture() -> Fixture {
         master_key: Arc::clone(&master),
         identities: Arc::clone(&identities),
     });
-    let root_caller = Caller {
-        account,
-        identity: Identity::Root,
-        access_key_id: "AKIAIOSFODNN7EXAMPLE".parse().ok(),
-        region: None,
-    };
-    let root = AuthzCaller::load(
-        &*store,
-        &*clock,
-        &iam.partition,
-        &root_caller,
-        &Transport::default(),
-    )
-    .await
-    .unwrap();
+    let account: AccountId = ACCOUNT.parse().unwrap();
+    let root = account_root(&iam, ACCOUNT, "AKIAIOSFODNN7EXAMPLE".parse().ok()).await;
     let user = create_user(
         &iam,
         &root,
@@ -363,7 +339,7 @@ async fn grow(
                 roots.push((ACCOUNT.to_owned(), f.root.clone()));
             } else {
                 let account = format!("{:012}", 100_000_000_000_u64 + roots.len() as u64);
-                let root = account_root(iam, &account).await;
+                let root = account_root(iam, &account, None).await;
                 roots.push((account, root));
             }
         }
@@ -402,8 +378,9 @@ async fn grow(
     grown
 }
 
-/// The root caller of `account`, created in the store if new.
-async fn account_root(iam: &Iam, account: &str) -> AuthzCaller {
+/// The root caller of `account` (signing with `access_key_id`, if any),
+/// the account created in the store if new.
+async fn account_root(iam: &Iam, account: &str, access_key_id: Option<AccessKeyId>) -> AuthzCaller {
     let id: AccountId = account.parse().unwrap();
     iam.store
         .ensure_account(AccountRecord {
@@ -418,7 +395,7 @@ async fn account_root(iam: &Iam, account: &str) -> AuthzCaller {
     let caller = Caller {
         account: id,
         identity: Identity::Root,
-        access_key_id: None,
+        access_key_id,
         region: None,
     };
     AuthzCaller::load(

@@ -44,8 +44,6 @@ pub(super) const DIR_NAME: &str = "sessions";
 pub(super) const ROLL_BYTES: u64 = 64 * 1024 * 1024;
 /// A segment older than this (by the injected clock) is closed.
 pub(super) const ROLL_SECS: u64 = 3_600;
-/// Expired sessions dropped from the index by each recorded batch at most.
-const PURGE_WITH_RECORD: usize = 256;
 
 /// The issued-session log.
 #[derive(Debug)]
@@ -143,11 +141,7 @@ impl SessionLog {
         }
         let mut writer = self.writer();
         writer.append(&self.dir, &batch, now, durable)?;
-        let mut index = self.index_mut();
-        index.purge(now, PURGE_WITH_RECORD);
-        for record in batch {
-            index.insert(record);
-        }
+        self.index_mut().insert_batch(now, batch);
         Ok(())
     }
 
@@ -182,10 +176,7 @@ impl SessionLog {
             return Ok(false);
         };
         writer.append(&self.dir, batch, now, false)?;
-        index.purge(now, PURGE_WITH_RECORD);
-        for record in batch {
-            index.insert(record.clone());
-        }
+        index.insert_batch(now, batch.iter().cloned());
         Ok(true)
     }
 

@@ -18,6 +18,9 @@ use crate::service::store::{SessionPage, clamp_session_page};
 /// The longest key id kept inline; the broker mints 20-byte ones.
 const INLINE: usize = 24;
 
+/// Expired sessions dropped by each recorded batch at most.
+const PURGE_WITH_RECORD: usize = 256;
+
 /// Live sessions, two ways.
 #[derive(Debug, Default)]
 pub(super) struct Index {
@@ -101,6 +104,20 @@ impl Index {
             .entry(expires)
             .or_default()
             .push((account, key));
+    }
+
+    /// Adds a recorded batch, first dropping up to [`PURGE_WITH_RECORD`]
+    /// sessions expired at `now`, so the index sheds what it no longer
+    /// needs as it grows.
+    pub(super) fn insert_batch(
+        &mut self,
+        now: u64,
+        batch: impl IntoIterator<Item = IssuedSession>,
+    ) {
+        self.purge(now, PURGE_WITH_RECORD);
+        for record in batch {
+            self.insert(record);
+        }
     }
 
     /// The record of `id`, live at `now`.
